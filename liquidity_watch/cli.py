@@ -1,0 +1,110 @@
+"""The ``liquidity-watch`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+#: Keep Prefect and GX off the network and patient on a small machine (set before importing them).
+OFFLINE_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+for _key, _value in OFFLINE_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
+
+app = typer.Typer(
+    help="Watch the Fed's policy rate and balance sheet together; warn when rates fall while liquidity shrinks.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Watch the Fed's policy rate and balance sheet together; warn when rates fall while liquidity shrinks."""
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    source: Annotated[str, typer.Option(help="live (NY Fed + Board + FRED), fred, or snapshot (offline).")] = "snapshot",
+    snapshot_dir: Annotated[Path | None, typer.Option(help="Folder of FRED-format CSVs (default: the bundled snapshot).")] = None,
+    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Use only what had been published by the end of this day (YYYY-MM-DD).")] = None,
+) -> None:
+    """Run the pipeline once on Prefect's ephemeral server and print what it published.
+
+    \b
+    Example:
+        liquidity-watch run --source snapshot --warehouse var/liquidity.duckdb --as-of 2019-09-18
+    """
+    as_of_date = _parse_date(as_of, "--as-of") if as_of else None
+    if source not in ("live", "fred", "snapshot"):
+        _fail(f"--source must be live, fred or snapshot, not {source!r}")
+    if snapshot_dir is not None and not snapshot_dir.is_dir():
+        _fail(f"--snapshot-dir {snapshot_dir} is not a folder")
+    from flows.pipeline import pipeline  # imported late: Prefect is slow to import
+
+    try:
+        summary = pipeline(
+            source=source,
+            snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
+            warehouse=str(warehouse) if warehouse else None,
+            as_of=as_of_date,
+        )
+    except Exception as exc:  # the message of every pipeline error names what was wrong
+        _fail(f"run failed: {exc}")
+    print_summary(summary)
+
+
+def _parse_date(value: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{flag} expects a date as YYYY-MM-DD, got {value!r}")
+        raise  # unreachable
+
+
+def print_summary(summary: dict) -> None:
+    table = Table(title=f"liquidity-watch run {summary['run_id']}", title_justify="left")
+    table.add_column("core table")
+    table.add_column("rows", justify="right")
+    table.add_column("latest", justify="right")
+    for name, info in summary["tables"].items():
+        table.add_row(f"core.{name}", f"{info['rows']:,}", info["latest"])
+    out.print(table)
+    inserted = sum(summary["observations_inserted"].values())
+    changed = sum(summary["observations_changed"].values())
+    out.print(
+        f"observations: {summary['observations_fetched']:,} fetched, {inserted:,} new, {changed:,} changed"
+        + (f", {summary['payloads_unchanged']} payload(s) unchanged since the last run" if summary["payloads_unchanged"] else ""),
+        highlight=False,
+    )
+    if summary.get("as_of"):
+        out.print(f"as of: end of {summary['as_of']} (America/New_York)", highlight=False)
+    out.print(f"warehouse: {summary['warehouse']}  ({summary['seconds']:.2f} s)", highlight=False)
+
+
+def main() -> None:
+    app(prog_name="liquidity-watch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

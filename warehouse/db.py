@@ -1,0 +1,59 @@
+"""Opening the warehouse: versioned SQL migrations, applied in order on a writable connect."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+# Offline by design: never try to download an extension (DuckDB 2.0 has none on PyPI).
+OFFLINE_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """``(version, file name, sql)`` for every migration file, in version order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"migration file {path.name} is not named NNN_name.sql")
+        found.append((int(match.group(1)), path.name, path.read_text()))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"duplicate migration versions in {MIGRATIONS_DIR}: {versions}")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations this database lacks, each in its own transaction; return their names."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS meta.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    applied = {row[0] for row in con.execute("SELECT version FROM meta.schema_migrations").fetchall()}
+    done = []
+    for version, name, sql in migrations():
+        if version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO meta.schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(name)
+    return done
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a writable connection is migrated to the newest schema first."""
+    con = duckdb.connect(str(path), read_only=read_only, config=dict(OFFLINE_CONFIG))
+    if not read_only:
+        migrate(con)
+    return con

@@ -1,0 +1,131 @@
+"""Where the warehouse lives on disk, and how a run replaces it without anyone seeing half of it.
+
+* Readers (analysts, ``liquidity-watch query``, the duckdb CLI) open the **published**
+  file. No writer ever holds it open: DuckDB 2.0 lets no second process open a file that
+  another holds read-write, not even read-only.
+* A run takes the **write lock** (``<file>.lock``, an ``flock``), copies the published file
+  to a private working file, does all its work there, checkpoints and closes it, and
+  ``os.replace``-s it over the published file. Readers that had the old file open keep
+  their consistent view; new readers see the new file.
+* A run that fails, or is killed, leaves only a stray working file, which the next run
+  removes; the published file is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run holds the write lock."""
+
+
+class WarehouseNotWritable(RuntimeError):
+    """The warehouse folder cannot be written (permissions, disk full)."""
+
+
+def lock_path(published: Path) -> Path:
+    return published.with_name(published.name + ".lock")
+
+
+def _describe_holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def write_lock(published: Path, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold the warehouse's write lock, waiting up to ``wait_s`` seconds for it.
+
+    Raises
+    ------
+    WarehouseBusy
+        If another run still holds it after ``wait_s``; the message names its pid.
+    """
+    path = lock_path(published)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WarehouseNotWritable(f"cannot create the lock file {path}: {exc.strerror}") from exc
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another run is writing {published} (lock {path} held by {_describe_holder(path)}); "
+                        f"try again when it ends, or set LW_LOCK_WAIT_S to wait"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def remove_stale_work_files(published: Path) -> list[Path]:
+    """Delete working files left by runs that died (call only while holding the lock)."""
+    stale = list(published.parent.glob(published.name + ".work-*"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def working_copy(published: Path) -> Iterator[Path]:
+    """Yield a private copy of the published file; publish it atomically if the block succeeds.
+
+    The caller must close every connection to the working file before the block ends
+    (closing checkpoints it, so no ``.wal`` is left behind for ``os.replace`` to miss).
+    """
+    published = Path(published)
+    work = published.with_name(f"{published.name}.work-{uuid.uuid4().hex[:12]}")
+    try:
+        if published.exists():
+            shutil.copyfile(published, work)
+    except OSError as exc:
+        work.unlink(missing_ok=True)
+        raise _not_writable(published, exc) from exc
+    try:
+        yield work
+        wal = work.with_name(work.name + ".wal")
+        if wal.exists():
+            raise RuntimeError(f"{wal} still exists: a connection to the working file was left open")
+        try:
+            with open(work, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(work, published)
+            _fsync_dir(published.parent)
+        except OSError as exc:
+            raise _not_writable(published, exc) from exc
+    finally:
+        work.unlink(missing_ok=True)
+        work.with_name(work.name + ".wal").unlink(missing_ok=True)
+
+
+def _not_writable(published: Path, exc: OSError) -> WarehouseNotWritable:
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return WarehouseNotWritable(f"cannot write the warehouse {published}: {reason}; the published file is unchanged")
