@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 
 from liquidity_watch.calendars import end_of_day
 from liquidity_watch.settings import Settings
+from sources.errors import FetchError
 from sources.extract import SOURCE_KINDS, extract
 from sources.payload import Payload
 from transforms.core_tables import build_core_tables
@@ -29,7 +30,24 @@ from warehouse.runs import RunRecord, record_failed_run, record_run
 from warehouse.store import remove_stale_work_files, working_copy, write_lock
 
 
-@task(name="extract", retries=2, retry_delay_seconds=[10, 60], cache_policy=NO_CACHE)
+def retry_only_transport_errors(task: object, task_run: object, state: object) -> bool:
+    """Retry the extract task when a source could not be reached, never when its content was bad."""
+    try:
+        state.result()  # re-raises the task's exception
+    except FetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="extract",
+    retries=2,
+    retry_delay_seconds=[10, 60],
+    retry_condition_fn=retry_only_transport_errors,
+    cache_policy=NO_CACHE,
+)
 def extract_task(
     source: str, settings: Settings, last_stored: dict[str, dt.date], snapshot_dir: Path | None, end: dt.date | None
 ) -> list[Payload]:
@@ -119,6 +137,7 @@ def pipeline(
                     record_run(con, run)
                 finally:
                     con.close()
+                    del con  # a failed state keeps this frame alive; let the connection go now
         except Exception as exc:
             record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"))
             raise

@@ -13,8 +13,9 @@ release               an observation dated D is published                    sou
 ``sofr``              the next SIFMA business day after D at 08:00            spec 1.7
 ``effr``              the next Fed business day after D at 09:00              spec 1.7
 ``rrp``               D at 13:30 (results follow the 13:15 close)             spec 1.8
-``policy``            D at 00:00: a target range or IORB rate dated D was     FOMC
-                      announced before D began
+``policy``            D-1 at 14:00: a target range or IORB rate taking       FOMC
+                      effect on D is announced in the 14:00 statement of     statement
+                      the day before (intermeeting moves: within hours)
 ====================  =====================================================  ==========
 
 The Fed calendar is the U.S. federal holidays, moved from Sunday to Monday but not from
@@ -99,12 +100,12 @@ def published_at(release: str, day: dt.date) -> dt.datetime:
     if release == "rrp":
         return _at(day, 13, 30)
     if release == "policy":
-        return _at(day, 0)
+        return _at(day - dt.timedelta(days=1), 14)
     raise ValueError(f"unknown release {release!r}")
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
-    """The instant a New York calendar day ends (UTC): ``--as-of D`` sees what was public by then."""
+    """The instant a New York calendar day ends (UTC): ``--as-of D`` sees what was public before it."""
     return _at(day + dt.timedelta(days=1), 0)
 
 

@@ -83,16 +83,17 @@ def parse_fredgraph_csv(
         missing = sorted(set(expected) - set(series_ids))
         if missing:
             raise ParseError(source, url, f"series {missing} missing; the file has columns {series_ids}")
+    label = ",".join(series_ids)
     rows: list[tuple[str, dt.date, float]] = []
     for line_no, record in enumerate(reader, start=2):
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         if len(record) != len(header):
-            raise ParseError(source, url, f"line {line_no}: {len(record)} fields, header has {len(header)}: {record!r}")
+            raise ParseError(source, url, f"{label} line {line_no}: {len(record)} fields, header has {len(header)}: {record!r}")
         try:
             day = dt.date.fromisoformat(record[0].strip())
         except ValueError:
-            raise ParseError(source, url, f"line {line_no}: bad date {record[0]!r}") from None
+            raise ParseError(source, url, f"{label} line {line_no}: bad date {record[0]!r}") from None
         for sid, cell in zip(series_ids, record[1:]):
             cell = cell.strip()
             if cell in MISSING:

@@ -58,8 +58,9 @@ def rrp_on_wednesdays(
     """
     closed = fed_holidays() if holidays is None else holidays
     rrp = observations.filter(pl.col("series_id") == "RRPONTSYD").select("date", "value").sort("date")
-    first = rrp["date"].min() if rrp.height else None
-    last = rrp["date"].max() if rrp.height else None
+    if rrp.height == 0:
+        return pl.DataFrame({"week_ending": wednesdays, "rrp_usd_mn": pl.Series([None] * len(wednesdays), dtype=pl.Float64)})
+    first, last = rrp["date"].min(), rrp["date"].max()
 
     def reference_day(day: dt.date) -> dt.date:
         while day in closed or day.weekday() >= 5:
@@ -70,7 +71,7 @@ def rrp_on_wednesdays(
         ref=pl.col("week_ending").map_elements(reference_day, return_dtype=pl.Date)
     )
     frame = frame.join(rrp, left_on="ref", right_on="date", how="left")
-    known = pl.lit(first is not None) & (pl.col("week_ending") >= first) & (pl.col("week_ending") <= last)
+    known = pl.col("week_ending").is_between(first, last)
     return frame.select(
         "week_ending",
         rrp_usd_mn=pl.when(known).then((pl.col("value").fill_null(0.0) * 1000.0).round(3)).otherwise(None),

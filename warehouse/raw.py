@@ -133,12 +133,12 @@ def last_dates(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
 
 
 def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> pl.DataFrame:
-    """``series_id, date, value`` of everything published by ``as_of`` (UTC); all if ``None``."""
+    """``series_id, date, value`` of everything published before ``as_of`` (UTC); all if ``None``."""
     if as_of is None:
         query = con.sql("SELECT series_id, date, value FROM raw.observations ORDER BY series_id, date")
     else:
         con.execute("SET VARIABLE lw_as_of = ?", [as_of])
         query = con.sql(
-            "SELECT series_id, date, value FROM raw.observations WHERE published_at <= getvariable('lw_as_of') ORDER BY series_id, date"
+            "SELECT series_id, date, value FROM raw.observations WHERE published_at < getvariable('lw_as_of') ORDER BY series_id, date"
         )
     return query.pl()

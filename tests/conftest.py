@@ -1,0 +1,60 @@
+"""Shared fixtures. Every test is offline: external services are loopback fakes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Before anything imports Prefect or GX: no telemetry, patient server start on 2 cores.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import polars as pl  # noqa: E402
+import pytest  # noqa: E402
+
+from liquidity_watch.settings import Settings  # noqa: E402
+from sources.snapshot import read_snapshot  # noqa: E402
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+SNAPSHOT = TESTS.parent / "data" / "snapshot"
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def snapshot_dir() -> Path:
+    return SNAPSHOT
+
+
+@pytest.fixture(scope="session")
+def snapshot_observations() -> pl.DataFrame:
+    """Every observation of the bundled snapshot (long format)."""
+    return pl.concat([p.observations for p in read_snapshot(SNAPSHOT)])
+
+
+@pytest.fixture
+def fast_settings(tmp_path: Path) -> Settings:
+    """Settings for clients talking to loopback fakes: short timeouts, no pacing, quick retries."""
+    return Settings(
+        warehouse=tmp_path / "wh.duckdb",
+        http_timeout_s=2.0,
+        http_max_attempts=3,
+        http_backoff_initial_s=0.01,
+        http_backoff_max_s=0.05,
+        requests_per_second=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One real Prefect server (SQLite in a temp dir) for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield

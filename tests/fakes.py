@@ -1,0 +1,130 @@
+"""A loopback stand-in for the NY Fed, the Board's DDP and FRED, in their real wire formats.
+
+It serves the bundled snapshot history the way each upstream would: NY Fed JSON (newest
+first, JSON numbers, EFFR records with the target range, repo operations in dollars),
+DDP CSV (six quoted header rows, CRLF, no final newline) and FRED keyless CSV. Handlers
+can be told to fail first (status, Retry-After) to exercise the clients' retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from urllib.parse import parse_qs
+
+import polars as pl
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from sources.ddp import H41_IDENTIFIERS
+
+DDP_SERIES = ["WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"]
+
+
+class FakeFed:
+    """Answers every upstream request from a long ``series_id, date, value`` frame."""
+
+    def __init__(self, server: HTTPServer, observations: pl.DataFrame):
+        self.server = server
+        self.by_series: dict[str, dict[dt.date, float]] = defaultdict(dict)
+        for sid, day, value in observations.iter_rows():
+            self.by_series[sid][day] = value
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.failures: list[tuple[str, int, dict[str, str]]] = []
+        server.expect_request("/api/rates/secured/sofr/search.json").respond_with_handler(self._sofr)
+        server.expect_request("/api/rates/unsecured/effr/search.json").respond_with_handler(self._effr)
+        server.expect_request("/api/rp/reverserepo/all/results/search.json").respond_with_handler(self._rrp)
+        server.expect_request("/datadownload/Output.aspx").respond_with_handler(self._ddp)
+        server.expect_request("/graph/fredgraph.csv").respond_with_handler(self._fred)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def fail_next(self, path: str, status: int, headers: dict[str, str] | None = None) -> None:
+        """The next request to ``path`` gets ``status`` (with ``headers``) instead of data."""
+        self.failures.append((path, status, headers or {}))
+
+    def _record(self, request: Request) -> tuple[dict[str, str], Response | None]:
+        args = {k: v[0] for k, v in parse_qs(request.query_string.decode()).items()}
+        self.requests.append((request.path, args))
+        for i, (path, status, headers) in enumerate(self.failures):
+            if path == request.path:
+                del self.failures[i]
+                return args, Response('{"message":"Too Many Requests"}', status=status, headers=headers)
+        return args, None
+
+    def _window(self, sid: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, float]]:
+        return sorted(((d, v) for d, v in self.by_series.get(sid, {}).items() if start <= d <= end), reverse=True)
+
+    def _rates(self, request: Request, kind: str) -> Response:
+        args, failure = self._record(request)
+        if failure:
+            return failure
+        start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
+        records = []
+        for day, value in self._window(kind, start, end):
+            record = {"effectiveDate": day.isoformat(), "type": kind, "percentRate": value}
+            if kind == "SOFR" and day in self.by_series.get("SOFR99", {}):
+                record["percentPercentile99"] = self.by_series["SOFR99"][day]
+            if kind == "EFFR":
+                for key, sid in (("targetRateFrom", "DFEDTARL"), ("targetRateTo", "DFEDTARU")):
+                    if day in self.by_series.get(sid, {}):
+                        record[key] = self.by_series[sid][day]
+            record["revisionIndicator"] = ""
+            records.append(record)
+        return Response(json.dumps({"refRates": records}), content_type="application/json; charset=utf-8")
+
+    def _sofr(self, request: Request) -> Response:
+        return self._rates(request, "SOFR")
+
+    def _effr(self, request: Request) -> Response:
+        return self._rates(request, "EFFR")
+
+    def _rrp(self, request: Request) -> Response:
+        args, failure = self._record(request)
+        if failure:
+            return failure
+        start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
+        operations = [
+            {
+                "operationId": f"RP {day:%m%d%y} 1", "operationDate": day.isoformat(), "operationType": "Reverse Repo",
+                "operationMethod": "Fixed Rate", "term": "Overnight", "totalAmtAccepted": round(value * 1e9),
+                "details": [{"securityType": "Treasury", "amtAccepted": round(value * 1e9)}],
+            }
+            for day, value in self._window("RRPONTSYD", start, end)
+        ]
+        return Response(json.dumps({"repo": {"operations": operations}}), content_type="application/json")
+
+    def _ddp(self, request: Request) -> Response:
+        args, failure = self._record(request)
+        if failure:
+            return failure
+        start = dt.datetime.strptime(args["from"], "%m/%d/%Y").date()
+        end = dt.datetime.strptime(args["to"], "%m/%d/%Y").date()
+        ident = {sid: ident for ident, sid in H41_IDENTIFIERS.items()}
+        header = [
+            ["Series Description"] + [f"{sid} description" for sid in DDP_SERIES],
+            ["Unit:"] + ["Currency"] * len(DDP_SERIES),
+            ["Multiplier:"] + ["1000000"] * len(DDP_SERIES),
+            ["Currency:"] + ["USD"] * len(DDP_SERIES),
+            ["Unique Identifier: "] + [ident[sid] for sid in DDP_SERIES],
+            ["Time Period"] + [ident[sid].split("/")[-1] for sid in DDP_SERIES],
+        ]
+        lines = [",".join(f'"{cell}"' for cell in row) for row in header]
+        days = sorted({d for sid in DDP_SERIES for d in self.by_series[sid] if start <= d <= end})
+        for day in days:
+            cells = [self.by_series[sid].get(day) for sid in DDP_SERIES]
+            lines.append(",".join([day.isoformat()] + ["ND" if c is None else f"{c:.0f}" for c in cells]))
+        return Response("\r\n".join(lines), content_type="text/csv")
+
+    def _fred(self, request: Request) -> Response:
+        args, failure = self._record(request)
+        if failure:
+            return failure
+        sid = args["id"]
+        start = dt.date.fromisoformat(args["cosd"]) if "cosd" in args else dt.date.min
+        rows = sorted((d, v) for d, v in self.by_series.get(sid, {}).items() if d >= start)
+        body = f"observation_date,{sid}\n" + "".join(f"{d.isoformat()},{v:.2f}\n" for d, v in rows)
+        return Response(body, content_type="text/csv")

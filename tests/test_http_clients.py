@@ -1,0 +1,145 @@
+"""The real httpx clients against loopback fakes replaying recorded payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from sources.ddp import DdpClient
+from sources.errors import FetchError, ParseError
+from sources.fred import FredClient
+from sources.http import HttpClient, Pacer
+from sources.nyfed import NyFedClient
+from tests.conftest import fixture_bytes
+
+SOFR_JSON = fixture_bytes("nyfed/rates_secured_sofr_search_2024-06-01_2024-06-06.json")
+
+
+def _settings(fast_settings, server: HTTPServer):
+    base = server.url_for("").rstrip("/")
+    return fast_settings.model_copy(update={"nyfed_base_url": base, "ddp_base_url": base, "fred_base_url": base})
+
+
+def test_nyfed_client_requests_the_search_window_and_parses_the_reply(httpserver: HTTPServer, fast_settings):
+    httpserver.expect_request(
+        "/api/rates/secured/sofr/search.json", query_string={"startDate": "2024-06-01", "endDate": "2024-06-06"}
+    ).respond_with_data(SOFR_JSON, content_type="application/json; charset=utf-8")
+    client = NyFedClient(_settings(fast_settings, httpserver))
+    [payload] = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    assert payload.source == "nyfed"
+    assert payload.url.endswith("/api/rates/secured/sofr/search.json?startDate=2024-06-01&endDate=2024-06-06")
+    assert len(payload.sha256) == 64
+    assert payload.observations.filter(payload.observations["series_id"] == "SOFR")["value"].to_list() == [5.33, 5.33, 5.33, 5.35]
+
+
+def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPServer, fast_settings):
+    seen: list[float] = []
+
+    def record(request: Request) -> None:
+        seen.append(time.monotonic())
+
+    httpserver.expect_oneshot_request("/api/rates/secured/sofr/search.json").respond_with_handler(
+        lambda r: (record(r), Response('{"message":"Too Many Requests"}', status=429, headers={"Retry-After": "1"}))[1]
+    )
+    httpserver.expect_request("/api/rates/secured/sofr/search.json").respond_with_handler(
+        lambda r: (record(r), Response(SOFR_JSON, status=200, content_type="application/json"))[1]
+    )
+    client = NyFedClient(_settings(fast_settings, httpserver))
+    [payload] = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    assert payload.observations.height == 12
+    assert len(seen) == 2
+    assert seen[1] - seen[0] >= 0.95  # the server's Retry-After, not the 0.01 s backoff
+
+
+def test_5xx_again_and_again_gives_up_after_the_bounded_attempts_naming_source_url_and_status(httpserver: HTTPServer, fast_settings):
+    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data("upstream down", status=503)
+    client = FredClient(_settings(fast_settings, httpserver))
+    with pytest.raises(FetchError) as info:
+        client.fetch("IORB")
+    assert info.value.status == 503
+    assert str(info.value).startswith("fred: HTTP 503 after 3 attempts (http://")
+    assert "fredgraph.csv?id=IORB" in str(info.value)
+    assert len(httpserver.log) == 3
+
+
+def test_a_404_is_not_retried_and_names_the_status(httpserver: HTTPServer, fast_settings):
+    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data("no such series", status=404)
+    with pytest.raises(FetchError, match="fred: HTTP 404"):
+        FredClient(_settings(fast_settings, httpserver)).fetch("NOPE")
+    assert len(httpserver.log) == 1
+
+
+def test_a_server_that_never_answers_times_out_with_a_clear_error(fast_settings):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections, never answers
+    port = listener.getsockname()[1]
+    settings = fast_settings.model_copy(update={"fred_base_url": f"http://127.0.0.1:{port}", "http_timeout_s": 0.3, "http_max_attempts": 2})
+    try:
+        with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.3 s each\)"):
+            FredClient(settings).fetch("IORB")
+    finally:
+        listener.close()
+
+
+def test_fred_client_parses_the_keyless_csv_and_asks_from_the_start_date(httpserver: HTTPServer, fast_settings):
+    httpserver.expect_request("/graph/fredgraph.csv", query_string={"id": "SOFR", "cosd": "2019-08-29"}).respond_with_data(
+        fixture_bytes("fred/fredgraph_SOFR_DATE_header_2019-08-29_2024-08-29.csv"), content_type="text/csv"
+    )
+    payload = FredClient(_settings(fast_settings, httpserver)).fetch("SOFR", dt.date(2019, 8, 29))
+    sofr = payload.observations
+    assert sofr.filter(sofr["date"] == dt.date(2019, 9, 17))["value"].item() == 5.25
+
+
+def test_ddp_client_sends_the_package_query_and_fails_closed_on_an_html_200(httpserver: HTTPServer, fast_settings):
+    httpserver.expect_request("/datadownload/Output.aspx").respond_with_data(
+        "<!DOCTYPE html><html><body>The application is temporarily unavailable</body></html>", content_type="text/html"
+    )
+    with pytest.raises(ParseError, match="ddp: expected CSV, got an HTML page"):
+        DdpClient(_settings(fast_settings, httpserver)).fetch_h41(dt.date(2016, 2, 3), dt.date(2017, 12, 27))
+    query = httpserver.log[0][0].args
+    assert query["rel"] == "H41"
+    assert query["from"] == "02/03/2016" and query["to"] == "12/27/2017"
+    assert query["filetype"] == "csv" and query["layout"] == "seriescolumn" and query["label"] == "include"
+
+
+def test_pacer_spaces_requests_to_one_host():
+    pacer = Pacer(per_second=20)
+    start = time.monotonic()
+    for _ in range(5):
+        pacer.wait("host")
+    assert time.monotonic() - start >= 4 / 20 - 0.01
+
+
+def test_pacer_is_shared_safely_between_threads():
+    pacer = Pacer(per_second=50)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        pacer.wait("h")
+        with lock:
+            stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert stamps[-1] - stamps[0] >= 5 / 50 - 0.01
+
+
+def test_redirects_are_followed_only_on_the_configured_host(httpserver: HTTPServer, fast_settings):
+    httpserver.expect_request("/elsewhere").respond_with_data("x")
+    httpserver.expect_request("/start").respond_with_data("", status=302, headers={"Location": "http://evil.example/steal"})
+    client = HttpClient(_settings(fast_settings, httpserver), "ddp", follow_redirects_on="127.0.0.1")
+    with pytest.raises(FetchError, match="ddp: HTTP 302"):
+        client.get(httpserver.url_for("/start"))

@@ -1,0 +1,141 @@
+"""The Prefect flow end to end on a real (local) Prefect server: snapshot, live fakes, as-of, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pytest_httpserver import HTTPServer
+
+from flows.pipeline import pipeline
+from sources.errors import ParseError
+from tests.fakes import FakeFed
+from warehouse.core import CORE_TABLES, read_core
+from warehouse.db import connect
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+D = dt.date
+
+
+def core_tables(path: Path) -> dict[str, pl.DataFrame]:
+    con = connect(path, read_only=True)
+    try:
+        return {name: read_core(con, name) for name in CORE_TABLES}
+    finally:
+        con.close()
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    con = connect(path, read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def snapshot_warehouse(tmp_path_factory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("wh") / "snapshot.duckdb"
+    return path, pipeline(source="snapshot", warehouse=str(path))
+
+
+def test_snapshot_run_publishes_core_tables_with_exact_source_values(snapshot_warehouse):
+    path, summary = snapshot_warehouse
+    assert summary["tables"]["weekly_liquidity"] == {"rows": 1237, "latest": "2026-08-26"}
+    assert summary["tables"]["daily_rates"]["latest"] == "2026-08-27"
+    assert query(path, "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = DATE '2019-09-18'") == [(1_394_122.0,)]
+    assert query(path, "SELECT sofr_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [(5.25,)]
+    assert query(
+        path, "SELECT date, target_upper_pct FROM core.daily_rates WHERE date IN ('2019-07-31', '2019-08-01') ORDER BY date"
+    ) == [(D(2019, 7, 31), 2.50), (D(2019, 8, 1), 2.25)]
+
+
+def test_a_run_is_recorded_in_meta_runs_with_counts(snapshot_warehouse):
+    path, summary = snapshot_warehouse
+    [(status, source, rows_in, rows_out, flow_run_id)] = query(
+        path, f"SELECT status, source, rows_in, rows_out, flow_run_id FROM meta.runs WHERE run_id = '{summary['run_id']}'"
+    )
+    assert (status, source) == ("completed", "snapshot")
+    assert rows_in == rows_out == sum(summary["observations_inserted"].values()) > 38_000
+    assert flow_run_id
+
+
+def test_rerunning_the_snapshot_changes_no_core_or_raw_row(snapshot_warehouse, tmp_path):
+    path, _ = snapshot_warehouse
+    copy = tmp_path / "again.duckdb"
+    shutil.copyfile(path, copy)
+    before = core_tables(copy)
+    raw_before = query(copy, "SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY series_id, date)) FROM raw.observations o")
+    summary = pipeline(source="snapshot", warehouse=str(copy))
+    assert summary["observations_inserted"] == {} and summary["observations_changed"] == {}
+    assert summary["payloads_unchanged"] == 13
+    after = core_tables(copy)
+    for name in CORE_TABLES:
+        assert after[name].equals(before[name]), name
+    assert query(copy, "SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY series_id, date)) FROM raw.observations o") == raw_before
+
+
+def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_the_h41_of_the_18th(tmp_path):
+    path = tmp_path / "asof.duckdb"
+    summary = pipeline(source="snapshot", warehouse=str(path), as_of=D(2019, 9, 18))
+    assert summary["tables"]["weekly_liquidity"]["latest"] == "2019-09-11"
+    assert summary["tables"]["daily_rates"]["latest"] == "2019-09-17"
+    # the FOMC announced the cut effective 09-19 at 14:00 on 09-18
+    assert query(path, "SELECT max(date) FROM core.policy_changes") == [(D(2019, 9, 19),)]
+    assert query(path, "SELECT max(date) FROM core.daily_rates WHERE target_upper_pct IS NOT NULL") == [(D(2019, 9, 17),)]
+    assert query(path, "SELECT as_of FROM meta.runs") == [(D(2019, 9, 18),)]
+
+
+def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(snapshot_warehouse, tmp_path, snapshot_dir):
+    path, _ = snapshot_warehouse
+    copy = tmp_path / "kept.duckdb"
+    shutil.copyfile(path, copy)
+    before = core_tables(copy)
+    bad = tmp_path / "bad"
+    shutil.copytree(snapshot_dir, bad)
+    (bad / "WRESBAL.csv").write_text("observation_date,WRESBAL\n2019-09-18,lots\n")
+    with pytest.raises(ParseError, match=r"snapshot: WRESBAL line 2 \(2019-09-18\): value 'lots' is not a number"):
+        pipeline(source="snapshot", snapshot_dir=str(bad), warehouse=str(copy))
+    after = core_tables(copy)
+    for name in CORE_TABLES:
+        assert after[name].equals(before[name]), name
+    [(status, error)] = query(copy, "SELECT status, error FROM meta.runs WHERE status <> 'completed'")
+    assert status == "failed" and "WRESBAL line 2" in error
+    assert list(tmp_path.glob("kept.duckdb.work-*")) == []
+
+
+def test_live_backfill_then_incremental_run_against_fake_upstreams(httpserver: HTTPServer, snapshot_observations, snapshot_warehouse, tmp_path, monkeypatch):
+    fake = FakeFed(httpserver, snapshot_observations)
+    for key in ("NYFED", "DDP", "FRED"):
+        monkeypatch.setenv(f"LW_{key}_BASE_URL", fake.base_url)
+    monkeypatch.setenv("LW_REQUESTS_PER_SECOND", "0")
+    monkeypatch.setenv("LW_HTTP_BACKOFF_INITIAL_S", "0.01")
+    fake.fail_next("/api/rates/unsecured/effr/search.json", 429, {"Retry-After": "1"})
+    fake.fail_next("/datadownload/Output.aspx", 503)
+    path = tmp_path / "live.duckdb"
+
+    first = pipeline(source="live", warehouse=str(path))
+    assert first["tables"]["weekly_liquidity"]["rows"] == 1237
+    live = core_tables(path)
+    snap = core_tables(snapshot_warehouse[0])
+    assert live["weekly_liquidity"].equals(snap["weekly_liquidity"])
+    assert live["policy_changes"].equals(snap["policy_changes"])
+    assert query(path, "SELECT sofr_pct, target_upper_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [(5.25, 2.25)]
+    assert dict(query(path, "SELECT source, count(*) FROM raw.observations GROUP BY source ORDER BY source")).keys() == {"ddp", "fred", "nyfed"}
+
+    fake.requests.clear()
+    second = pipeline(source="live", warehouse=str(path))
+    assert second["observations_inserted"] == {} and second["observations_changed"] == {}
+    sofr_windows = [args for p, args in fake.requests if p == "/api/rates/secured/sofr/search.json"]
+    assert sofr_windows[0]["startDate"] == "2026-08-13"  # last stored 2026-08-27 minus the 14-day overlap
+    # one request per source; IOER ended in 2021 and is not asked for again
+    assert [p for p, _ in fake.requests] == [
+        "/api/rates/secured/sofr/search.json",
+        "/api/rates/unsecured/effr/search.json",
+        "/api/rp/reverserepo/all/results/search.json",
+        "/datadownload/Output.aspx",
+        "/graph/fredgraph.csv",
+    ]
