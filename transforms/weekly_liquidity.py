@@ -47,7 +47,8 @@ def rrp_on_wednesdays(
 
     A business day without an RRPONTSYD value had no operation: 0. A Wednesday that is a
     Fed holiday carries the previous business day's operation, which matures after it.
-    Wednesdays before the first or after the last observation are unknown (null).
+    Wednesdays whose reference business day lies before the first or after the last
+    observation are unknown (null).
 
     Examples
     --------
@@ -71,7 +72,7 @@ def rrp_on_wednesdays(
         ref=pl.col("week_ending").map_elements(reference_day, return_dtype=pl.Date)
     )
     frame = frame.join(rrp, left_on="ref", right_on="date", how="left")
-    known = pl.col("week_ending").is_between(first, last)
+    known = pl.col("ref").is_between(first, last)
     return frame.select(
         "week_ending",
         rrp_usd_mn=pl.when(known).then((pl.col("value").fill_null(0.0) * 1000.0).round(3)).otherwise(None),
