@@ -1,14 +1,20 @@
-"""The pipeline flow: extract -> land raw -> transform -> publish core -> record the run.
+"""The pipeline flow: extract -> audit raw -> land -> transform -> audit core -> publish -> record.
 
-Tasks are thin wrappers over plain functions in ``sources``, ``warehouse`` and
-``transforms``; everything a run writes goes to a private working copy of the warehouse,
-which replaces the published file in one ``os.replace`` at the end (``warehouse.store``).
+Write, audit, publish: everything a run writes goes to a private working copy of the
+warehouse (``warehouse.store``), the Great Expectations suites gate it, and only a run
+whose every suite passes replaces the published file, in one ``os.replace``. A failed run
+publishes nothing; it only appends its ``meta.runs`` row and validation results.
+Tasks are thin wrappers over plain functions in ``sources``, ``warehouse``,
+``transforms`` and ``expectations``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -17,7 +23,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from liquidity_watch.calendars import end_of_day
+from alerts.ops import on_flow_failure
+from expectations import gate as quality
+from expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
+from expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
+from liquidity_watch.calendars import end_of_day, today_new_york
 from liquidity_watch.settings import Settings
 from sources.errors import FetchError
 from sources.extract import SOURCE_KINDS, extract
@@ -25,8 +35,8 @@ from sources.payload import Payload
 from transforms.core_tables import build_core_tables
 from warehouse.core import CORE_TABLES, publish_core
 from warehouse.db import connect
-from warehouse.raw import LandResult, land, last_dates, observations_as_of
-from warehouse.runs import RunRecord, record_failed_run, record_run
+from warehouse.raw import LandResult, fresh_payloads, incoming_frame, land, last_dates, observations_as_of, stored_values
+from warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from warehouse.store import remove_stale_work_files, working_copy, write_lock
 
 
@@ -59,6 +69,17 @@ def extract_task(
     return extract(source, settings, last_stored, snapshot_dir=snapshot_dir, end=end, progress=progress)
 
 
+@task(name="audit-raw", cache_policy=NO_CACHE)
+def audit_raw_task(gate: quality.Gate, con: duckdb.DuckDBPyConnection, payloads: list[Payload]) -> int:
+    """Validate this run's fresh observations before they touch ``raw``; return how many."""
+    fresh = fresh_payloads(con, payloads)
+    incoming = incoming_frame(fresh)
+    stored = stored_values(con, sorted(incoming["series_id"].unique().to_list()))
+    gate.validate(raw_observations_suite(today_new_york()), stage_raw(incoming, stored, today_new_york()), ["series_id", "day"])
+    gate.raise_if_failed()
+    return incoming.height
+
+
 @task(name="land-raw", cache_policy=NO_CACHE)
 def land_task(con: duckdb.DuckDBPyConnection, payloads: list[Payload], run_id: str) -> LandResult:
     return land(con, payloads, run_id)
@@ -70,9 +91,32 @@ def transform_task(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dic
     return build_core_tables(observations)
 
 
+@task(name="audit-core", cache_policy=NO_CACHE)
+def audit_core_task(gate: quality.Gate, tables: dict[str, pl.DataFrame]) -> None:
+    gate.validate(weekly_liquidity_suite(), stage_weekly(tables["weekly_liquidity"]), ["day"])
+    gate.validate(daily_rates_suite(), stage_daily(tables["daily_rates"]), ["day"])
+    gate.validate(policy_changes_suite(), stage_policy(tables["policy_changes"]), ["day"])
+    gate.raise_if_failed()
+
+
 @task(name="publish-core", cache_policy=NO_CACHE)
 def publish_task(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
     return publish_core(con, tables)
+
+
+class StageTimer:
+    """Wall time per pipeline stage, reported in the run summary."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
 
 
 def summarize(con: duckdb.DuckDBPyConnection, landed: LandResult, counts: dict[str, int], as_of: dt.date | None) -> dict:
@@ -90,7 +134,7 @@ def summarize(con: duckdb.DuckDBPyConnection, landed: LandResult, counts: dict[s
     }
 
 
-@flow(name="liquidity-watch", log_prints=True)
+@flow(name="liquidity-watch", log_prints=True, on_failure=[on_flow_failure])
 def pipeline(
     source: str = "snapshot",
     snapshot_dir: str | None = None,
@@ -106,15 +150,19 @@ def pipeline(
     warehouse : published DuckDB file; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``.
     as_of : build the core tables from what had been published by the end of this day.
     """
+    quality.preload()
     if source not in SOURCE_KINDS:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_KINDS)}")
     settings = Settings()
     published = Path(warehouse) if warehouse else settings.warehouse
     published.parent.mkdir(parents=True, exist_ok=True)
+    docs_dir = settings.resolved_data_docs_dir(published)
     started = time.perf_counter()
+    timer = StageTimer()
     run = RunRecord.start(source, as_of, str(flow_run.id) if flow_run.id else None)
     logger = get_run_logger()
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
+    gate: quality.Gate | None = None
     with write_lock(published, settings.lock_wait_s):
         stale = remove_stale_work_files(published)
         if stale:
@@ -123,23 +171,41 @@ def pipeline(
             with working_copy(published) as work:
                 con = connect(work)
                 try:
-                    payloads = extract_task(
-                        source, settings, last_dates(con), Path(snapshot_dir) if snapshot_dir else None, as_of
-                    )
-                    landed = land_task(con, payloads, run.run_id)
-                    tables = transform_task(con, as_of)
-                    counts = publish_task(con, tables)
-                    summary = summarize(con, landed, counts, as_of)
-                    summary["run_id"] = run.run_id
-                    summary["warehouse"] = str(published)
-                    summary["seconds"] = round(time.perf_counter() - started, 2)
-                    run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
-                    record_run(con, run)
+                    with timer("extract"):
+                        payloads = extract_task(
+                            source, settings, last_dates(con), Path(snapshot_dir) if snapshot_dir else None, as_of
+                        )
+                    with timer("validate"):
+                        gate = quality.Gate(run.run_id)
+                        audit_raw_task(gate, con, payloads)
+                    with timer("load"):
+                        landed = land_task(con, payloads, run.run_id)
+                    with timer("transform"):
+                        tables = transform_task(con, as_of)
+                    with timer("validate"):
+                        audit_core_task(gate, tables)
+                    with timer("publish"):
+                        counts = publish_task(con, tables)
+                        record_validation_results(con, gate.rows)
+                        summary = summarize(con, landed, counts, as_of)
+                        summary["validation"] = {"expectations": len(gate.rows), "failed": 0}
+                        run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out)
+                        summary.update(run_id=run.run_id, warehouse=str(published), data_docs=str(docs_dir / "index.html"))
+                        summary["seconds"] = round(time.perf_counter() - started, 2)
+                        summary["stage_seconds"] = timer.seconds
+                        record_run(con, run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary))
                 finally:
                     con.close()
                     del con  # a failed state keeps this frame alive; let the connection go now
         except Exception as exc:
-            record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"))
-            raise
-    logger.info("run %s completed in %.2f s", run.run_id, summary["seconds"])
+            traceback.clear_frames(exc.__traceback__)  # drop DuckDB objects the kept exception would hold
+            rows = gate.rows if gate else []
+            record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"), rows)
+            if gate is not None:
+                gate.build_docs(docs_dir)
+            raise  # the flow's on_failure hook raises the ops notification
+    with timer("docs"):
+        gate.build_docs(docs_dir)
+    summary["stage_seconds"] = timer.seconds
+    logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary["seconds"], summary["data_docs"])
     return summary

@@ -38,7 +38,7 @@ from dateutil.easter import easter
 from liquidity_watch.catalog import SERIES
 
 NEW_YORK = ZoneInfo("America/New_York")
-_YEARS = range(1990, 2101)
+_YEARS = range(2000, 2041)  # the data start in 2000 (EFFR); extend when 2040 nears
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +102,11 @@ def published_at(release: str, day: dt.date) -> dt.datetime:
     if release == "policy":
         return _at(day - dt.timedelta(days=1), 14)
     raise ValueError(f"unknown release {release!r}")
+
+
+def today_new_york() -> dt.date:
+    """Today's date in New York, where every release is dated."""
+    return dt.datetime.now(NEW_YORK).date()
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

@@ -60,6 +60,9 @@ def run(
         _fail(f"--source must be live, fred or snapshot, not {source!r}")
     if snapshot_dir is not None and not snapshot_dir.is_dir():
         _fail(f"--snapshot-dir {snapshot_dir} is not a folder")
+    from expectations.gate import preload
+
+    preload()  # Great Expectations imports in the background while Prefect's server starts
     from flows.pipeline import pipeline  # imported late: Prefect is slow to import
 
     try:
@@ -99,7 +102,12 @@ def print_summary(summary: dict) -> None:
     )
     if summary.get("as_of"):
         out.print(f"as of: end of {summary['as_of']} (America/New_York)", highlight=False)
-    out.print(f"warehouse: {summary['warehouse']}  ({summary['seconds']:.2f} s)", highlight=False)
+    out.print(
+        f"quality gate: {summary['validation']['expectations']} expectations passed; data docs: {summary['data_docs']}",
+        highlight=False,
+    )
+    stages = ", ".join(f"{k} {v:.2f}" for k, v in summary["stage_seconds"].items())
+    out.print(f"warehouse: {summary['warehouse']}  ({summary['seconds']:.2f} s: {stages})", highlight=False)
 
 
 def main() -> None:

@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     http_retry_after_cap_s: float = 300.0
     requests_per_second: float = 1.0
     overlap_days: int = Field(default=14, description="Re-fetch this many days before the last stored observation (revisions).")
+    data_docs_dir: Path | None = Field(default=None, description="Where GX Data Docs go; default: data_docs/ next to the warehouse.")
     lock_wait_s: float = Field(default=0.0, description="How long a run waits for another run's write lock before giving up.")
+
+    def resolved_data_docs_dir(self, warehouse: Path) -> Path:
+        return self.data_docs_dir if self.data_docs_dir is not None else warehouse.parent / "data_docs"
 
     def resolved_snapshot_dir(self) -> Path:
         return self.snapshot_dir if self.snapshot_dir is not None else bundled_snapshot_dir()

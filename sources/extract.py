@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from liquidity_watch.calendars import NEW_YORK
+from liquidity_watch.calendars import today_new_york
 from liquidity_watch.catalog import HISTORY_START, SERIES
 from liquidity_watch.settings import Settings
 from sources.ddp import DdpClient
@@ -44,10 +44,6 @@ def start_dates(last_stored: dict[str, dt.date], overlap_days: int) -> dict[str,
         sid: (last_stored[sid] - dt.timedelta(days=overlap_days)) if sid in last_stored else first
         for sid in SERIES
     }
-
-
-def today_new_york() -> dt.date:
-    return dt.datetime.now(NEW_YORK).date()
 
 
 def extract(

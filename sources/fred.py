@@ -51,8 +51,9 @@ def parse_fredgraph_csv(
     Raises
     ------
     ParseError
-        On an empty body, HTML, an unknown header, a bad date or a non-numeric value;
-        the message names the series, the line and the offending text.
+        On an empty body, HTML, an unknown header, a last line without its newline
+        (FRED ends every file with one, so this is a truncated download), a bad date or a
+        non-numeric value; the message names the series, the line and the offending text.
 
     Examples
     --------
@@ -79,6 +80,9 @@ def parse_fredgraph_csv(
     if not header or header[0].strip() not in DATE_HEADERS or len(header) < 2:
         raise ParseError(source, url, f"unexpected header {header!r}; expected 'observation_date,<SERIES_ID>'")
     series_ids = [h.strip() for h in header[1:]]
+    if not text.endswith("\n"):
+        last = text.rsplit("\n", 1)[-1]
+        raise ParseError(source, url, f"{','.join(series_ids)}: the file ends mid-line ({last!r}, no final newline): truncated?")
     if expected:
         missing = sorted(set(expected) - set(series_ids))
         if missing:

@@ -53,14 +53,27 @@ def incoming_frame(payloads: list[Payload]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical")
 
 
+def fresh_payloads(con: duckdb.DuckDBPyConnection, payloads: list[Payload]) -> list[Payload]:
+    """The payloads whose hash is not yet in ``raw.payloads`` (the rest were landed before)."""
+    known = {row[0] for row in con.execute("SELECT payload_sha256 FROM raw.payloads").fetchall()}
+    return [p for p in payloads if p.sha256 not in known]
+
+
+def stored_values(con: duckdb.DuckDBPyConnection, series: list[str]) -> pl.DataFrame:
+    """``series_id, date, value`` already stored for ``series``."""
+    con.execute("SET VARIABLE lw_series = ?", [series])
+    return con.sql(
+        "SELECT series_id, date, value FROM raw.observations WHERE list_contains(getvariable('lw_series'), series_id)"
+    ).pl()
+
+
 def land(con: duckdb.DuckDBPyConnection, payloads: list[Payload], run_id: str) -> LandResult:
     """Upsert the payloads' observations into ``raw.observations``.
 
     Payloads whose hash is already in ``raw.payloads`` are skipped; rows whose value is
     unchanged are not touched, so landing the same inputs twice changes nothing.
     """
-    known = {row[0] for row in con.execute("SELECT payload_sha256 FROM raw.payloads").fetchall()}
-    fresh = [p for p in payloads if p.sha256 not in known]
+    fresh = fresh_payloads(con, payloads)
     incoming = incoming_frame(fresh)
     rows_in = sum(p.observations.height for p in payloads)
     if incoming.height == 0:

@@ -54,8 +54,25 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     )
 
 
-def record_failed_run(published: Path, run: RunRecord) -> None:
-    """Add a failed run's row to the published warehouse, touching nothing else.
+def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """Append the gate's rows (one per expectation) to ``meta.validation_results``."""
+    if not rows:
+        return
+    import polars as pl
+
+    frame = pl.DataFrame(rows, schema_overrides={"element_count": pl.Int64, "unexpected_count": pl.Int64})
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'meta' AND table_name = 'validation_results' ORDER BY column_index"
+    ).fetchall()]
+    con.register("validation_rows", frame.select(columns))
+    try:
+        con.execute("INSERT INTO meta.validation_results SELECT * FROM validation_rows")
+    finally:
+        con.unregister("validation_rows")
+
+
+def record_failed_run(published: Path, run: RunRecord, validation_rows: list[dict] | None = None) -> None:
+    """Add a failed run's row (and its validation results) to the published warehouse, touching nothing else.
 
     Goes through the same working-copy swap as a normal run, so readers are never blocked
     and the raw and core tables keep exactly their rows and values. The caller holds the
@@ -65,5 +82,6 @@ def record_failed_run(published: Path, run: RunRecord) -> None:
         con = connect(work)
         try:
             record_run(con, run)
+            record_validation_results(con, validation_rows or [])
         finally:
             con.close()
