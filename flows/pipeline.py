@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from sources.extract import SOURCE_KINDS, extract
 from sources.payload import Payload
 from transforms.core_tables import build_core_tables
 from warehouse.core import CORE_TABLES, publish_core
-from warehouse.db import connect
+from warehouse.db import connection
 from warehouse.raw import LandResult, fresh_payloads, incoming_frame, land, last_dates, observations_as_of, stored_values
 from warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from warehouse.store import remove_stale_work_files, working_copy, write_lock
@@ -70,24 +69,24 @@ def extract_task(
 
 
 @task(name="audit-raw", cache_policy=NO_CACHE)
-def audit_raw_task(gate: quality.Gate, con: duckdb.DuckDBPyConnection, payloads: list[Payload]) -> int:
+def audit_raw_task(gate: quality.Gate, work: Path, payloads: list[Payload]) -> int:
     """Validate this run's fresh observations before they touch ``raw``; return how many."""
-    fresh = fresh_payloads(con, payloads)
-    incoming = incoming_frame(fresh)
-    stored = stored_values(con, sorted(incoming["series_id"].unique().to_list()))
+    incoming, stored = incoming_and_stored(work, payloads)
     gate.validate(raw_observations_suite(today_new_york()), stage_raw(incoming, stored, today_new_york()), ["series_id", "day"])
     gate.raise_if_failed()
     return incoming.height
 
 
 @task(name="land-raw", cache_policy=NO_CACHE)
-def land_task(con: duckdb.DuckDBPyConnection, payloads: list[Payload], run_id: str) -> LandResult:
-    return land(con, payloads, run_id)
+def land_task(work: Path, payloads: list[Payload], run_id: str) -> LandResult:
+    with connection(work) as con:
+        return land(con, payloads, run_id)
 
 
 @task(name="transform", cache_policy=NO_CACHE)
-def transform_task(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dict[str, pl.DataFrame]:
-    observations = observations_as_of(con, end_of_day(as_of) if as_of else None)
+def transform_task(work: Path, as_of: dt.date | None) -> dict[str, pl.DataFrame]:
+    with connection(work) as con:
+        observations = observations_as_of(con, end_of_day(as_of) if as_of else None)
     return build_core_tables(observations)
 
 
@@ -100,8 +99,29 @@ def audit_core_task(gate: quality.Gate, tables: dict[str, pl.DataFrame]) -> None
 
 
 @task(name="publish-core", cache_policy=NO_CACHE)
-def publish_task(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
-    return publish_core(con, tables)
+def publish_task(
+    work: Path, tables: dict[str, pl.DataFrame], validation_rows: list[dict], landed: LandResult, run: RunRecord
+) -> tuple[dict, RunRecord]:
+    """Replace the core tables, store the validation results and the run's row, in the working copy."""
+    with connection(work) as con:
+        counts = publish_core(con, tables)
+        record_validation_results(con, validation_rows)
+        summary = summarize(con, landed, counts, run.as_of)
+        run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
+        record_run(con, run)
+    return summary, run
+
+
+def incoming_and_stored(work: Path, payloads: list[Payload]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """This run's fresh rows, and what ``raw`` already holds for their series."""
+    with connection(work) as con:
+        incoming = incoming_frame(fresh_payloads(con, payloads))
+        return incoming, stored_values(con, sorted(incoming["series_id"].unique().to_list()))
+
+
+def last_stored_dates(work: Path) -> dict[str, dt.date]:
+    with connection(work) as con:
+        return last_dates(con)
 
 
 class StageTimer:
@@ -169,36 +189,22 @@ def pipeline(
             logger.warning("removed %d working file(s) left by a run that died: %s", len(stale), [p.name for p in stale])
         try:
             with working_copy(published) as work:
-                con = connect(work)
-                try:
-                    with timer("extract"):
-                        payloads = extract_task(
-                            source, settings, last_dates(con), Path(snapshot_dir) if snapshot_dir else None, as_of
-                        )
-                    with timer("validate"):
-                        gate = quality.Gate(run.run_id)
-                        audit_raw_task(gate, con, payloads)
-                    with timer("load"):
-                        landed = land_task(con, payloads, run.run_id)
-                    with timer("transform"):
-                        tables = transform_task(con, as_of)
-                    with timer("validate"):
-                        audit_core_task(gate, tables)
-                    with timer("publish"):
-                        counts = publish_task(con, tables)
-                        record_validation_results(con, gate.rows)
-                        summary = summarize(con, landed, counts, as_of)
-                        summary["validation"] = {"expectations": len(gate.rows), "failed": 0}
-                        run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out)
-                        summary.update(run_id=run.run_id, warehouse=str(published), data_docs=str(docs_dir / "index.html"))
-                        summary["seconds"] = round(time.perf_counter() - started, 2)
-                        summary["stage_seconds"] = timer.seconds
-                        record_run(con, run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary))
-                finally:
-                    con.close()
-                    del con  # a failed state keeps this frame alive; let the connection go now
+                with timer("extract"):
+                    payloads = extract_task(
+                        source, settings, last_stored_dates(work), Path(snapshot_dir) if snapshot_dir else None, as_of
+                    )
+                with timer("validate"):
+                    gate = quality.Gate(run.run_id)
+                    audit_raw_task(gate, work, payloads)
+                with timer("load"):
+                    landed = land_task(work, payloads, run.run_id)
+                with timer("transform"):
+                    tables = transform_task(work, as_of)
+                with timer("validate"):
+                    audit_core_task(gate, tables)
+                with timer("publish"):
+                    summary, run = publish_task(work, tables, gate.rows, landed, run)
         except Exception as exc:
-            traceback.clear_frames(exc.__traceback__)  # drop DuckDB objects the kept exception would hold
             rows = gate.rows if gate else []
             record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"), rows)
             if gate is not None:
@@ -206,6 +212,13 @@ def pipeline(
             raise  # the flow's on_failure hook raises the ops notification
     with timer("docs"):
         gate.build_docs(docs_dir)
-    summary["stage_seconds"] = timer.seconds
+    summary.update(
+        run_id=run.run_id,
+        warehouse=str(published),
+        data_docs=str(docs_dir / "index.html"),
+        validation={"expectations": len(gate.rows), "failed": 0},
+        seconds=round(time.perf_counter() - started, 2),
+        stage_seconds=timer.seconds,
+    )
     logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary["seconds"], summary["data_docs"])
     return summary

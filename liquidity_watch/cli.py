@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def _root() -> None:
 
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    gc.collect()  # free DuckDB objects held by the failed run's traceback before exit
     raise typer.Exit(1)
 
 

@@ -17,16 +17,20 @@ import pytest
 from expectations.gate import QualityGateFailed
 from flows.pipeline import pipeline
 from sources.errors import ParseError
-from warehouse.db import connect
+from warehouse.db import connection
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 D = dt.date
 
 
+def query(path: Path, sql: str) -> list[tuple]:
+    with connection(path, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
 def published_content(path: Path) -> str:
     """A digest of every raw and core row: what analysts and the next run would see."""
-    con = connect(path, read_only=True)
-    try:
+    with connection(path, read_only=True) as con:
         parts = []
         for table, order in (
             ("raw.observations", "series_id, date"),
@@ -35,9 +39,7 @@ def published_content(path: Path) -> str:
             ("core.policy_changes", "date"),
         ):
             parts.append(con.execute(f"SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY {order})) FROM {table} t").fetchone()[0])
-        return hashlib.sha256("".join(parts).encode()).hexdigest()
-    finally:
-        con.close()
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -133,29 +135,20 @@ def test_a_corrupt_snapshot_fails_the_run_naming_the_problem_and_publishes_nothi
 
     assert re.search(message, str(info.value)), str(info.value)
     assert published_content(warehouse) == before
-    con = connect(warehouse, read_only=True)
-    try:
-        [(status, error)] = con.execute("SELECT status, error FROM meta.runs WHERE status = 'failed'").fetchall()
-    finally:
-        con.close()
+    [(status, error)] = query(warehouse, "SELECT status, error FROM meta.runs WHERE status = 'failed'")
     assert status == "failed" and series in error
     assert list(tmp_path.glob("existing.duckdb.work-*")) == []
 
 
 def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(good_warehouse):
-    con = connect(good_warehouse, read_only=True)
-    try:
-        [(run_id,)] = con.execute("SELECT run_id FROM meta.runs WHERE status = 'completed'").fetchall()
-        per_suite = dict(con.execute(
-            "SELECT suite, count(*) FROM meta.validation_results WHERE run_id = ? GROUP BY suite", [run_id]
-        ).fetchall())
-        failed = con.execute("SELECT count(*) FROM meta.validation_results WHERE NOT success").fetchone()[0]
-        duplicates = con.execute(
-            "SELECT count(*) FROM (SELECT run_id, suite, expectation, column_name, series, bound, count(*) n "
-            "FROM meta.validation_results GROUP BY ALL HAVING n > 1)"
-        ).fetchone()[0]
-    finally:
-        con.close()
+    [(run_id,)] = query(good_warehouse, "SELECT run_id FROM meta.runs WHERE status = 'completed'")
+    per_suite = dict(query(good_warehouse, f"SELECT suite, count(*) FROM meta.validation_results WHERE run_id = '{run_id}' GROUP BY suite"))
+    [(failed,)] = query(good_warehouse, "SELECT count(*) FROM meta.validation_results WHERE NOT success")
+    [(duplicates,)] = query(
+        good_warehouse,
+        "SELECT count(*) FROM (SELECT run_id, suite, expectation, column_name, series, bound, count(*) n "
+        "FROM meta.validation_results GROUP BY ALL HAVING n > 1)",
+    )
     assert set(per_suite) == {"raw_observations", "core.weekly_liquidity", "core.daily_rates", "core.policy_changes"}
     assert per_suite["raw_observations"] >= 25 and per_suite["core.weekly_liquidity"] >= 12
     assert failed == 0 and duplicates == 0
@@ -174,14 +167,11 @@ def test_a_failed_gate_records_its_failing_expectations(good_warehouse, snapshot
     shutil.copyfile(good_warehouse, warehouse)
     with pytest.raises(QualityGateFailed):
         pipeline(source="snapshot", snapshot_dir=str(bad), warehouse=str(warehouse))
-    con = connect(warehouse, read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT v.series, v.unexpected_count, v.examples FROM meta.validation_results v JOIN meta.runs r USING (run_id) "
-            "WHERE r.status = 'failed' AND NOT v.success"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = query(
+        warehouse,
+        "SELECT v.series, v.unexpected_count, v.examples FROM meta.validation_results v JOIN meta.runs r USING (run_id) "
+        "WHERE r.status = 'failed' AND NOT v.success",
+    )
     # near-zero SOFR of 2020-21 stays under 25 after x100, so 1,599 of the 2,099 rows break the range;
     # all 2,099 rewrite stored history
     assert sorted((series, count) for series, count, _ in rows) == [("*", 2099), ("SOFR", 1599)]
