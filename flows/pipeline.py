@@ -22,20 +22,27 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from alerts.chart import liquidity_chart
+from alerts.config import SlackSettings, subscriber_destinations
+from alerts.dispatch import deliver_pending, queue_signal_alerts
 from alerts.ops import on_flow_failure
+from alerts.slack import SlackSender
 from expectations import gate as quality
 from expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
 from expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
-from liquidity_watch.calendars import end_of_day, today_new_york
+from liquidity_watch.calendars import business_days, end_of_day, today_new_york
 from liquidity_watch.settings import Settings
+from liquidity_watch.thresholds import Thresholds, load_thresholds
 from sources.errors import FetchError
 from sources.extract import SOURCE_KINDS, extract
 from sources.payload import Payload
 from transforms.core_tables import build_core_tables
+from transforms.signals import RULES, SIGNALS_START, episodes, evaluate, signals_long
 from warehouse.core import CORE_TABLES, publish_core
 from warehouse.db import connection
 from warehouse.raw import LandResult, fresh_payloads, incoming_frame, land, last_dates, observations_as_of, stored_values
 from warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
+from warehouse.signals import publish_signals
 from warehouse.store import remove_stale_work_files, working_copy, write_lock
 
 
@@ -99,17 +106,50 @@ def audit_core_task(gate: quality.Gate, tables: dict[str, pl.DataFrame]) -> None
 
 
 @task(name="publish-core", cache_policy=NO_CACHE)
-def publish_task(
-    work: Path, tables: dict[str, pl.DataFrame], validation_rows: list[dict], landed: LandResult, run: RunRecord
-) -> tuple[dict, RunRecord]:
-    """Replace the core tables, store the validation results and the run's row, in the working copy."""
+def publish_task(work: Path, tables: dict[str, pl.DataFrame], validation_rows: list[dict], landed: LandResult, as_of: dt.date | None) -> dict:
+    """Replace the core tables and store the validation results, in the working copy."""
     with connection(work) as con:
         counts = publish_core(con, tables)
         record_validation_results(con, validation_rows)
-        summary = summarize(con, landed, counts, run.as_of)
-        run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
+        return summarize(con, landed, counts, as_of)
+
+
+@task(name="signals", cache_policy=NO_CACHE)
+def signals_task(work: Path, tables: dict[str, pl.DataFrame], thresholds: Thresholds, end: dt.date, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Evaluate the rules for every business day up to ``end``; publish core.signals and episodes."""
+    evaluated = evaluate(
+        tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], business_days(SIGNALS_START, end), thresholds
+    )
+    found = episodes(evaluated)
+    with connection(work) as con:
+        publish_signals(con, signals_long(evaluated), found, run_id)
+    return evaluated, found
+
+
+@task(name="alerts", cache_policy=NO_CACHE)
+def alerts_task(work: Path, tables: dict[str, pl.DataFrame], evaluated: pl.DataFrame, found: pl.DataFrame, end: dt.date, run_id: str) -> dict:
+    """Queue today's signal once per (episode, severity, destination), then drain the outbox."""
+    slack = SlackSettings()
+    destinations = subscriber_destinations(slack)
+    printed: list[str] = []
+
+    def chart() -> bytes:
+        return liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], found, end)
+
+    def echo(text: str) -> None:
+        printed.append(text)
+        get_run_logger().warning("%s", text)
+
+    with connection(work) as con:
+        queued = queue_signal_alerts(con, evaluated, found, destinations, run_id)
+        delivered = deliver_pending(con, SlackSender(slack), destinations, run_id, chart=chart, echo=echo)
+    return {"queued": queued, **delivered, "printed_text": printed}
+
+
+@task(name="record-run", cache_policy=NO_CACHE)
+def record_task(work: Path, run: RunRecord) -> None:
+    with connection(work) as con:
         record_run(con, run)
-    return summary, run
 
 
 def incoming_and_stored(work: Path, payloads: list[Payload]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -174,6 +214,7 @@ def pipeline(
     if source not in SOURCE_KINDS:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_KINDS)}")
     settings = Settings()
+    thresholds = load_thresholds(settings.thresholds_file)
     published = Path(warehouse) if warehouse else settings.warehouse
     published.parent.mkdir(parents=True, exist_ok=True)
     docs_dir = settings.resolved_data_docs_dir(published)
@@ -203,7 +244,18 @@ def pipeline(
                 with timer("validate"):
                     audit_core_task(gate, tables)
                 with timer("publish"):
-                    summary, run = publish_task(work, tables, gate.rows, landed, run)
+                    summary = publish_task(work, tables, gate.rows, landed, as_of)
+                with timer("signals"):
+                    end = as_of or today_new_york()
+                    evaluated, found = signals_task(work, tables, thresholds, end, run.run_id)
+                    latest = evaluated.sort("date").row(-1, named=True) if evaluated.height else {}
+                    summary["signal"] = {"date": str(latest.get("date")), "severity": latest.get("severity", "none"),
+                                         **{rule: latest.get(rule) for rule in RULES}}
+                    summary["episodes"] = found.height
+                with timer("alerts"):
+                    summary["alerts"] = alerts_task(work, tables, evaluated, found, end, run.run_id)
+                run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
+                record_task(work, run)
         except Exception as exc:
             rows = gate.rows if gate else []
             record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"), rows)

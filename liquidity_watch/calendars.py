@@ -136,3 +136,20 @@ def with_published_at(observations: pl.DataFrame) -> pl.DataFrame:
         )
     )
     return frame.join(keys, on=["release", "date"], how="left").drop("release")
+
+
+def published_at_series(release: str, dates: pl.Series) -> pl.Series:
+    """``published_at`` for a column of dates of one release (computed once per distinct date)."""
+    unique = dates.unique().drop_nulls().to_list()
+    mapping = {day: published_at(release, day) for day in unique}
+    return pl.Series(f"{release}_published_at", [mapping.get(d) for d in dates.to_list()], dtype=pl.Datetime("us", "UTC"))
+
+
+def business_days(start: dt.date, end: dt.date, calendar: str = "fed") -> list[dt.date]:
+    """Every business day from ``start`` to ``end`` inclusive."""
+    days, day = [], start
+    while day <= end:
+        if is_business_day(day, calendar):
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days

@@ -108,6 +108,21 @@ def print_summary(summary: dict) -> None:
         f"quality gate: {summary['validation']['expectations']} expectations passed; data docs: {summary['data_docs']}",
         highlight=False,
     )
+    signal = summary.get("signal", {})
+    out.print(
+        f"signal on {signal.get('date')}: {signal.get('severity')} "
+        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, stress {signal.get('stress')}, scarcity {signal.get('scarcity')}); "
+        f"{summary.get('episodes', 0)} episode(s) since 2003",
+        highlight=False,
+    )
+    alerts = summary.get("alerts", {})
+    for text in alerts.get("printed_text", []):
+        out.print(f"ALERT {text}", highlight=False, soft_wrap=True)
+    out.print(
+        f"alerts: {len(alerts.get('queued', []))} queued, {len(alerts.get('sent', []))} sent to Slack, "
+        f"{len(alerts.get('printed', []))} printed, {len(alerts.get('failed', []))} not delivered (kept in the outbox)",
+        highlight=False,
+    )
     stages = ", ".join(f"{k} {v:.2f}" for k, v in summary["stage_seconds"].items())
     out.print(f"warehouse: {summary['warehouse']}  ({summary['seconds']:.2f} s: {stages})", highlight=False)
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     requests_per_second: float = 1.0
     overlap_days: int = Field(default=14, description="Re-fetch this many days before the last stored observation (revisions).")
     data_docs_dir: Path | None = Field(default=None, description="Where GX Data Docs go; default: data_docs/ next to the warehouse.")
+    thresholds_file: Path | None = Field(default=None, description="Signal thresholds (TOML); default: config/thresholds.toml.")
     lock_wait_s: float = Field(default=0.0, description="How long a run waits for another run's write lock before giving up.")
 
     def resolved_data_docs_dir(self, warehouse: Path) -> Path:
