@@ -79,6 +79,47 @@ def run(
     print_summary(summary)
 
 
+@app.command()
+def backtest(
+    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD); default 2003-01-02.")] = None,
+    to: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: where the data end (at most today).")] = None,
+    format: Annotated[str, typer.Option(help="table, csv or json.")] = "table",
+    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+) -> None:
+    """Replay the signal rules day by day with point-in-time data and print the episodes.
+
+    \b
+    Example:
+        liquidity-watch backtest --from 2019-01-01 --to 2019-12-31 --format csv
+    """
+    from liquidity_watch.backtest import run_backtest
+    from liquidity_watch.settings import Settings
+
+    if format not in ("table", "csv", "json"):
+        _fail(f"--format must be table, csv or json, not {format!r}")
+    settings = Settings()
+    start = _parse_date(from_, "--from") if from_ else None
+    end = _parse_date(to, "--to") if to else None
+    try:
+        result = run_backtest(warehouse or settings.warehouse, start, end, settings.thresholds_file)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    if format == "csv":
+        sys.stdout.write(result.episodes.write_csv())
+    elif format == "json":
+        sys.stdout.write(result.episodes.write_json() + "\n")
+    else:
+        wide = Console(width=max(out.width, 132))
+        table = Table(title=f"signal episodes {result.start} to {result.end}", title_justify="left")
+        for column in result.episodes.columns:
+            table.add_column(column, no_wrap=column != "triggers", overflow="fold")
+        for row in result.episodes.iter_rows():
+            table.add_row(*["" if v is None else str(v) for v in row])
+        wide.print(table)
+        for note in result.coverage:
+            wide.print(f"note: {note}", highlight=False)
+
+
 def _parse_date(value: str, flag: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)

@@ -1,0 +1,189 @@
+"""Slack delivery through a loopback fake: content, image upload, retries, exactly once, secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pytest_httpserver import HTTPServer
+
+from alerts.config import Destination, SlackSettings, subscriber_destinations
+from alerts.dispatch import deliver_pending, queue_signal_alerts
+from alerts.ops import notify_ops
+from alerts.slack import DeliveryError, SlackSender
+from liquidity_watch.calendars import business_days
+from liquidity_watch.thresholds import load_thresholds
+from tests.fake_slack import FakeSlack
+from transforms.core_tables import build_core_tables
+from transforms.signals import episodes, evaluate
+from warehouse.db import connection
+
+D = dt.date
+TOKEN = "xoxb-111-222-secrettoken"
+
+
+@pytest.fixture(scope="module")
+def tables(snapshot_observations) -> dict[str, pl.DataFrame]:
+    return build_core_tables(snapshot_observations)
+
+
+def evaluate_until(tables, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    ev = evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"],
+                  business_days(D(2019, 6, 3), end), load_thresholds())
+    return ev, episodes(ev)
+
+
+@pytest.fixture
+def slack(httpserver: HTTPServer) -> FakeSlack:
+    return FakeSlack(httpserver)
+
+
+def bot_settings(slack: FakeSlack, **extra) -> SlackSettings:
+    return SlackSettings(slack_bot_token=TOKEN, slack_channel="C0SUBS", slack_api_base_url=slack.api_base_url, **extra)
+
+
+def run_alerts(warehouse: Path, settings: SlackSettings, ev, eps, run_id: str) -> dict:
+    destinations = subscriber_destinations(settings)
+    with connection(warehouse) as con:
+        queued = queue_signal_alerts(con, ev, eps, destinations, run_id)
+        result = deliver_pending(con, SlackSender(settings), destinations, run_id, chart=lambda: b"\x89PNG fake chart", echo=lambda t: None)
+    return {"queued": queued, **result}
+
+
+def outbox(warehouse: Path) -> list[tuple]:
+    with connection(warehouse, read_only=True) as con:
+        return con.execute("SELECT message_id, status, attempts, last_error FROM meta.outbox ORDER BY created_at").fetchall()
+
+
+def test_the_message_states_range_reserves_and_sofr_minus_iorb_and_uploads_the_chart(tables, slack, tmp_path):
+    ev, eps = evaluate_until(tables, D(2019, 9, 18))
+    result = run_alerts(tmp_path / "w.duckdb", bot_settings(slack), ev, eps, "run1")
+    assert result["sent"] == ["signal:2019-07-31:critical:slack:C0SUBS"]
+    [message] = slack.messages()
+    assert message["channel"] == "C0SUBS"
+    assert "Target range: 2.00%-2.25%" in message["text"]
+    assert "Reserves: $1,457bn (13w -130bn, week of 2019-09-11)" in message["text"]
+    assert "SOFR - IORB: +315 bp (SOFR 5.25%, IORB 2.10%, 2019-09-17)" in message["text"]
+    assert "sofr_minus_iorb_bp=15" in message["text"]  # thresholds echoed
+    assert message["blocks"][0]["type"] == "header" and message["blocks"][0]["text"]["text"].startswith("CRITICAL")
+    assert slack.calls[0]["auth"] == f"Bearer {TOKEN}"
+    assert [c["method"] for c in slack.calls] == ["chat.postMessage", "files.getUploadURLExternal", "files.completeUploadExternal"]
+    assert slack.uploads == [b"\x89PNG fake chart"]
+    complete = slack.calls[-1]["body"]
+    assert complete["channel_id"] == "C2J0AD99Q" and complete["thread_ts"] == "1687437685.224449"
+
+
+def test_a_429_with_retry_after_is_retried_and_then_delivered(tables, slack, tmp_path):
+    ev, eps = evaluate_until(tables, D(2019, 9, 18))
+    slack.fail_next(429, {"Retry-After": "1"})
+    result = run_alerts(tmp_path / "w.duckdb", bot_settings(slack), ev, eps, "run1")
+    assert len(result["sent"]) == 1
+    assert [c["method"] for c in slack.calls][:2] == ["chat.postMessage(failed)", "chat.postMessage"]
+
+
+def test_slack_down_keeps_the_message_and_the_next_run_delivers_it(tables, slack, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ev, eps = evaluate_until(tables, D(2019, 9, 18))
+    slack.down = True
+    first = run_alerts(warehouse, bot_settings(slack), ev, eps, "run1")
+    assert first["sent"] == [] and len(first["failed"]) == 1
+    [(message_id, status, attempts, error)] = outbox(warehouse)
+    assert (status, attempts) == ("pending", 1) and "HTTP 503" in error
+    slack.down = False
+    second = run_alerts(warehouse, bot_settings(slack), ev, eps, "run2")
+    assert second["queued"] == [] and second["sent"] == [message_id]
+    assert outbox(warehouse)[0][1:3] == ("sent", 2)
+    assert len(slack.messages()) == 1
+
+
+def test_a_rerun_sends_nothing_and_an_escalation_sends_once(tables, slack, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    settings = bot_settings(slack)
+    ev, eps = evaluate_until(tables, D(2019, 7, 31))  # the cut is announced: alert
+    assert ev.row(-1, named=True)["severity"] == "alert"
+    assert run_alerts(warehouse, settings, ev, eps, "run1")["sent"] == ["signal:2019-07-31:alert:slack:C0SUBS"]
+    assert run_alerts(warehouse, settings, ev, eps, "run2")["sent"] == []  # same episode, same severity
+    ev, eps = evaluate_until(tables, D(2019, 8, 1))  # SOFR above the range: critical
+    assert run_alerts(warehouse, settings, ev, eps, "run3")["sent"] == ["signal:2019-07-31:critical:slack:C0SUBS"]
+    assert run_alerts(warehouse, settings, ev, eps, "run4")["sent"] == []
+    assert len(slack.messages()) == 2
+
+
+def test_subscriptions_get_only_the_severities_they_asked_for(tables, slack, tmp_path):
+    settings = bot_settings(slack, slack_subscriptions="C0DESK:critical,C0RISK:alert")
+    ev, eps = evaluate_until(tables, D(2019, 7, 31))  # alert
+    run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")
+    assert sorted(m["channel"] for m in slack.messages()) == ["C0RISK", "C0SUBS"]
+
+
+def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, tmp_path):
+    settings = SlackSettings(slack_webhook_url=slack.webhook_url)
+    ev, eps = evaluate_until(tables, D(2019, 9, 18))
+    assert run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")["sent"] == ["signal:2019-07-31:critical:webhook"]
+    [message] = slack.messages()
+    assert "Target range: 2.00%-2.25%" in message["text"] and message["blocks"]
+    assert slack.uploads == []
+
+
+def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, tmp_path):
+    ev, eps = evaluate_until(tables, D(2019, 9, 18))
+    printed: list[str] = []
+    destinations = subscriber_destinations(SlackSettings())
+    assert destinations == [Destination("terminal", "terminal")]
+    with connection(tmp_path / "w.duckdb") as con:
+        queue_signal_alerts(con, ev, eps, destinations, "run1")
+        deliver_pending(con, SlackSender(SlackSettings()), destinations, "run1", echo=printed.append)
+    assert len(printed) == 1 and "CRITICAL" in printed[0]
+    assert outbox(tmp_path / "w.duckdb")[0][1] == "printed"
+
+
+def test_tokens_and_webhook_urls_never_reach_errors_or_the_outbox(tables, httpserver, tmp_path):
+    secret_hook = httpserver.url_for("/services/T9/B9/topsecretvalue")
+    httpserver.expect_request("/services/T9/B9/topsecretvalue").respond_with_data("invalid_token", status=403)
+    settings = SlackSettings(slack_webhook_url=secret_hook)
+    with pytest.raises(DeliveryError) as info:
+        SlackSender(settings).send(Destination("webhook", "webhook"), {"text": "x", "blocks": []})
+    assert "topsecretvalue" not in str(info.value) and "HTTP 403" in str(info.value)
+    ev, eps = evaluate_until(tables, D(2019, 9, 18))
+    run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")
+    with connection(tmp_path / "w.duckdb", read_only=True) as con:
+        dump = str(con.execute("SELECT * FROM meta.outbox").fetchall())
+    assert "topsecretvalue" not in dump and "webhook" in dump
+    assert "topsecret" not in repr(settings) and TOKEN not in repr(SlackSettings(slack_bot_token=TOKEN))
+
+
+def test_ops_notifications_go_to_the_ops_channel_not_to_subscribers(slack):
+    settings = bot_settings(slack, slack_ops_channel="C0OPS")
+    assert notify_ops(f"gate failed; token {TOKEN} must not leak", settings)
+    [message] = slack.messages()
+    assert message["channel"] == "C0OPS"
+    assert TOKEN not in message["text"] and "<redacted>" in message["text"]
+
+
+@pytest.mark.prefect
+def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_nothing(slack, tmp_path, prefect_server):
+    from prefect.settings import PREFECT_API_URL
+
+    env = os.environ.copy()
+    env.update(SLACK_WEBHOOK_URL=slack.webhook_url, PREFECT_API_URL=PREFECT_API_URL.value())
+    command = [str(Path(sys.executable).with_name("liquidity-watch")), "run", "--source", "snapshot",
+               "--as-of", "2019-09-18", "--warehouse", str(tmp_path / "w.duckdb")]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "1 queued, 1 sent to Slack" in " ".join(first.stdout.split())
+    [message] = slack.messages()
+    assert "Target range: 2.00%-2.25%" in message["text"]
+    assert "Reserves: $1,457bn (13w -130bn" in message["text"]
+    assert "SOFR - IORB: +315 bp" in message["text"]
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "0 queued, 0 sent to Slack" in " ".join(second.stdout.split())
+    assert len(slack.messages()) == 1
+    assert slack.webhook_url not in first.stdout + first.stderr + second.stdout + second.stderr
+    shutil.rmtree(tmp_path / "data_docs", ignore_errors=True)
