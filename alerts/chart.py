@@ -24,6 +24,12 @@ def _shade(ax, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> None:
             ax.axvspan(max(ep["start"], start), min(ep["end"], end), color=SHADE.get(ep["peak_severity"], "#ddd"), alpha=0.25, lw=0)
 
 
+def _xy(frame: pl.DataFrame, x: str, y: str, scale: float = 1.0) -> tuple[list, list]:
+    """The non-null points of one column (holidays leave gaps in some series)."""
+    points = frame.select(x, y).drop_nulls()
+    return points[x].to_list(), (points[y] * scale).to_list()
+
+
 def liquidity_chart(
     weekly: pl.DataFrame, daily: pl.DataFrame, episodes: pl.DataFrame, end: dt.date, years: float = 2.0
 ) -> bytes:
@@ -33,20 +39,22 @@ def liquidity_chart(
     d = daily.filter(pl.col("date").is_between(start, end)).sort("date")
     fig, axes = plt.subplots(3, 1, figsize=(10, 8.5), sharex=True, dpi=110, gridspec_kw={"height_ratios": [3, 2, 2]})
     ax = axes[0]
-    ax.plot(w["week_ending"].to_list(), (w["reserves_usd_mn"] / 1e6).to_list(), color="#1f77b4", lw=2, label="Reserve balances (week avg)")
-    ax.plot(w["week_ending"].to_list(), (w["total_assets_usd_mn"] / 1e6).to_list(), color="#7f7f7f", lw=1.5, ls="--", label="Fed total assets")
+    ax.plot(*_xy(w, "week_ending", "reserves_usd_mn", 1e-6), color="#1f77b4", lw=2, label="Reserve balances (week avg)")
+    ax.plot(*_xy(w, "week_ending", "total_assets_usd_mn", 1e-6), color="#7f7f7f", lw=1.5, ls="--", label="Fed total assets")
     ax.set_ylabel("$ trillion")
     ax.set_title("Quantity of money: reserves and the Fed's balance sheet", loc="left", fontsize=11)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax = axes[1]
-    ax.fill_between(d["date"].to_list(), d["target_lower_pct"].to_list(), d["target_upper_pct"].to_list(), color="#2ca02c", alpha=0.25, step="post", label="FOMC target range")
-    ax.plot(d["date"].to_list(), d["sofr_pct"].to_list(), color="#d62728", lw=1, label="SOFR")
-    ax.plot(d["date"].to_list(), d["iorb_pct"].to_list(), color="#000000", lw=1, ls=":", label="IORB (IOER before 2021-07-29)")
+    band = d.select("date", "target_lower_pct", "target_upper_pct").drop_nulls()
+    ax.fill_between(band["date"].to_list(), band["target_lower_pct"].to_list(), band["target_upper_pct"].to_list(),
+                    color="#2ca02c", alpha=0.25, step="post", label="FOMC target range")
+    ax.plot(*_xy(d, "date", "sofr_pct"), color="#d62728", lw=1, label="SOFR")
+    ax.plot(*_xy(d, "date", "iorb_pct"), color="#000000", lw=1, ls=":", label="IORB (IOER before 2021-07-29)")
     ax.set_ylabel("percent")
     ax.set_title("Price of money: policy range, IORB and SOFR", loc="left", fontsize=11)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax = axes[2]
-    ax.bar(d["date"].to_list(), d["sofr_minus_iorb_bp"].to_list(), width=1.0, color="#d62728")
+    ax.bar(*_xy(d, "date", "sofr_minus_iorb_bp"), width=1.0, color="#d62728")
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("basis points")
     ax.set_title("Funding stress: SOFR - IORB", loc="left", fontsize=11)

@@ -187,3 +187,16 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
     assert len(slack.messages()) == 1
     assert slack.webhook_url not in first.stdout + first.stderr + second.stdout + second.stderr
     shutil.rmtree(tmp_path / "data_docs", ignore_errors=True)
+
+
+def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):
+    import struct
+
+    from alerts.chart import liquidity_chart
+
+    ev, eps = evaluate_until(tables, D(2019, 12, 31))
+    png = liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], eps, D(2019, 12, 31))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1100, 935)
+    assert tables["daily_rates"].filter(pl.col("date").is_between(D(2018, 1, 1), D(2019, 12, 31)))["sofr_pct"].null_count() > 0
