@@ -63,8 +63,64 @@ def liquidity_chart(
         ax.grid(alpha=0.3)
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     fig.suptitle(f"liquidity-watch, {start} to {end} (shaded: signal episodes; yellow watch, orange alert, red critical)", fontsize=10)
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def balance_sheet_chart(weekly: pl.DataFrame, daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
+    """Reserves and total assets ($tn) above the policy range (%), episodes shaded."""
+    w = weekly.filter(pl.col("week_ending").is_between(start, end))
+    d = daily.filter(pl.col("date").is_between(start, end))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, dpi=110, gridspec_kw={"height_ratios": [3, 2]})
+    top.plot(*_xy(w, "week_ending", "total_assets_usd_mn", 1e-6), color="#7f7f7f", lw=1.5, label="Fed total assets")
+    top.plot(*_xy(w, "week_ending", "reserves_usd_mn", 1e-6), color="#1f77b4", lw=2, label="Reserve balances (week avg)")
+    top.set_ylabel("$ trillion")
+    top.set_title("Reserves and total assets against the policy range", loc="left", fontsize=11)
+    top.legend(loc="upper left", fontsize=8, frameon=False)
+    band = d.select("date", "target_lower_pct", "target_upper_pct").drop_nulls()
+    bottom.fill_between(band["date"].to_list(), band["target_lower_pct"].to_list(), band["target_upper_pct"].to_list(),
+                        color="#2ca02c", alpha=0.35, step="post", label="FOMC target range")
+    bottom.set_ylabel("percent")
+    bottom.legend(loc="upper left", fontsize=8, frameon=False)
+    for ax in (top, bottom):
+        _shade(ax, episodes, start, end)
+        ax.grid(alpha=0.3)
+    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    fig.suptitle(f"{start} to {end}; shaded: signal episodes", fontsize=9)
+    return _png(fig)
+
+
+def stress_chart(daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
+    """SOFR - IORB (bp) with the signal episodes shaded."""
+    d = daily.filter(pl.col("date").is_between(start, end))
+    fig, ax = plt.subplots(figsize=(11, 4), dpi=110)
+    ax.bar(*_xy(d, "date", "sofr_minus_iorb_bp"), width=1.0, color="#d62728", label="SOFR - IORB (IOER before 2021-07-29)")
+    ax.axhline(0, color="black", lw=0.6)
+    _shade(ax, episodes, start, end)
+    ax.set_ylabel("basis points")
+    ax.set_title("Funding stress: SOFR - IORB, with signal episodes shaded", loc="left", fontsize=11)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    return _png(fig)
+
+
+def runoff_chart(weekly: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
+    """The pace of QT: 13-week runoff of securities held outright ($bn; positive = runoff)."""
+    w = weekly.filter(pl.col("week_ending").is_between(start, end))
+    x, y = _xy(w, "week_ending", "qt_runoff_13w_usd_mn", 1e-3)
+    fig, ax = plt.subplots(figsize=(11, 4), dpi=110)
+    ax.bar(x, y, width=7, color=["#9467bd" if v > 0 else "#bcbd22" for v in y])
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylabel("$ billion over 13 weeks")
+    ax.set_title("QT pace: fall of securities held outright over 13 weeks (purple: runoff, olive: purchases)", loc="left", fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    return _png(fig)

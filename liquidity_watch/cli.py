@@ -120,6 +120,91 @@ def backtest(
             wide.print(f"note: {note}", highlight=False)
 
 
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run read-only on the published warehouse.")],
+    format: Annotated[str, typer.Option(help="table, csv or json.")] = "table",
+    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+) -> None:
+    """Run SQL read-only on the published warehouse (never blocked by, and never blocking, a run).
+
+    \b
+    Example:
+        liquidity-watch query "select * from core.latest_state" --format json
+    """
+    import duckdb
+
+    from liquidity_watch.settings import Settings
+    from warehouse.db import connection
+
+    if format not in ("table", "csv", "json"):
+        _fail(f"--format must be table, csv or json, not {format!r}")
+    path = warehouse or Settings().warehouse
+    if not Path(path).exists():
+        _fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    try:
+        with connection(path, read_only=True) as con:
+            frame = con.sql(sql).pl()
+    except duckdb.Error as exc:
+        _fail(f"query failed: {str(exc).splitlines()[0]}")
+    except AttributeError:
+        _fail("the statement returned no rows to show (only queries that return a result are supported)")
+    if format == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif format == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        table = Table(show_lines=False)
+        for column in frame.columns:
+            table.add_column(column, overflow="fold")
+        for row in frame.iter_rows():
+            table.add_row(*["" if v is None else str(v) for v in row])
+        Console(width=max(out.width, 160)).print(table)
+        out.print(f"{frame.height:,} row(s)", highlight=False)
+
+
+@app.command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG charts and index.html.")] = Path("var/report"),
+    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+) -> None:
+    """Write PNG charts and one self-contained HTML page (no CDN, opens offline).
+
+    \b
+    Example:
+        liquidity-watch report --out var/report
+    """
+    from liquidity_watch.report import write_report
+    from liquidity_watch.settings import Settings
+
+    try:
+        files = write_report(warehouse or Settings().warehouse, out_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for path in files:
+        out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def docs(
+    check: Annotated[bool, typer.Option(help="Exit 1 if docs/warehouse.md differs from the schema instead of writing it.")] = False,
+) -> None:
+    """Regenerate docs/warehouse.md from the COMMENTs of the schema.
+
+    \b
+    Example:
+        liquidity-watch docs --check
+    """
+    from liquidity_watch.warehouse_docs import DOC_PATH, render_fresh, write
+
+    if check:
+        if not DOC_PATH.exists() or DOC_PATH.read_text() != render_fresh():
+            _fail(f"{DOC_PATH} is out of date; run: liquidity-watch docs")
+        out.print(f"{DOC_PATH} matches the schema", highlight=False)
+        return
+    out.print(f"wrote {write()}", highlight=False)
+
+
 def _parse_date(value: str, flag: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
