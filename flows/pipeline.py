@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,18 +20,21 @@ from pathlib import Path
 import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from alerts.chart import liquidity_chart
 from alerts.config import SlackSettings, subscriber_destinations
 from alerts.dispatch import deliver_pending, queue_signal_alerts
-from alerts.ops import on_flow_failure
+from alerts.ops import notify_ops, on_flow_failure
 from alerts.slack import SlackSender
 from expectations import gate as quality
 from expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
 from expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
+from liquidity_watch import freshness
 from liquidity_watch.calendars import business_days, end_of_day, today_new_york
+from liquidity_watch.freshness import stale_required
 from liquidity_watch.settings import Settings
 from liquidity_watch.thresholds import Thresholds, load_thresholds
 from sources.errors import FetchError
@@ -57,12 +61,23 @@ def retry_only_transport_errors(task: object, task_run: object, state: object) -
     return False
 
 
+def extract_cache_key(context: object, parameters: dict) -> str | None:
+    """Cache live fetches for 30 minutes per (source, what is stored, end day): a retried run
+    that landed nothing does not hit the upstreams again. Snapshots are local: never cached."""
+    if parameters["source"] == "snapshot":
+        return None
+    stored = hashlib.sha256(repr(sorted(parameters["last_stored"].items())).encode()).hexdigest()[:16]
+    return f"extract-{parameters['source']}-{parameters['end']}-{stored}"
+
+
 @task(
     name="extract",
     retries=2,
     retry_delay_seconds=[10, 60],
     retry_condition_fn=retry_only_transport_errors,
-    cache_policy=NO_CACHE,
+    cache_key_fn=extract_cache_key,
+    cache_expiration=dt.timedelta(minutes=30),
+    persist_result=True,
 )
 def extract_task(
     source: str, settings: Settings, last_stored: dict[str, dt.date], snapshot_dir: Path | None, end: dt.date | None
@@ -157,6 +172,33 @@ def incoming_and_stored(work: Path, payloads: list[Payload]) -> tuple[pl.DataFra
     with connection(work) as con:
         incoming = incoming_frame(fresh_payloads(con, payloads))
         return incoming, stored_values(con, sorted(incoming["series_id"].unique().to_list()))
+
+
+def run_markdown(run: RunRecord, summary: dict | None, error: str | None = None) -> str:
+    """The Prefect artifact of a run: what was new, the gate, the signal, the alerts."""
+    lines = [f"# liquidity-watch run `{run.run_id}`", "", f"source **{run.source}**, as of **{run.as_of or 'now'}**", ""]
+    if error:
+        return "\n".join(lines + ["**Failed, nothing was published.**", "", "```", error[:3000], "```"])
+    inserted, changed = summary["observations_inserted"], summary["observations_changed"]
+    lines += ["| series | new | changed |", "|---|---:|---:|"]
+    lines += [f"| {sid} | {inserted.get(sid, 0):,} | {changed.get(sid, 0):,} |" for sid in sorted(set(inserted) | set(changed))]
+    if not inserted and not changed:
+        lines.append("| (none) | 0 | 0 |")
+    signal, alerts = summary.get("signal", {}), summary.get("alerts", {})
+    lines += [
+        "",
+        f"**Quality gate:** {summary['validation']['expectations']} expectations passed.",
+        f"**Signal on {signal.get('date')}:** {signal.get('severity')} "
+        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, stress {signal.get('stress')}, scarcity {signal.get('scarcity')}).",
+        f"**Alerts:** {len(alerts.get('queued', []))} queued, {len(alerts.get('sent', []))} sent, "
+        f"{len(alerts.get('printed', []))} printed, {len(alerts.get('failed', []))} kept in the outbox.",
+        f"**Stale series:** {', '.join(summary.get('stale', [])) or 'none'}.",
+        "",
+        "| core table | rows | latest |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| core.{name} | {info['rows']:,} | {info['latest']} |" for name, info in summary["tables"].items()]
+    return "\n".join(lines)
 
 
 def last_stored_dates(work: Path) -> dict[str, dt.date]:
@@ -257,6 +299,7 @@ def pipeline(
                 run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
                 record_task(work, run)
         except Exception as exc:
+            create_markdown_artifact(run_markdown(run, None, f"{type(exc).__name__}: {exc}"), key="liquidity-watch-run")
             rows = gate.rows if gate else []
             record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"), rows)
             if gate is not None:
@@ -264,6 +307,10 @@ def pipeline(
             raise  # the flow's on_failure hook raises the ops notification
     with timer("docs"):
         gate.build_docs(docs_dir)
+    stale = stale_required(freshness.check(last_stored_dates(published), dt.datetime.now(dt.UTC)))
+    summary["stale"] = [f.series_id for f in stale]
+    if stale and source != "snapshot":  # a snapshot is history by design; live data must keep up
+        notify_ops("data stale: " + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale))
     summary.update(
         run_id=run.run_id,
         warehouse=str(published),
@@ -272,5 +319,6 @@ def pipeline(
         seconds=round(time.perf_counter() - started, 2),
         stage_seconds=timer.seconds,
     )
+    create_markdown_artifact(run_markdown(run, summary), key="liquidity-watch-run", description=f"run {run.run_id}")
     logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary["seconds"], summary["data_docs"])
     return summary

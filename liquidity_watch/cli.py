@@ -186,6 +186,47 @@ def report(
 
 
 @app.command()
+def status(
+    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+    check: Annotated[bool, typer.Option(help="Exit 1 when a required series is stale (for monitoring).")] = False,
+) -> None:
+    """Per series: the latest observation, when the next is due, and whether the data are stale.
+
+    \b
+    Example:
+        liquidity-watch status --check
+    """
+    from liquidity_watch import freshness
+    from liquidity_watch.settings import Settings
+    from warehouse.db import connection
+    from warehouse.raw import last_dates
+
+    path = warehouse or Settings().warehouse
+    if not Path(path).exists():
+        _fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    with connection(path, read_only=True) as con:
+        latest = last_dates(con)
+        last_run = con.execute("SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    now = dt.datetime.now(dt.UTC)
+    report = freshness.check(latest, now)
+    table = Table(title=f"freshness at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
+    for column in ("series", "required", "latest", "next expected", "due by (UTC)", "status"):
+        table.add_column(column)
+    for f in report:
+        colour = {"fresh": "green", "stale": "red", "missing": "red"}.get(f.status, "dim")
+        table.add_row(f.series_id, "yes" if f.required else "", str(f.latest or ""), str(f.next_expected or ""),
+                      f"{f.due_by:%Y-%m-%d %H:%M}" if f.due_by else "", f"[{colour}]{f.status}[/]")
+    Console(width=max(out.width, 100)).print(table)
+    if last_run:
+        out.print(f"last run: {last_run[0]} ({last_run[1]}) {last_run[2]} at {last_run[3]}", highlight=False)
+    stale = freshness.stale_required(report)
+    if stale:
+        out.print(f"stale: {', '.join(f.series_id for f in stale)}", highlight=False)
+        if check:
+            raise typer.Exit(1)
+
+
+@app.command()
 def docs(
     check: Annotated[bool, typer.Option(help="Exit 1 if docs/warehouse.md differs from the schema instead of writing it.")] = False,
 ) -> None:

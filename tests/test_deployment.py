@@ -1,0 +1,94 @@
+"""The run book end to end: a real Prefect server on 127.0.0.1, the work pool, prefect.yaml, a worker."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from liquidity_watch.settings import REPO_ROOT
+from warehouse.db import connection
+
+pytestmark = pytest.mark.prefect
+BIN = REPO_ROOT / ".venv" / "bin"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_PORT": str(port), "PREFECT_API_URL": api,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+    env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)
+    log = open(home / "server.log", "w")
+    process = subprocess.Popen([str(REPO_ROOT / "ops" / "server.sh")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, (home / "server.log").read_text()[-3000:]
+        time.sleep(0.5)
+    yield api, env
+    process.terminate()  # the server we started, nothing else
+    process.wait(timeout=30)
+    log.close()
+
+
+def _run(command: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_it(server, tmp_path):
+    api, env = server
+    deploy = _run([str(REPO_ROOT / "ops" / "deploy.sh")], env)
+    assert "work pool 'liquidity-watch' created" in deploy.stdout
+
+    inspect = _run([str(BIN / "prefect"), "deployment", "inspect", "liquidity-watch/h41"], env)
+    assert "0 17 * * 4" in inspect.stdout and "0 10 * * 5" in inspect.stdout
+    assert inspect.stdout.count("America/New_York") >= 2
+
+    warehouse = tmp_path / "deployed.duckdb"
+    trigger = _run([str(BIN / "prefect"), "deployment", "run", "liquidity-watch/nightly",
+                    "--param", "source=snapshot", "--param", f"warehouse={warehouse}"], env)
+    assert "Created flow run" in trigger.stdout
+    [run_id] = re.findall(r"UUID: ([0-9a-f-]{36})", trigger.stdout)
+
+    worker = _run([str(REPO_ROOT / "ops" / "worker.sh"), "--run-once"], env, timeout=600)
+
+    run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+    assert run["state_type"] == "COMPLETED", worker.stdout[-3000:] + worker.stderr[-3000:]
+    assert run["parameters"]["source"] == "snapshot"
+    with connection(warehouse, read_only=True) as con:
+        assert con.execute("SELECT status, source FROM meta.runs").fetchall() == [("completed", "snapshot")]
+        assert con.execute("SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = '2019-09-18'").fetchone() == (1394122.0,)
+
+
+def test_the_deployed_schedules_produce_scheduled_runs(server):
+    api, _ = server
+    deadline = time.monotonic() + 60
+    while True:
+        body = {"limit": 50, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+        scheduled = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
+        if scheduled or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert scheduled, "the scheduler created no runs from the cron schedules"

@@ -1,0 +1,154 @@
+"""Operations: schedules across DST, freshness, artifacts, crash safety, one writer at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from liquidity_watch.freshness import check, stale_required
+from liquidity_watch.settings import REPO_ROOT
+from warehouse.db import connection
+from warehouse.store import write_lock
+
+EXE = str(Path(sys.executable).with_name("liquidity-watch"))
+UTC = dt.UTC
+
+
+def deployments() -> dict[str, dict]:
+    doc = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
+    return {d["name"]: d for d in doc["deployments"]}
+
+
+def next_runs(cron: str, timezone: str, start: dt.datetime, n: int) -> list[dt.datetime]:
+    from prefect.server.schemas.schedules import CronSchedule
+
+    dates = asyncio.run(CronSchedule(cron=cron, timezone=timezone).get_dates(n=n, start=start))
+    return [dt.datetime.fromtimestamp(d.timestamp(), UTC) for d in dates]
+
+
+def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parameters():
+    found = deployments()
+    assert set(found) == {"rates", "h41", "nightly"}
+    for deployment in found.values():
+        assert deployment["entrypoint"] == "flows/pipeline.py:pipeline"
+        assert set(deployment["parameters"]) == {"source", "snapshot_dir", "warehouse", "as_of"}
+        assert deployment["concurrency_limit"] == 1
+        assert deployment["work_pool"]["name"] == "liquidity-watch"
+        assert all(s["timezone"] == "America/New_York" for s in deployment["schedules"])
+        env = deployment["work_pool"]["job_variables"]["env"]
+        assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
+
+
+def test_h41_runs_at_17_new_york_on_both_sides_of_the_november_dst_change():
+    cron = deployments()["h41"]["schedules"][0]["cron"]
+    runs = next_runs(cron, "America/New_York", dt.datetime(2026, 10, 27, tzinfo=UTC), 2)
+    # 2026-11-01 clocks go back: 17:00 EDT is 21:00 UTC, 17:00 EST is 22:00 UTC
+    assert runs == [dt.datetime(2026, 10, 29, 21, 0, tzinfo=UTC), dt.datetime(2026, 11, 5, 22, 0, tzinfo=UTC)]
+
+
+def test_rates_run_at_0930_new_york_across_the_march_dst_change_and_skip_weekends():
+    cron = deployments()["rates"]["schedules"][0]["cron"]
+    runs = next_runs(cron, "America/New_York", dt.datetime(2027, 3, 12, 0, 0, tzinfo=UTC), 2)
+    # Friday 2027-03-12 09:30 EST = 14:30 UTC; DST starts Sunday 03-14; Monday 09:30 EDT = 13:30 UTC
+    assert runs == [dt.datetime(2027, 3, 12, 14, 30, tzinfo=UTC), dt.datetime(2027, 3, 15, 13, 30, tzinfo=UTC)]
+
+
+def test_no_h41_by_friday_is_stale_but_on_thursday_evening_it_is_not():
+    last = {"WALCL": dt.date(2026, 11, 11)}  # the 11-18 week is due Thursday 11-19 16:30 ET
+    thursday_evening = dt.datetime(2026, 11, 19, 23, 0, tzinfo=UTC)
+    friday_noon = dt.datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+    walcl = lambda report: next(f for f in report if f.series_id == "WALCL")  # noqa: E731
+    assert walcl(check(last, thursday_evening)).status == "fresh"
+    assert walcl(check(last, friday_noon)).status == "stale"
+    assert walcl(check(last, friday_noon)).next_expected == dt.date(2026, 11, 18)
+
+
+def test_a_missing_required_series_is_stale_and_ioer_never_is():
+    report = check({"IOER": dt.date(2021, 7, 28)}, dt.datetime(2026, 11, 25, tzinfo=UTC))
+    ioer = next(f for f in report if f.series_id == "IOER")
+    assert ioer.status == "discontinued" and not ioer.stale
+    assert "SOFR" in [f.series_id for f in stale_required(report)]
+
+
+@pytest.mark.prefect
+def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_server, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.pipeline import pipeline
+
+    summary = pipeline(source="snapshot", warehouse=str(tmp_path / "w.duckdb"), as_of=dt.date(2019, 9, 18))
+
+    async def latest():
+        async with get_client() as client:
+            found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["liquidity-watch-run"])))
+            return [a for a in found if summary["run_id"] in (a.description or "")]
+
+    [artifact] = asyncio.run(latest())
+    assert "| WRESBAL | 1,237 | 0 |" in artifact.data
+    assert "Signal on 2019-09-18:** critical" in artifact.data
+    assert "expectations passed" in artifact.data
+
+
+def _published_digest(path: Path) -> str:
+    with connection(path, read_only=True) as con:
+        rows = con.execute("SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY week_ending)) FROM core.weekly_liquidity t").fetchone()
+        raw = con.execute("SELECT count(*) FROM raw.observations").fetchone()
+    return hashlib.sha256(repr((rows, raw)).encode()).hexdigest()
+
+
+@pytest.mark.prefect
+def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes(prefect_server, tmp_path, snapshot_dir):
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.pipeline import pipeline
+
+    warehouse = tmp_path / "w.duckdb"
+    pipeline(source="snapshot", warehouse=str(warehouse), as_of=dt.date(2015, 1, 1))
+    before = _published_digest(warehouse)
+    env = os.environ.copy()
+    env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    victim = subprocess.Popen([EXE, "run", "--warehouse", str(warehouse)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("w.duckdb.work-*")):  # wait until it is writing its working copy
+        assert victim.poll() is None and time.monotonic() < deadline, "the run ended before it started writing"
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+    assert _published_digest(warehouse) == before
+    assert list(tmp_path.glob("w.duckdb.work-*"))  # the dead run's working file is still there...
+    summary = pipeline(source="snapshot", warehouse=str(warehouse))
+    assert list(tmp_path.glob("w.duckdb.work-*")) == []  # ...until the next run removes it
+    assert summary["tables"]["weekly_liquidity"]["latest"] == "2026-08-26"
+
+
+@pytest.mark.prefect
+def test_a_second_run_while_one_is_writing_is_refused_with_a_clear_message(prefect_server, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
+    warehouse = tmp_path / "w.duckdb"
+    with write_lock(warehouse):
+        result = subprocess.run([EXE, "run", "--warehouse", str(warehouse)], capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()})
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert f"another run is writing {warehouse}" in message and f"held by pid {os.getpid()}" in message
+    assert not warehouse.exists()  # nothing was written
+
+
+def test_the_run_book_scripts_exist_and_are_executable():
+    for name in ("server.sh", "deploy.sh", "worker.sh"):
+        script = REPO_ROOT / "ops" / name
+        assert script.exists() and os.access(script, os.X_OK), name
