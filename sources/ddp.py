@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 
 import polars as pl
 
@@ -105,7 +106,10 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
             if cell in MISSING:
                 continue
             try:
-                rows.append((sid, day, float(cell)))
+                value = float(cell)
+                if not math.isfinite(value):
+                    raise ValueError(cell)
+                rows.append((sid, day, value))
             except ValueError:
                 raise ParseError(SOURCE, url, f"{sid} {day}: value {cell!r} is not a number") from None
     return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 
 import polars as pl
 
@@ -103,7 +104,10 @@ def parse_fredgraph_csv(
             if cell in MISSING:
                 continue
             try:
-                rows.append((sid, day, float(cell)))
+                value = float(cell)
+                if not math.isfinite(value):
+                    raise ValueError(cell)
+                rows.append((sid, day, value))
             except ValueError:
                 raise ParseError(source, url, f"{sid} line {line_no} ({day}): value {cell!r} is not a number") from None
     if not rows and not allow_empty:

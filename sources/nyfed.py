@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -67,7 +68,7 @@ def _number(record: dict, key: str, url: str, day: dt.date) -> float | None:
     value = record.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ParseError(SOURCE, url, f"{record.get('type')} {day} {key}: {value!r} is not a number")
     return float(value)
 
@@ -130,6 +131,8 @@ def parse_rrp_results(body: bytes, *, url: str) -> pl.DataFrame:
         if not isinstance(details, list):
             raise ParseError(SOURCE, url, f"reverse repo {op.get('operationId')} on {day}: no details list")
         for detail in details:
+            if not isinstance(detail, dict):
+                raise ParseError(SOURCE, url, f"reverse repo {op.get('operationId')} on {day}: detail is not an object: {detail!r:.80}")
             if detail.get("securityType") == "Treasury":
                 amount = _number(detail, "amtAccepted", url, day)
                 totals[day] += amount or 0.0

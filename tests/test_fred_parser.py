@@ -61,3 +61,9 @@ def test_a_header_only_answer_to_an_incremental_request_means_nothing_new():
 def test_a_utf8_bom_is_ignored():
     frame = parse_fredgraph_csv(b"\xef\xbb\xbfobservation_date,SOFR\n2019-09-17,5.25\n", url="u")
     assert frame.rows() == [("SOFR", dt.date(2019, 9, 17), 5.25)]
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_refused(text: str):
+    with pytest.raises(ParseError, match=f"value '{text}' is not a number"):
+        parse_fredgraph_csv(f"observation_date,SOFR\n2019-09-17,{text}\n".encode(), url="u")

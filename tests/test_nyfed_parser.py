@@ -74,3 +74,9 @@ def test_year_windows_split_a_range_at_new_year():
         (dt.date(2018, 12, 20), dt.date(2018, 12, 31)),
         (dt.date(2019, 1, 1), dt.date(2019, 1, 3)),
     ]
+
+
+def test_a_repo_operation_detail_that_is_not_an_object_is_a_parse_error():
+    body = b'{"repo":{"operations":[{"operationId":"RP 1","operationType":"Reverse Repo","operationDate":"2023-01-03","details":[7]}]}}'
+    with pytest.raises(ParseError, match="RP 1 on 2023-01-03: detail is not an object"):
+        parse_rrp_results(body, url="u")
