@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from expectations.bounds import (
@@ -24,6 +24,19 @@ from expectations.bounds import (
     WEEKLY_JUMP_LIMIT_USD_MN,
 )
 from liquidity_watch.catalog import SERIES
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+
+def _gx():
+    """Great Expectations and its expectations module, imported on first use (see gate.preload)."""
+    from expectations.gate import _gx as loaded
+
+    gx = loaded()
+    import great_expectations.expectations as gxe
+
+    return gx, gxe
 
 RAW_COLUMNS = [
     "series_id", "date", "value", "frequency", "calendar", "day", "weekday", "revises_history", "on_calendar", "gap_days",
@@ -40,6 +53,7 @@ def _meta(series: str, bound: object) -> dict:
 
 def raw_observations_suite(today: dt.date) -> gx.ExpectationSuite:
     """Fresh observations: shape, uniqueness, calendar, no future dates, plausible values."""
+    gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="raw_observations")
     add = suite.add_expectation
     add(gxe.ExpectTableColumnsToMatchSet(column_set=RAW_COLUMNS, exact_match=True, **_meta("*", RAW_COLUMNS)))
@@ -68,6 +82,7 @@ def raw_observations_suite(today: dt.date) -> gx.ExpectationSuite:
 
 
 def weekly_liquidity_suite() -> gx.ExpectationSuite:
+    gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="core.weekly_liquidity")
     add = suite.add_expectation
     add(gxe.ExpectColumnValuesToBeUnique(column="week_ending", **_meta("week_ending", "grain: one row per week")))
@@ -91,6 +106,7 @@ def weekly_liquidity_suite() -> gx.ExpectationSuite:
 
 
 def daily_rates_suite() -> gx.ExpectationSuite:
+    gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="core.daily_rates")
     add = suite.add_expectation
     add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per business day")))
@@ -108,6 +124,7 @@ def daily_rates_suite() -> gx.ExpectationSuite:
 
 
 def policy_changes_suite() -> gx.ExpectationSuite:
+    gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="core.policy_changes")
     add = suite.add_expectation
     add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per change")))

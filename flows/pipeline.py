@@ -50,6 +50,11 @@ from warehouse.signals import publish_signals
 from warehouse.store import remove_stale_work_files, working_copy, write_lock
 
 
+# Great Expectations takes seconds to import: start now, in the background, so the import
+# overlaps with Prefect's start-up and the extract (a worker imports this module per run).
+quality.preload()
+
+
 def retry_only_transport_errors(task: object, task_run: object, state: object) -> bool:
     """Retry the extract task when a source could not be reached, never when its content was bad."""
     try:

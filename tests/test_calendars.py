@@ -80,3 +80,13 @@ def test_published_at_is_added_per_series_release():
 def test_a_target_range_taking_effect_on_a_day_was_announced_at_2pm_the_day_before():
     assert published_at("policy", D(2019, 9, 19)) == dt.datetime(2019, 9, 18, 18, 0, tzinfo=dt.UTC)  # 14:00 EDT
     assert published_at("policy", D(2019, 9, 19)) < end_of_day(D(2019, 9, 18))
+
+
+def test_the_vectorised_calendar_equals_the_rules_on_every_day_2000_to_2030():
+    from liquidity_watch.calendars import end_of_day_series, published_at_series
+
+    days = [D(2000, 1, 1) + dt.timedelta(days=i) for i in range((D(2030, 12, 31) - D(2000, 1, 1)).days + 1)]
+    series = pl.Series(days, dtype=pl.Date)
+    for release in ("h41", "sofr", "effr", "rrp", "policy"):
+        assert published_at_series(release, series).to_list() == [published_at(release, d) for d in days], release
+    assert end_of_day_series(series).to_list() == [end_of_day(d) for d in days]

@@ -20,10 +20,11 @@ def wide(observations: pl.DataFrame, series: dict[str, str]) -> pl.DataFrame:
     >>> wide(obs, {"A": "a_pct", "B": "b_pct", "C": "c_pct"}).rows()
     [(datetime.date(2019, 9, 18), 1.0, 2.0, None)]
     """
-    picked = observations.filter(pl.col("series_id").is_in(list(series)))
-    dates = picked.select("date").unique()
-    out = dates
-    for sid, column in series.items():
-        one = picked.filter(pl.col("series_id") == sid).select("date", pl.col("value").alias(column))
-        out = out.join(one, on="date", how="left")
-    return out.sort("date")
+    return (
+        observations.lazy()
+        .filter(pl.col("series_id").is_in(list(series)))
+        .group_by("date")
+        .agg([pl.col("value").filter(pl.col("series_id") == sid).last().alias(column) for sid, column in series.items()])
+        .sort("date")
+        .collect(engine="in-memory")
+    )

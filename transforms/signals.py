@@ -28,7 +28,7 @@ import json
 
 import polars as pl
 
-from liquidity_watch.calendars import end_of_day, published_at_series
+from liquidity_watch.calendars import end_of_day_series, published_at_series
 from liquidity_watch.thresholds import Thresholds
 
 RULES = ("easing", "draining", "stress", "scarcity")
@@ -93,7 +93,7 @@ def evaluate(
     if not days:
         return pl.DataFrame()
     frame = pl.DataFrame({"date": days}, schema={"date": pl.Date}).sort("date")
-    frame = frame.with_columns(cutoff=pl.Series([end_of_day(d) for d in frame["date"]], dtype=pl.Datetime("us", "UTC")))
+    frame = frame.with_columns(cutoff=end_of_day_series(frame["date"]))
     weekly_v = _visible_weekly(weekly).select(
         "visible_at",
         "week_ending",

@@ -63,13 +63,18 @@ def rrp_on_wednesdays(
         return pl.DataFrame({"week_ending": wednesdays, "rrp_usd_mn": pl.Series([None] * len(wednesdays), dtype=pl.Float64)})
     first, last = rrp["date"].min(), rrp["date"].max()
 
-    def reference_day(day: dt.date) -> dt.date:
-        while day in closed or day.weekday() >= 5:
-            day -= dt.timedelta(days=1)
-        return day
-
-    frame = pl.DataFrame({"week_ending": wednesdays}).with_columns(
-        ref=pl.col("week_ending").map_elements(reference_day, return_dtype=pl.Date)
+    # the reference day: the Wednesday itself, or the last Fed business day before it
+    span = pl.date_range(wednesdays.min() - dt.timedelta(days=10), wednesdays.max(), "1d", eager=True).alias("day")
+    open_days = (
+        pl.DataFrame({"day": span})
+        .filter((pl.col("day").dt.weekday() <= 5) & ~pl.col("day").is_in(list(closed)))
+        .with_columns(ref=pl.col("day"))
+    )
+    frame = (
+        pl.DataFrame({"week_ending": wednesdays})
+        .sort("week_ending")
+        .join_asof(open_days, left_on="week_ending", right_on="day", strategy="backward")
+        .drop("day")
     )
     frame = frame.join(rrp, left_on="ref", right_on="date", how="left")
     known = pl.col("ref").is_between(first, last)

@@ -1,0 +1,176 @@
+"""Benchmark: how fast, and how lean, the pipeline is on this machine. Prints a table and JSON.
+
+    python3 -m uv run --frozen python -m benchmarks.run [--skip-scale] [--json-only]
+
+Measures (targets in brackets, from issue 8):
+* a full snapshot backfill through the Prefect flow, per stage, excluding Prefect's server
+  start (the flow runs against one already-started local server) [<= 5 s];
+* a rerun with nothing new, and an incremental run bringing one new week [<= 2 s];
+* the backtest of 2003 to the end of the data [<= 2 s];
+* the weekly and daily transforms against a plain pandas implementation of the same
+  computations, in the same process, best of 25 [polars >= 5x faster];
+* scaling: the pipeline's steps on history 10x and 100x longer, each in a fresh process
+  (time and peak RSS should grow no worse than linearly);
+* peak RSS of the benchmark process itself (the flow runs in it) [<= 600 MB].
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+for key, value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false",
+                   "PREFECT_LOGGING_LEVEL": "WARNING"}.items():
+    os.environ.setdefault(key, value)
+
+import polars as pl  # noqa: E402
+
+from benchmarks.pandas_baseline import daily_pandas, weekly_pandas  # noqa: E402
+from liquidity_watch.calendars import fed_holidays  # noqa: E402
+from liquidity_watch.settings import REPO_ROOT, bundled_snapshot_dir  # noqa: E402
+from sources.snapshot import read_snapshot  # noqa: E402
+from transforms.daily_rates import daily_rates  # noqa: E402
+from transforms.weekly_liquidity import weekly_liquidity  # noqa: E402
+
+
+def best_of(fn, repeat: int = 25) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def transforms_vs_pandas(factor: int = 1) -> dict:
+    observations = pl.concat([p.observations for p in read_snapshot(bundled_snapshot_dir())])
+    if factor > 1:  # the same history repeated back in time, as in benchmarks/scale.py
+        from benchmarks.scale import synthetic
+
+        observations = pl.concat([p.observations for p in synthetic(factor)])
+    long_pandas = observations.to_pandas()
+    holidays = set(fed_holidays())
+    ours_w, theirs_w = weekly_liquidity(observations, holidays), weekly_pandas(long_pandas, holidays)
+    assert ours_w["net_liquidity_usd_mn"].to_list() == [None if v != v else v for v in theirs_w["net_liquidity_usd_mn"]], "baseline differs"
+    ours_d, theirs_d = daily_rates(observations), daily_pandas(long_pandas)
+    assert ours_d.height == len(theirs_d), "baseline differs"
+    polars_s = best_of(lambda: (weekly_liquidity(observations, holidays), daily_rates(observations)))
+    pandas_s = best_of(lambda: (weekly_pandas(long_pandas, holidays), daily_pandas(long_pandas)))
+    return {"rows": observations.height, "polars_seconds": round(polars_s, 4), "pandas_seconds": round(pandas_s, 4),
+            "speedup": round(pandas_s / polars_s, 1)}
+
+
+def flow_runs(workdir: Path) -> dict:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.pipeline import pipeline
+    from liquidity_watch.backtest import run_backtest
+
+    snapshot = bundled_snapshot_dir()
+    older = workdir / "older"
+    shutil.copytree(snapshot, older)
+    cut = dt.date(2026, 8, 19)
+    for path in older.glob("*.csv"):
+        lines = path.read_text().splitlines()
+        kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] <= cut.isoformat()]
+        path.write_text("\n".join(kept) + "\n")
+    out = {}
+    with prefect_test_harness(server_startup_timeout=120):
+        full = workdir / "full.duckdb"
+        started = time.perf_counter()
+        summary = pipeline(source="snapshot", warehouse=str(full))
+        out["full_backfill"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary["stage_seconds"]}
+        started = time.perf_counter()
+        summary = pipeline(source="snapshot", warehouse=str(full))
+        out["rerun_nothing_new"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary["stage_seconds"]}
+        incremental = workdir / "incremental.duckdb"
+        pipeline(source="snapshot", snapshot_dir=str(older), warehouse=str(incremental))
+        started = time.perf_counter()
+        summary = pipeline(source="snapshot", warehouse=str(incremental))
+        out["incremental_one_week"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "stages": summary["stage_seconds"],
+            "new_observations": sum(summary["observations_inserted"].values()),
+        }
+    started = time.perf_counter()
+    result = run_backtest(full, None, None)
+    out["backtest"] = {"seconds": round(time.perf_counter() - started, 2), "days": result.evaluated.height,
+                       "episodes": result.episodes.height, "range": f"{result.start}..{result.end}"}
+    return out
+
+
+def scaling(factors: list[int]) -> list[dict]:
+    rows = []
+    for factor in factors:
+        done = subprocess.run([sys.executable, "-m", "benchmarks.scale", str(factor)], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=3600, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def machine() -> dict:
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 2**20, 1), "python": platform.python_version(),
+            "polars": pl.__version__, "date": dt.date.today().isoformat()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-scale", action="store_true", help="skip the 10x/100x scaling runs")
+    parser.add_argument("--json-only", action="store_true")
+    args = parser.parse_args()
+    results: dict = {"machine": machine(), "transforms": transforms_vs_pandas(), "transforms_10x": transforms_vs_pandas(10)}
+    from expectations import gate
+
+    gate.preload()  # as the CLI does: GX imports while Prefect's server starts (after the micro-benchmarks)
+    with tempfile.TemporaryDirectory() as tmp:
+        results.update(flow_runs(Path(tmp)))
+    results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if not args.skip_scale:
+        results["scaling"] = scaling([1, 10, 100])
+    if not args.json_only:
+        print_table(results)
+    print(json.dumps(results))
+
+
+def print_table(r: dict) -> None:
+    def check(value: float, target: float, lower_is_better: bool = True) -> str:
+        ok = value <= target if lower_is_better else value >= target
+        return "ok" if ok else "MISSED"
+
+    print(f"machine: {r['machine']['cpus']} cores, {r['machine']['memory_gib']} GiB, {r['machine']['cpu']}, Python {r['machine']['python']}")
+    print(f"{'measure':52} {'value':>10} {'target':>10}  status")
+    rows = [
+        ("full snapshot run (flow, no server start), s", r["full_backfill"]["seconds"], 5.0, True),
+        ("incremental run with one new week, s", r["incremental_one_week"]["seconds"], 2.0, True),
+        ("rerun with nothing new, s", r["rerun_nothing_new"]["seconds"], 2.0, True),
+        (f"backtest {r['backtest']['range']}, s", r["backtest"]["seconds"], 2.0, True),
+        ("transforms: pandas time / polars time, x", r["transforms"]["speedup"], 5.0, False),
+        ("transforms at 10x history: pandas / polars, x", r["transforms_10x"]["speedup"], 5.0, False),
+        ("peak RSS of the flow process, MB", r["peak_rss_mb"], 600.0, True),
+    ]
+    for name, value, target, lower in rows:
+        print(f"{name:52} {value:>10} {target:>10}  {check(value, target, lower)}")
+    for key in ("full_backfill", "incremental_one_week", "rerun_nothing_new"):
+        print(f"  {key} stages: " + ", ".join(f"{k} {v:.2f}" for k, v in r[key]["stages"].items()))
+    if "scaling" in r:
+        base = r["scaling"][0]
+        print(f"{'scaling':12} {'observations':>13} {'seconds':>9} {'x time':>7} {'peak MB':>9} {'x memory':>9}")
+        for row in r["scaling"]:
+            print(f"{row['factor']:>11}x {row['observations']:>13,} {row['pipeline_seconds']:>9} "
+                  f"{row['pipeline_seconds'] / base['pipeline_seconds']:>7.1f} {row['peak_rss_mb']:>9} {row['peak_rss_mb'] / base['peak_rss_mb']:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""One scaling measurement, run in its own process: the pipeline's steps on history N times longer.
+
+The last 19 years of the bundled history (991 weeks to 2026-08-26, every series trimmed to
+that span) are repeated N times back in time, each copy shifted by exactly 991 weeks so
+weekdays stay weekdays and copies do not overlap. The steps are those of a run, without Prefect: land
+into a new DuckDB file, transform, validate (timed; the seams between copies are real
+jumps and the gate reports them, as it should), publish, and evaluate the signals for
+every business day. Prints one JSON line: seconds per step, rows, peak RSS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+from expectations import gate as quality
+from expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
+from expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
+from liquidity_watch.calendars import business_days
+from liquidity_watch.settings import bundled_snapshot_dir
+from liquidity_watch.thresholds import load_thresholds
+from sources.payload import Payload, sha256
+from sources.snapshot import read_snapshot
+from transforms.core_tables import build_core_tables
+from transforms.signals import evaluate
+from warehouse.core import publish_core
+from warehouse.db import connection
+from warehouse.raw import incoming_frame, land, observations_as_of
+
+# 19 years (991 weeks) per copy: 100 copies reach back to the year 126 (Python dates start at year 1)
+END = dt.date(2026, 8, 26)
+WEEKS = 991
+START = END - dt.timedelta(weeks=WEEKS)
+
+
+def synthetic(factor: int) -> list[Payload]:
+    base = pl.concat([p.observations for p in read_snapshot(bundled_snapshot_dir())])
+    base = base.filter(pl.col("date").is_between(START, END))
+    copies = [base.with_columns(pl.col("date") - pl.duration(weeks=WEEKS * k)) for k in range(factor)]
+    history = pl.concat(copies).sort("series_id", "date")
+    now = dt.datetime.now(dt.UTC)
+    return [
+        Payload("snapshot", f"synthetic://{sid}", now, sha256(f"{factor}{sid}".encode()), group, group.height)
+        for (sid,), group in history.group_by("series_id", maintain_order=True)
+    ]
+
+
+def main(factor: int) -> dict:
+    quality.preload()
+    quality._gx()  # finish importing Great Expectations before timing anything (it competes for the GIL)
+    seconds: dict[str, float] = {}
+
+    def step(name: str, started: float) -> None:
+        seconds[name] = round(time.perf_counter() - started, 3)
+
+    t = time.perf_counter()
+    payloads = synthetic(factor)
+    step("generate", t)
+    rows = sum(p.observations.height for p in payloads)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scale.duckdb"
+        t = time.perf_counter()
+        with connection(path) as con:
+            land(con, payloads, "bench")
+            observations = observations_as_of(con, None)
+        step("load", t)
+        t = time.perf_counter()
+        tables = build_core_tables(observations)
+        step("transform", t)
+        t = time.perf_counter()
+        gate = quality.Gate("bench")
+        step("gate_setup", t)
+        t = time.perf_counter()
+        today = dt.date.today()
+        gate.validate(raw_observations_suite(today), stage_raw(incoming_frame(payloads), observations.head(0), today), ["series_id", "day"])
+        gate.validate(weekly_liquidity_suite(), stage_weekly(tables["weekly_liquidity"]), ["day"])
+        gate.validate(daily_rates_suite(), stage_daily(tables["daily_rates"]), ["day"])
+        gate.validate(policy_changes_suite(), stage_policy(tables["policy_changes"]), ["day"])
+        step("validate", t)
+        t = time.perf_counter()
+        with connection(path) as con:
+            publish_core(con, tables)
+        step("publish", t)
+        t = time.perf_counter()
+        first = tables["weekly_liquidity"]["week_ending"].min()
+        days = business_days(first + dt.timedelta(days=14), END)
+        evaluated = evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds())
+        step("signals", t)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "factor": factor,
+        "observations": rows,
+        "weeks": tables["weekly_liquidity"].height,
+        "days_evaluated": evaluated.height,
+        "seconds": seconds,
+        "pipeline_seconds": round(sum(v for k, v in seconds.items() if k != "generate"), 3),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1)))
