@@ -67,12 +67,17 @@ def retry_only_transport_errors(task: object, task_run: object, state: object) -
 
 
 def extract_cache_key(context: object, parameters: dict) -> str | None:
-    """Cache live fetches for 30 minutes per (source, what is stored, end day): a retried run
-    that landed nothing does not hit the upstreams again. Snapshots are local: never cached."""
+    """Cache live fetches within one flow run only: when that run is retried (an operator
+    presses Retry after fixing, say, a full disk) it reuses what it already fetched instead of
+    hitting the upstreams again. Never across runs: a new run must see newly published data.
+    Snapshots are local files and are never cached."""
     if parameters["source"] == "snapshot":
         return None
+    flow_run_id = getattr(getattr(context, "task_run", None), "flow_run_id", None)
+    if flow_run_id is None:
+        return None
     stored = hashlib.sha256(repr(sorted(parameters["last_stored"].items())).encode()).hexdigest()[:16]
-    return f"extract-{parameters['source']}-{parameters['end']}-{stored}"
+    return f"extract-{flow_run_id}-{parameters['source']}-{parameters['end']}-{stored}"
 
 
 @task(
@@ -257,13 +262,11 @@ def pipeline(
     warehouse : published DuckDB file; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``.
     as_of : build the core tables from what had been published by the end of this day.
     """
-    quality.preload()
     if source not in SOURCE_KINDS:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_KINDS)}")
     settings = Settings()
     thresholds = load_thresholds(settings.thresholds_file)
     published = Path(warehouse) if warehouse else settings.warehouse
-    published.parent.mkdir(parents=True, exist_ok=True)
     docs_dir = settings.resolved_data_docs_dir(published)
     started = time.perf_counter()
     timer = StageTimer()
@@ -272,9 +275,9 @@ def pipeline(
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
     gate: quality.Gate | None = None
     with write_lock(published, settings.lock_wait_s):
-        stale = remove_stale_work_files(published)
-        if stale:
-            logger.warning("removed %d working file(s) left by a run that died: %s", len(stale), [p.name for p in stale])
+        leftovers = remove_stale_work_files(published)
+        if leftovers:
+            logger.warning("removed %d working file(s) left by a run that died: %s", len(leftovers), [p.name for p in leftovers])
         try:
             with working_copy(published) as work:
                 with timer("extract"):
@@ -301,6 +304,8 @@ def pipeline(
                     summary["episodes"] = found.height
                 with timer("alerts"):
                     summary["alerts"] = alerts_task(work, tables, evaluated, found, end, run.run_id)
+                stale = stale_required(freshness.check(last_stored_dates(work), dt.datetime.now(dt.UTC)))
+                summary["stale"] = [f.series_id for f in stale]
                 run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
                 record_task(work, run)
         except Exception as exc:
@@ -312,8 +317,6 @@ def pipeline(
             raise  # the flow's on_failure hook raises the ops notification
     with timer("docs"):
         gate.build_docs(docs_dir)
-    stale = stale_required(freshness.check(last_stored_dates(published), dt.datetime.now(dt.UTC)))
-    summary["stale"] = [f.series_id for f in stale]
     if stale and source != "snapshot":  # a snapshot is history by design; live data must keep up
         notify_ops("data stale: " + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale))
     summary.update(

@@ -139,3 +139,16 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(httpserver: H
         "/datadownload/Output.aspx",
         "/graph/fredgraph.csv",
     ]
+
+
+def test_the_extract_cache_is_scoped_to_one_flow_run_and_never_used_for_snapshots():
+    from types import SimpleNamespace
+
+    from flows.pipeline import extract_cache_key
+
+    params = {"source": "live", "end": D(2026, 11, 25), "last_stored": {"SOFR": D(2026, 11, 24)}}
+    run_a = SimpleNamespace(task_run=SimpleNamespace(flow_run_id="a"))
+    run_b = SimpleNamespace(task_run=SimpleNamespace(flow_run_id="b"))
+    assert extract_cache_key(run_a, params) == extract_cache_key(run_a, dict(params))
+    assert extract_cache_key(run_a, params) != extract_cache_key(run_b, params)
+    assert extract_cache_key(run_a, {**params, "source": "snapshot"}) is None

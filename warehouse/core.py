@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from warehouse.db import transaction
+
 #: core table -> the column its rows are ordered by (and its grain).
 CORE_TABLES = {
     "weekly_liquidity": "week_ending",
@@ -23,8 +25,7 @@ def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
     if missing:
         raise ValueError(f"core tables missing from this run: {missing}")
     counts: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name, order in CORE_TABLES.items():
             frame = tables[name]
             declared = [r[0] for r in con.execute(
@@ -38,10 +39,6 @@ def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
             con.execute(f"INSERT INTO core.{name} SELECT * FROM publish_frame")
             con.unregister("publish_frame")
             counts[name] = frame.height
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 

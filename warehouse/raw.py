@@ -11,6 +11,7 @@ import polars as pl
 from liquidity_watch.calendars import with_published_at
 from liquidity_watch.catalog import SERIES
 from sources.payload import Payload
+from warehouse.db import transaction
 
 
 @dataclass(frozen=True)
@@ -100,35 +101,31 @@ def land(con: duckdb.DuckDBPyConnection, payloads: list[Payload], run_id: str) -
     con.register("incoming", latest)
     con.register("manifest", manifest)
     try:
-        con.execute("BEGIN TRANSACTION")
-        diff = con.sql(
-            """
-            SELECT i.series_id,
-                   count(*) FILTER (WHERE o.series_id IS NULL) AS inserted,
-                   count(*) FILTER (WHERE o.series_id IS NOT NULL AND o.value <> i.value) AS changed
-            FROM incoming i LEFT JOIN raw.observations o USING (series_id, date)
-            GROUP BY i.series_id
-            """
-        ).fetchall()
-        con.execute(
-            """
-            INSERT INTO raw.observations
-            SELECT i.series_id, i.date, i.value, i.unit, i.source, i.url, i.retrieved_at, i.payload_sha256,
-                   i.published_at, ? AS first_run_id, ? AS changed_run_id
-            FROM incoming i
-            ON CONFLICT (series_id, date) DO UPDATE SET
-                value = excluded.value, unit = excluded.unit, source = excluded.source, url = excluded.url,
-                retrieved_at = excluded.retrieved_at, payload_sha256 = excluded.payload_sha256,
-                published_at = excluded.published_at, changed_run_id = excluded.changed_run_id
-            WHERE raw.observations.value <> excluded.value
-            """,
-            [run_id, run_id],
-        )
-        con.execute("INSERT INTO raw.payloads SELECT * FROM manifest ON CONFLICT DO NOTHING")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            diff = con.sql(
+                """
+                SELECT i.series_id,
+                       count(*) FILTER (WHERE o.series_id IS NULL) AS inserted,
+                       count(*) FILTER (WHERE o.series_id IS NOT NULL AND o.value <> i.value) AS changed
+                FROM incoming i LEFT JOIN raw.observations o USING (series_id, date)
+                GROUP BY i.series_id
+                """
+            ).fetchall()
+            con.execute(
+                """
+                INSERT INTO raw.observations
+                SELECT i.series_id, i.date, i.value, i.unit, i.source, i.url, i.retrieved_at, i.payload_sha256,
+                       i.published_at, ? AS first_run_id, ? AS changed_run_id
+                FROM incoming i
+                ON CONFLICT (series_id, date) DO UPDATE SET
+                    value = excluded.value, unit = excluded.unit, source = excluded.source, url = excluded.url,
+                    retrieved_at = excluded.retrieved_at, payload_sha256 = excluded.payload_sha256,
+                    published_at = excluded.published_at, changed_run_id = excluded.changed_run_id
+                WHERE raw.observations.value <> excluded.value
+                """,
+                [run_id, run_id],
+            )
+            con.execute("INSERT INTO raw.payloads SELECT * FROM manifest ON CONFLICT DO NOTHING")
     finally:
         con.unregister("incoming")
         con.unregister("manifest")

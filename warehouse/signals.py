@@ -5,34 +5,30 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from warehouse.db import transaction
+
+MERGE = """
+    CREATE OR REPLACE TEMP TABLE merged_signals AS
+    SELECT n.date, n.rule, n.status, n.severity, n.inputs::JSON AS inputs, n.thresholds::JSON AS thresholds,
+           coalesce(o.first_seen_run_id, ?) AS first_seen_run_id
+    FROM new_signals n LEFT JOIN core.signals o USING (date, rule)
+"""
+EPISODE_COLUMNS = 'start, "end", days, peak_severity, peak_date, escalated_on, triggers, is_open'
+
 
 def publish_signals(con: duckdb.DuckDBPyConnection, signals: pl.DataFrame, episodes: pl.DataFrame, run_id: str) -> int:
     """Replace both tables in one transaction; ``first_seen_run_id`` survives for (date, rule) rows seen before."""
     con.register("new_signals", signals)
     con.register("new_episodes", episodes)
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE merged_signals AS
-            SELECT n.date, n.rule, n.status, n.severity, n.inputs::JSON AS inputs, n.thresholds::JSON AS thresholds,
-                   coalesce(o.first_seen_run_id, ?) AS first_seen_run_id
-            FROM new_signals n LEFT JOIN core.signals o USING (date, rule)
-            """,
-            [run_id],
-        )
-        con.execute("DELETE FROM core.signals")
-        con.execute("INSERT INTO core.signals SELECT * FROM merged_signals ORDER BY date, rule")
-        con.execute("DELETE FROM core.signal_episodes")
-        if episodes.height:
-            con.execute(
-                'INSERT INTO core.signal_episodes SELECT start, "end", days, peak_severity, peak_date, escalated_on, triggers, is_open FROM new_episodes'
-            )
-        con.execute("DROP TABLE merged_signals")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(MERGE, [run_id])
+            con.execute("DELETE FROM core.signals")
+            con.execute("INSERT INTO core.signals SELECT * FROM merged_signals ORDER BY date, rule")
+            con.execute("DELETE FROM core.signal_episodes")
+            if episodes.height:
+                con.execute(f"INSERT INTO core.signal_episodes SELECT {EPISODE_COLUMNS} FROM new_episodes")
+            con.execute("DROP TABLE merged_signals")
     finally:
         con.unregister("new_signals")
         con.unregister("new_episodes")
