@@ -17,7 +17,10 @@ from liquidity_watch.calendars import fed_holidays, sifma_holidays
 from liquidity_watch.catalog import SERIES
 
 #: Which business-day calendar each business-daily series follows.
-CALENDAR = {"SOFR": "sifma", "SOFR99": "sifma", "SOFRVOL": "sifma", "EFFR": "fed", "RRPONTSYD": "fed"}
+CALENDAR = {
+    "SOFR": "sifma", "SOFR1": "sifma", "SOFR25": "sifma", "SOFR75": "sifma", "SOFR99": "sifma", "SOFRVOL": "sifma",
+    "EFFR": "fed", "RRPONTSYD": "fed",
+}
 
 
 def _day_columns(column: str) -> list[pl.Expr]:

@@ -37,6 +37,7 @@ H41_IDENTIFIERS: dict[str, str] = {
     "H41/H41/RESH4R_N.WW": "WRBWFRBL",
     "H41/H41/RESPPLLDT_N.WW": "WDTGAL",
     "H41/H41/RESPPLLDT_XAW_N.WW": "WTREGEN",
+    "H41/H41/RESPPLLR_N.WW": "WLRRAL",
 }
 REQUIRED_IDENTIFIERS = tuple(k for k, v in H41_IDENTIFIERS.items() if v in {"WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"})
 HEADER_LABELS = ("Series Description", "Unit:", "Multiplier:", "Currency:", "Unique Identifier:", "Time Period")

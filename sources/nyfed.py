@@ -33,7 +33,14 @@ SOURCE = "nyfed"
 
 #: (record type, JSON key) -> canonical series id
 RATE_FIELDS: dict[str, dict[str, str]] = {
-    "SOFR": {"percentRate": "SOFR", "percentPercentile99": "SOFR99", "volumeInBillions": "SOFRVOL"},
+    "SOFR": {
+        "percentRate": "SOFR",
+        "percentPercentile1": "SOFR1",
+        "percentPercentile25": "SOFR25",
+        "percentPercentile75": "SOFR75",
+        "percentPercentile99": "SOFR99",
+        "volumeInBillions": "SOFRVOL",
+    },
     "EFFR": {"percentRate": "EFFR", "targetRateFrom": "DFEDTARL", "targetRateTo": "DFEDTARU"},
 }
 RATE_PATHS = {"SOFR": "/api/rates/secured/sofr/search.json", "EFFR": "/api/rates/unsecured/effr/search.json"}

@@ -37,7 +37,9 @@ def test_week_average_download_gives_reserves_equal_to_wresbal(snapshot_observat
     assert same["WTREGEN"] == (100, 100)
     assert same["TREAST"] == (100, 100)
     # securities held outright and Wednesday-level reserves come only from the DDP
-    assert set(frame["series_id"].unique()) >= {"WSHOSHO", "WRBWFRBL"}
+    assert set(frame["series_id"].unique()) >= {"WSHOSHO", "WRBWFRBL", "WLRRAL"}
+    # total reverse repos (all counterparties) on the last week of the file
+    assert frame.filter((pl.col("series_id") == "WLRRAL") & (pl.col("date") == dt.date(2023, 3, 22)))["value"].item() > 2_000_000
 
 
 def test_a_required_identifier_missing_from_the_package_is_named():

@@ -51,7 +51,7 @@ def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPSe
     )
     client = NyFedClient(_settings(fast_settings, httpserver))
     [payload] = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
-    assert payload.observations.height == 12
+    assert payload.observations.height == 4 * 6  # 4 days x (rate, 4 percentiles, volume)
     assert len(seen) == 2
     assert seen[1] - seen[0] >= 0.95  # the server's Retry-After, not the 0.01 s backoff
 

@@ -15,7 +15,7 @@ from tests.conftest import fixture_bytes
 def test_sofr_search_gives_rate_p99_and_volume_per_day():
     frame = parse_reference_rates(fixture_bytes("nyfed/rates_secured_sofr_search_2024-06-01_2024-06-06.json"), url="u", rate_type="SOFR")
     day = dict(frame.filter(pl.col("date") == dt.date(2024, 6, 3)).select("series_id", "value").iter_rows())
-    assert day == {"SOFR": 5.35, "SOFR99": 5.44, "SOFRVOL": 1912.0}
+    assert day == {"SOFR": 5.35, "SOFR1": 5.29, "SOFR25": 5.32, "SOFR75": 5.40, "SOFR99": 5.44, "SOFRVOL": 1912.0}
 
 
 def test_effr_search_carries_the_target_range_equal_to_fred(snapshot_observations):
@@ -29,7 +29,7 @@ def test_effr_search_carries_the_target_range_equal_to_fred(snapshot_observation
 
 def test_all_latest_skips_rates_we_do_not_use():
     frame = parse_reference_rates(fixture_bytes("nyfed/rates_all_latest_2023-04-17.json"), url="u")
-    assert sorted(frame["series_id"].unique()) == ["DFEDTARL", "DFEDTARU", "EFFR", "SOFR", "SOFR99", "SOFRVOL"]
+    assert sorted(frame["series_id"].unique()) == ["DFEDTARL", "DFEDTARU", "EFFR", "SOFR", "SOFR1", "SOFR25", "SOFR75", "SOFR99", "SOFRVOL"]
 
 
 def test_reverse_repo_results_sum_to_fred_rrpontsyd_on_every_day(snapshot_observations):

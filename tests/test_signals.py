@@ -113,3 +113,23 @@ def test_a_broken_thresholds_file_names_the_key(tmp_path: Path):
     bad.write_text(DEFAULT_FILE.read_text().replace("iorb_drop_bp = 10\n", ""))
     with pytest.raises(ValueError, match=r"missing \['iorb_drop_bp'\]"):
         load_thresholds(bad)
+
+
+def test_publishing_signals_rewrites_only_changes_and_keeps_the_run_that_first_saw_each(tmp_path, evaluated):
+    from warehouse.db import connection
+    from warehouse.signals import publish_signals
+
+    first = evaluated.filter(pl.col("date") <= D(2019, 9, 16))
+    second = evaluated.filter(pl.col("date") <= D(2019, 9, 17)).with_columns(
+        severity=pl.when(pl.col("date") == D(2019, 9, 16)).then(pl.lit("watch")).otherwise(pl.col("severity"))
+    )
+    with connection(tmp_path / "w.duckdb") as con:
+        publish_signals(con, signals_long(first), episodes(first), "run1")
+        publish_signals(con, signals_long(second), episodes(second), "run2")
+        rows = dict(con.execute(
+            "SELECT date::VARCHAR || ' ' || severity || ' ' || first_seen_run_id, count(*) FROM core.signals "
+            "WHERE date >= '2019-09-13' GROUP BY ALL ORDER BY 1"
+        ).fetchall())
+        total = con.execute("SELECT count(*) FROM core.signals").fetchone()[0]
+    assert rows == {"2019-09-13 alert run1": 4, "2019-09-16 watch run1": 4, "2019-09-17 critical run2": 4}
+    assert total == 4 * second.height
