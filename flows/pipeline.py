@@ -24,7 +24,6 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from alerts.chart import liquidity_chart
 from alerts.config import SlackSettings, subscriber_destinations
 from alerts.dispatch import deliver_pending, queue_signal_alerts
 from alerts.ops import notify_ops, on_flow_failure
@@ -159,6 +158,8 @@ def alerts_task(work: Path, tables: dict[str, pl.DataFrame], evaluated: pl.DataF
     printed: list[str] = []
 
     def chart() -> bytes:
+        from alerts.chart import liquidity_chart  # matplotlib is only loaded when a bot message needs the image
+
         return liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], found, end)
 
     def echo(text: str) -> None:
