@@ -66,8 +66,3 @@ SERIES: dict[str, Series] = {
 
 #: Where the warehouse's history starts (first H.4.1 week in the FRED vintages we use).
 HISTORY_START = "2002-12-18"
-
-
-def unit_of(series_id: str) -> Unit:
-    """Return the declared unit of a canonical series id."""
-    return SERIES[series_id].unit

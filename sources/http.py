@@ -21,7 +21,7 @@ import stamina
 from liquidity_watch.settings import Settings
 from sources.errors import FetchError
 
-USER_AGENT = "liquidity-watch/0.1 (+https://github.com/; data pipeline)"
+USER_AGENT = "liquidity-watch/0.1 (scheduled data pipeline)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 

@@ -24,7 +24,6 @@ SOFR before 2018-04-02) is ``no_data``, never ``off`` by guess.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import polars as pl
 
@@ -230,19 +229,3 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
         )
     )
     return out.select("start", "end", "days", "peak_severity", "peak_date", "escalated_on", "triggers", "is_open")
-
-
-def explain(row: dict) -> str:
-    """A plain sentence about one evaluated day, for messages and the CLI."""
-    parts = []
-    if row.get("last_cut_date"):
-        parts.append(f"last cut {row['last_cut_bp']:+.0f} bp effective {row['last_cut_date']}")
-    if row.get("qt_runoff_13w_usd_mn") is not None:
-        parts.append(f"13-week runoff ${row['qt_runoff_13w_usd_mn'] / 1000:,.0f}bn")
-    if row.get("sofr_minus_iorb_bp") is not None:
-        parts.append(f"SOFR - IORB {row['sofr_minus_iorb_bp']:+.0f} bp")
-    return "; ".join(parts)
-
-
-def inputs_json(row: dict) -> str:
-    return json.dumps({k: v for k, v in row.items() if k not in RULES}, default=str)

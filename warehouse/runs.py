@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect
+from warehouse.db import connection
 from warehouse.store import working_copy
 
 
@@ -78,10 +78,6 @@ def record_failed_run(published: Path, run: RunRecord, validation_rows: list[dic
     and the raw and core tables keep exactly their rows and values. The caller holds the
     write lock.
     """
-    with working_copy(published) as work:
-        con = connect(work)
-        try:
-            record_run(con, run)
-            record_validation_results(con, validation_rows or [])
-        finally:
-            con.close()
+    with working_copy(published) as work, connection(work) as con:
+        record_run(con, run)
+        record_validation_results(con, validation_rows or [])
