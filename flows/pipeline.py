@@ -103,7 +103,8 @@ def extract_task(
 def audit_raw_task(gate: quality.Gate, work: Path, payloads: list[Payload]) -> int:
     """Validate this run's fresh observations before they touch ``raw``; return how many."""
     incoming, stored = incoming_and_stored(work, payloads)
-    gate.validate(raw_observations_suite(today_new_york()), stage_raw(incoming, stored, today_new_york()), ["series_id", "day"])
+    today = today_new_york()
+    gate.validate(raw_observations_suite(today), stage_raw(incoming, stored, today), ["series_id", "day"])
     gate.raise_if_failed()
     return incoming.height
 

@@ -13,6 +13,7 @@ from liquidity_watch.thresholds import load_thresholds
 from transforms.signals import SIGNALS_START, episodes, evaluate
 from warehouse.core import read_core
 from warehouse.db import connection
+from warehouse.store import require_published
 
 #: Where the data cannot support a rule, the output says so (see transforms.signals).
 COVERAGE = [
@@ -33,8 +34,7 @@ class BacktestResult:
 
 def run_backtest(warehouse: Path, start: dt.date | None, end: dt.date | None, thresholds_file: Path | None = None) -> BacktestResult:
     """Evaluate every Fed business day in ``[start, end]`` from the published core tables."""
-    if not Path(warehouse).exists():
-        raise FileNotFoundError(f"no warehouse at {warehouse}; build it first with: liquidity-watch run")
+    require_published(warehouse)
     start = max(start or SIGNALS_START, SIGNALS_START)
     with connection(warehouse, read_only=True) as con:
         weekly, daily, policy = (read_core(con, name) for name in ("weekly_liquidity", "daily_rates", "policy_changes"))

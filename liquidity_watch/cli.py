@@ -38,6 +38,42 @@ def _root() -> None:
     """Watch the Fed's policy rate and balance sheet together; warn when rates fall while liquidity shrinks."""
 
 
+FORMATS = ("table", "csv", "json")
+
+
+def _check_format(format: str) -> None:
+    if format not in FORMATS:
+        _fail(f"--format must be table, csv or json, not {format!r}")
+
+
+def _published(warehouse: Path | None) -> Path:
+    """The published warehouse (flag, else $LW_WAREHOUSE), or exit 1 saying how to build it."""
+    from liquidity_watch.settings import Settings
+    from warehouse.store import require_published
+
+    try:
+        return require_published(warehouse or Settings().warehouse)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+        raise
+
+
+def _print_frame(frame, format: str, *, title: str | None = None, width: int = 132, wrap: tuple[str, ...] = ()) -> None:
+    """A polars frame as csv, json or a rich table (columns in ``wrap`` may fold)."""
+    if format == "csv":
+        sys.stdout.write(frame.write_csv())
+        return
+    if format == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+        return
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(column, no_wrap=column not in wrap, overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console(width=max(out.width, width)).print(table)
+
+
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     gc.collect()  # free DuckDB objects held by the failed run's traceback before exit
@@ -95,29 +131,18 @@ def backtest(
     from liquidity_watch.backtest import run_backtest
     from liquidity_watch.settings import Settings
 
-    if format not in ("table", "csv", "json"):
-        _fail(f"--format must be table, csv or json, not {format!r}")
-    settings = Settings()
+    _check_format(format)
     start = _parse_date(from_, "--from") if from_ else None
     end = _parse_date(to, "--to") if to else None
+    path = _published(warehouse)
     try:
-        result = run_backtest(warehouse or settings.warehouse, start, end, settings.thresholds_file)
-    except (FileNotFoundError, ValueError) as exc:
+        result = run_backtest(path, start, end, Settings().thresholds_file)
+    except ValueError as exc:
         _fail(str(exc))
-    if format == "csv":
-        sys.stdout.write(result.episodes.write_csv())
-    elif format == "json":
-        sys.stdout.write(result.episodes.write_json() + "\n")
-    else:
-        wide = Console(width=max(out.width, 132))
-        table = Table(title=f"signal episodes {result.start} to {result.end}", title_justify="left")
-        for column in result.episodes.columns:
-            table.add_column(column, no_wrap=column != "triggers", overflow="fold")
-        for row in result.episodes.iter_rows():
-            table.add_row(*["" if v is None else str(v) for v in row])
-        wide.print(table)
+    _print_frame(result.episodes, format, title=f"signal episodes {result.start} to {result.end}", wrap=("triggers",))
+    if format == "table":
         for note in result.coverage:
-            wide.print(f"note: {note}", highlight=False)
+            Console(width=max(out.width, 132)).print(f"note: {note}", highlight=False)
 
 
 @app.command()
@@ -134,14 +159,10 @@ def query(
     """
     import duckdb
 
-    from liquidity_watch.settings import Settings
     from warehouse.db import connection
 
-    if format not in ("table", "csv", "json"):
-        _fail(f"--format must be table, csv or json, not {format!r}")
-    path = warehouse or Settings().warehouse
-    if not Path(path).exists():
-        _fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    _check_format(format)
+    path = _published(warehouse)
     try:
         with connection(path, read_only=True) as con:
             frame = con.sql(sql).pl()
@@ -149,17 +170,8 @@ def query(
         _fail(f"query failed: {str(exc).splitlines()[0]}")
     except AttributeError:
         _fail("the statement returned no rows to show (only queries that return a result are supported)")
-    if format == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif format == "json":
-        sys.stdout.write(frame.write_json() + "\n")
-    else:
-        table = Table(show_lines=False)
-        for column in frame.columns:
-            table.add_column(column, overflow="fold")
-        for row in frame.iter_rows():
-            table.add_row(*["" if v is None else str(v) for v in row])
-        Console(width=max(out.width, 160)).print(table)
+    _print_frame(frame, format, width=160, wrap=tuple(frame.columns))
+    if format == "table":
         out.print(f"{frame.height:,} row(s)", highlight=False)
 
 
@@ -175,11 +187,11 @@ def report(
         liquidity-watch report --out var/report
     """
     from liquidity_watch.report import write_report
-    from liquidity_watch.settings import Settings
 
+    path = _published(warehouse)
     try:
-        files = write_report(warehouse or Settings().warehouse, out_dir)
-    except (FileNotFoundError, ValueError) as exc:
+        files = write_report(path, out_dir)
+    except ValueError as exc:
         _fail(str(exc))
     for path in files:
         out.print(f"wrote {path}", highlight=False)
@@ -197,13 +209,10 @@ def status(
         liquidity-watch status --check
     """
     from liquidity_watch import freshness
-    from liquidity_watch.settings import Settings
     from warehouse.db import connection
     from warehouse.raw import last_dates
 
-    path = warehouse or Settings().warehouse
-    if not Path(path).exists():
-        _fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    path = _published(warehouse)
     with connection(path, read_only=True) as con:
         latest = last_dates(con)
         last_run = con.execute("SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1").fetchone()

@@ -12,6 +12,7 @@ import polars as pl
 from alerts.chart import balance_sheet_chart, liquidity_chart, runoff_chart, stress_chart
 from warehouse.core import read_core
 from warehouse.db import connection
+from warehouse.store import require_published
 
 
 def _table(frame: pl.DataFrame) -> str:
@@ -25,8 +26,7 @@ def _table(frame: pl.DataFrame) -> str:
 
 def write_report(warehouse: Path, out: Path, since: dt.date = dt.date(2008, 1, 1)) -> list[Path]:
     """Write the charts and ``index.html`` into ``out``; return the files written."""
-    if not Path(warehouse).exists():
-        raise FileNotFoundError(f"no warehouse at {warehouse}; build it first with: liquidity-watch run")
+    require_published(warehouse)
     with connection(warehouse, read_only=True) as con:
         weekly, daily = read_core(con, "weekly_liquidity"), read_core(con, "daily_rates")
         episodes = con.sql("SELECT * FROM core.signal_episodes ORDER BY start").pl()

@@ -19,7 +19,7 @@ from liquidity_watch.catalog import HISTORY_START, SERIES
 from liquidity_watch.settings import Settings
 from sources.ddp import DdpClient
 from sources.fred import FredClient
-from sources.nyfed import NyFedClient, year_windows
+from sources.nyfed import NyFedClient, windows
 from sources.payload import Payload
 from sources.snapshot import read_snapshot
 
@@ -87,20 +87,20 @@ def _extract_live(
 ) -> list[Payload]:
     nyfed, ddp, fred = NyFedClient(settings), DdpClient(settings), FredClient(settings)
     fred_ids = ["IORB"] + ([] if "IOER" in last_stored else ["IOER"])
-    plan: list[tuple[str, Callable[[], list[Payload]]]] = []
-    for rate, sid in (("SOFR", "SOFR"), ("EFFR", "EFFR")):
-        for a, b in year_windows(starts[sid], end):
+    plan: list[tuple[str, Callable[[], Payload]]] = []
+    for rate in ("SOFR", "EFFR"):
+        for a, b in windows(rate, starts[rate], end):
             plan.append((f"NY Fed {rate} {a}..{b}", lambda r=rate, a=a, b=b: nyfed.fetch_rates(r, a, b)))
-    for a, b in year_windows(starts["RRPONTSYD"], end):
+    for a, b in windows("RRP", starts["RRPONTSYD"], end):
         plan.append((f"NY Fed ON RRP {a}..{b}", lambda a=a, b=b: nyfed.fetch_rrp(a, b)))
-    plan.append((f"Board H.4.1 {starts['WALCL']}..{end}", lambda: [ddp.fetch_h41(starts["WALCL"], end)]))
+    plan.append((f"Board H.4.1 {starts['WALCL']}..{end}", lambda: ddp.fetch_h41(starts["WALCL"], end)))
     for sid in fred_ids:
-        plan.append((f"FRED {sid}", lambda s=sid: [fred.fetch(s, starts[s] if s in last_stored else None)]))
+        plan.append((f"FRED {sid}", lambda s=sid: fred.fetch(s, starts[s] if s in last_stored else None)))
     payloads: list[Payload] = []
     try:
         for i, (label, step) in enumerate(plan):
             progress(label, i, len(plan))
-            payloads.extend(step())
+            payloads.append(step())
         progress("live sources done", len(plan), len(plan))
     finally:
         for client in (nyfed, ddp, fred):

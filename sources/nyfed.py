@@ -171,13 +171,18 @@ class NyFedClient:
         frame = parse(body, url=final_url, **kw)
         return Payload(SOURCE, final_url, retrieved_at, sha256(body), frame, len(body))
 
-    def fetch_rates(self, rate_type: str, start: dt.date, end: dt.date) -> list[Payload]:
-        start = max(start, FIRST_DATE[rate_type])
-        return [
-            self._fetch(RATE_PATHS[rate_type], a, b, parse_reference_rates, rate_type=rate_type)
-            for a, b in year_windows(start, end)
-        ]
+    def fetch_rates(self, rate_type: str, start: dt.date, end: dt.date) -> Payload:
+        """One ``search.json`` request for ``[start, end]`` (callers split long ranges with ``windows``)."""
+        return self._fetch(RATE_PATHS[rate_type], start, end, parse_reference_rates, rate_type=rate_type)
 
-    def fetch_rrp(self, start: dt.date, end: dt.date) -> list[Payload]:
-        start = max(start, FIRST_DATE["RRP"])
-        return [self._fetch(RRP_PATH, a, b, parse_rrp_results) for a, b in year_windows(start, end)]
+    def fetch_rrp(self, start: dt.date, end: dt.date) -> Payload:
+        return self._fetch(RRP_PATH, start, end, parse_rrp_results)
+
+
+def windows(kind: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The year-long requests needed for ``kind`` (SOFR, EFFR or RRP), from its first date on.
+
+    >>> windows("SOFR", dt.date(2002, 12, 18), dt.date(2019, 2, 1))
+    [(datetime.date(2018, 4, 2), datetime.date(2018, 12, 31)), (datetime.date(2019, 1, 1), datetime.date(2019, 2, 1))]
+    """
+    return year_windows(max(start, FIRST_DATE[kind]), end)

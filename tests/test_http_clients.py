@@ -30,7 +30,7 @@ def test_nyfed_client_requests_the_search_window_and_parses_the_reply(httpserver
         "/api/rates/secured/sofr/search.json", query_string={"startDate": "2024-06-01", "endDate": "2024-06-06"}
     ).respond_with_data(SOFR_JSON, content_type="application/json; charset=utf-8")
     client = NyFedClient(_settings(fast_settings, httpserver))
-    [payload] = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    payload = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
     assert payload.source == "nyfed"
     assert payload.url.endswith("/api/rates/secured/sofr/search.json?startDate=2024-06-01&endDate=2024-06-06")
     assert len(payload.sha256) == 64
@@ -50,7 +50,7 @@ def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPSe
         lambda r: (record(r), Response(SOFR_JSON, status=200, content_type="application/json"))[1]
     )
     client = NyFedClient(_settings(fast_settings, httpserver))
-    [payload] = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    payload = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
     assert payload.observations.height == 4 * 6  # 4 days x (rate, 4 percentiles, volume)
     assert len(seen) == 2
     assert seen[1] - seen[0] >= 0.95  # the server's Retry-After, not the 0.01 s backoff

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -32,6 +32,14 @@ class WarehouseNotWritable(RuntimeError):
     """The warehouse folder cannot be written (permissions, disk full)."""
 
 
+def require_published(published: Path | str) -> Path:
+    """The published file, or a FileNotFoundError that tells how to create it."""
+    path = Path(published)
+    if not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    return path
+
+
 def lock_path(published: Path) -> Path:
     return published.with_name(published.name + ".lock")
 
