@@ -66,7 +66,10 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(SOURCE, url, f"not UTF-8 text: {exc}") from exc
-    records = list(csv.reader(io.StringIO(text)))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ParseError(SOURCE, url, f"not a readable CSV file: {exc}") from None
     if len(records) < len(HEADER_LABELS):
         raise ParseError(SOURCE, url, f"only {len(records)} lines; expected {len(HEADER_LABELS)} header rows and data")
     header = records[: len(HEADER_LABELS)]

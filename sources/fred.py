@@ -76,8 +76,11 @@ def parse_fredgraph_csv(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(source, url, f"not UTF-8 text: {exc}") from exc
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ParseError(source, url, f"not a readable CSV file: {exc}") from None
+    header = records[0] if records else None
     if not header or header[0].strip() not in DATE_HEADERS or len(header) < 2:
         raise ParseError(source, url, f"unexpected header {header!r}; expected 'observation_date,<SERIES_ID>'")
     series_ids = [h.strip() for h in header[1:]]
@@ -90,7 +93,7 @@ def parse_fredgraph_csv(
             raise ParseError(source, url, f"series {missing} missing; the file has columns {series_ids}")
     label = ",".join(series_ids)
     rows: list[tuple[str, dt.date, float]] = []
-    for line_no, record in enumerate(reader, start=2):
+    for line_no, record in enumerate(records[1:], start=2):
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         if len(record) != len(header):

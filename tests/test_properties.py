@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sources.ddp import parse_h41_csv
@@ -40,6 +40,8 @@ def _only_parse_errors(parser, body: bytes) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.binary(max_size=2000), which=st.integers(min_value=0, max_value=3))
+@example(body=b"\r\x00", which=0)  # found by hypothesis: the csv module's own error escaped the FRED parser
+@example(body=b"x\r\x00", which=1)
 def test_parsers_fed_arbitrary_bytes_fail_only_with_a_parse_error(body: bytes, which: int):
     _only_parse_errors(PARSERS[which], body)
 
