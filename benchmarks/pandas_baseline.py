@@ -1,8 +1,8 @@
-"""The same weekly and daily computations written the way peer projects do them in pandas.
+"""The core tables computed the way peer projects do it in pandas.
 
-Pivot the long observations, merge on dates, shift for changes, then derive net liquidity
-and spreads. Used only to measure the polars transforms against (benchmarks/run.py); the
-results are checked equal to ours before timing.
+Pivot the long observations once, shift for changes, then derive net liquidity, runoff,
+spreads and the policy changes. Used only to measure the polars transforms against
+(benchmarks/run.py); the results are checked equal to ours before timing.
 """
 
 from __future__ import annotations
@@ -11,8 +11,13 @@ import numpy as np
 import pandas as pd
 
 
-def weekly_pandas(obs: pd.DataFrame, fed_holidays: set) -> pd.DataFrame:
+def core_pandas(obs: pd.DataFrame, fed_holidays: set) -> dict[str, pd.DataFrame]:
     wide = obs.pivot_table(index="date", columns="series_id", values="value", aggfunc="last")
+    return {"weekly_liquidity": weekly_pandas(wide, fed_holidays), "daily_rates": daily_pandas(wide),
+            "policy_changes": policy_pandas(wide)}
+
+
+def weekly_pandas(wide: pd.DataFrame, fed_holidays: set) -> pd.DataFrame:
     weekly = wide[wide["WALCL"].notna()].copy()
     weekly.index = pd.to_datetime(weekly.index)
     rrp = wide["RRPONTSYD"].dropna()
@@ -45,8 +50,7 @@ def weekly_pandas(obs: pd.DataFrame, fed_holidays: set) -> pd.DataFrame:
     return weekly.reset_index()
 
 
-def daily_pandas(obs: pd.DataFrame) -> pd.DataFrame:
-    wide = obs.pivot_table(index="date", columns="series_id", values="value", aggfunc="last")
+def daily_pandas(wide: pd.DataFrame) -> pd.DataFrame:
     daily = wide[wide["EFFR"].notna() | wide["SOFR"].notna()].copy()
     daily["iorb_pct"] = daily["IORB"].combine_first(daily["IOER"])
     daily["iorb_series"] = np.where(daily["IORB"].notna(), "IORB", np.where(daily["IOER"].notna(), "IOER", None))
@@ -54,3 +58,11 @@ def daily_pandas(obs: pd.DataFrame) -> pd.DataFrame:
     daily["sofr_minus_target_upper_bp"] = ((daily["SOFR"] - daily["DFEDTARU"]) * 100).round(2)
     daily["effr_minus_iorb_bp"] = ((daily["EFFR"] - daily["iorb_pct"]) * 100).round(2)
     return daily.reset_index()
+
+
+def policy_pandas(wide: pd.DataFrame) -> pd.DataFrame:
+    ranges = wide[["DFEDTARL", "DFEDTARU"]].dropna()
+    old = ranges.shift(1)
+    changes = ranges[(ranges != old).any(axis=1) & old.notna().all(axis=1)].copy()
+    changes["change_bp"] = ((changes["DFEDTARU"] - old.loc[changes.index, "DFEDTARU"]) * 100).round(2)
+    return changes.reset_index()

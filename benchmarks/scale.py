@@ -42,7 +42,7 @@ START = END - dt.timedelta(weeks=WEEKS)
 
 def synthetic(factor: int) -> list[Payload]:
     base = pl.concat([p.observations for p in read_snapshot(bundled_snapshot_dir())])
-    base = base.filter(pl.col("date").is_between(START, END))
+    base = base.filter((pl.col("date") > START) & (pl.col("date") <= END))  # half-open: copies meet without overlapping
     copies = [base.with_columns(pl.col("date") - pl.duration(weeks=WEEKS * k)) for k in range(factor)]
     history = pl.concat(copies).sort("series_id", "date")
     now = dt.datetime.now(dt.UTC)
@@ -79,7 +79,8 @@ def main(factor: int) -> dict:
         step("gate_setup", t)
         t = time.perf_counter()
         today = dt.date.today()
-        gate.validate(raw_observations_suite(today), stage_raw(incoming_frame(payloads), observations.head(0), today), ["series_id", "day"])
+        staged = stage_raw(incoming_frame(payloads), observations.head(0), today)
+        gate.validate(raw_observations_suite(today, present=set(staged["series_id"])), staged, ["series_id", "day"])
         gate.validate(weekly_liquidity_suite(), stage_weekly(tables["weekly_liquidity"]), ["day"])
         gate.validate(daily_rates_suite(), stage_daily(tables["daily_rates"]), ["day"])
         gate.validate(policy_changes_suite(), stage_policy(tables["policy_changes"]), ["day"])

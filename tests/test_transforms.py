@@ -10,7 +10,7 @@ import pytest
 from transforms.core_tables import build_core_tables
 from transforms.daily_rates import daily_rates
 from transforms.policy_changes import policy_changes
-from transforms.weekly_liquidity import rrp_on_wednesdays, weekly_liquidity
+from transforms.weekly_liquidity import weekly_liquidity
 
 D = dt.date
 
@@ -129,16 +129,44 @@ def test_a_missing_week_gives_null_changes_rather_than_a_wrong_window():
     assert weekly["qt_runoff_1w_usd_mn"].to_list() == [None, 1.0, None]
 
 
+def _rrp_on(wednesdays: list[dt.date], rrp: dict[dt.date, float], holidays: set[dt.date]) -> list[float | None]:
+    rows = [("WALCL", day, 1.0) for day in wednesdays] + [("RRPONTSYD", day, value) for day, value in rrp.items()]
+    obs = pl.DataFrame(rows, schema={"series_id": pl.String, "date": pl.Date, "value": pl.Float64}, orient="row")
+    return weekly_liquidity(obs, holidays=holidays)["rrp_usd_mn"].to_list()
+
+
 def test_rrp_on_a_holiday_wednesday_carries_the_previous_business_day():
-    obs = pl.DataFrame({"series_id": ["RRPONTSYD"] * 2, "date": [D(2019, 12, 24), D(2019, 12, 26)], "value": [1.5, 2.0]})
-    frame = rrp_on_wednesdays(obs, pl.Series([D(2019, 12, 25)]), holidays={D(2019, 12, 25)})
-    assert frame["rrp_usd_mn"].to_list() == [1500.0]
+    rrp = {D(2019, 12, 24): 1.5, D(2019, 12, 26): 2.0}
+    assert _rrp_on([D(2019, 12, 25)], rrp, holidays={D(2019, 12, 25)}) == [1500.0]
+    assert _rrp_on([D(2019, 12, 25)], rrp, holidays=set()) == [0.0]  # an open Wednesday without an operation
+
+
+def test_rrp_after_a_weekend_and_a_holiday_monday_reaches_back_to_friday():
+    rrp = {D(2019, 1, 18): 0.25, D(2019, 1, 23): 0.5}  # a Wednesday made a holiday to test the reach
+    assert _rrp_on([D(2019, 1, 23)], rrp, holidays={D(2019, 1, 21), D(2019, 1, 22), D(2019, 1, 23)}) == [250.0]
 
 
 def test_rrp_on_a_business_day_without_an_operation_is_zero_and_after_the_data_is_unknown():
-    obs = pl.DataFrame({"series_id": ["RRPONTSYD"] * 2, "date": [D(2010, 1, 4), D(2010, 1, 15)], "value": [1.0, 1.0]})
-    frame = rrp_on_wednesdays(obs, pl.Series([D(2010, 1, 6), D(2010, 1, 20)]), holidays=set())
-    assert frame["rrp_usd_mn"].to_list() == [0.0, None]
+    rrp = {D(2010, 1, 4): 1.0, D(2010, 1, 15): 1.0}
+    assert _rrp_on([D(2010, 1, 6), D(2010, 1, 20)], rrp, holidays=set()) == [0.0, None]
+
+
+def test_rrp_before_the_first_operation_is_unknown():
+    assert _rrp_on([D(2010, 1, 6), D(2010, 1, 13)], {D(2010, 1, 13): 1.0}, holidays=set()) == [None, 1000.0]
+
+
+def test_two_values_for_one_series_and_date_are_refused_naming_the_series_and_date():
+    obs = pl.DataFrame({"series_id": ["WALCL", "WALCL"], "date": [D(2019, 9, 18)] * 2, "value": [3_844_695.0, 3_844_696.0]})
+    with pytest.raises(ValueError, match=r"^series WALCL has more than one value for 2019-09-18$"):
+        weekly_liquidity(obs, holidays=set())
+
+
+def test_observations_without_any_table_series_give_empty_tables_with_every_column():
+    obs = pl.DataFrame({"series_id": ["SOFR"], "date": [D(2019, 9, 17)], "value": [5.25]})
+    tables = build_core_tables(obs)
+    assert tables["weekly_liquidity"].columns[:2] == ["week_ending", "total_assets_usd_mn"]
+    assert tables["weekly_liquidity"].height == 0 and tables["policy_changes"].height == 0
+    assert tables["daily_rates"].select("date", "sofr_pct").rows() == [(D(2019, 9, 17), 5.25)]
 
 
 def test_transforms_do_not_depend_on_input_row_order(snapshot_observations):

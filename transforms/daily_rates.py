@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.observations import wide
+from transforms.observations import calendar_wide
 
 DAILY_SERIES = {
     "SOFR": "sofr_pct",
@@ -52,8 +52,12 @@ def daily_rates(observations: pl.DataFrame) -> pl.DataFrame:
     >>> daily_rates(obs).select("iorb_series", "sofr_minus_iorb_bp", "sofr_minus_target_upper_bp").rows()
     [('IOER', 315.0, 300.0)]
     """
-    frame = wide(observations, DAILY_SERIES)
-    frame = frame.filter(pl.col("effr_pct").is_not_null() | pl.col("sofr_pct").is_not_null())
+    return daily_rates_plan(calendar_wide(observations, DAILY_SERIES).lazy()).collect(engine="in-memory")
+
+
+def daily_rates_plan(days: pl.LazyFrame) -> pl.LazyFrame:
+    """``daily_rates`` as a lazy plan over ``calendar_wide`` days holding ``DAILY_SERIES`` (see there)."""
+    frame = days.filter(pl.col("effr_pct").is_not_null() | pl.col("sofr_pct").is_not_null())
     frame = frame.with_columns(
         iorb_pct=pl.coalesce("iorb_only_pct", "ioer_pct"),
         iorb_series=pl.when(pl.col("iorb_only_pct").is_not_null())
@@ -67,4 +71,4 @@ def daily_rates(observations: pl.DataFrame) -> pl.DataFrame:
         sofr_minus_target_upper_bp=spread_bp("sofr_pct", "target_upper_pct"),
         effr_minus_iorb_bp=spread_bp("effr_pct", "iorb_pct"),
     )
-    return frame.select(COLUMNS).sort("date")
+    return frame.select(COLUMNS)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.observations import wide
+from transforms.observations import calendar_wide
 
+SERIES = {"DFEDTARL": "target_lower_pct", "DFEDTARU": "target_upper_pct"}
 COLUMNS = ["date", "old_lower_pct", "old_upper_pct", "new_lower_pct", "new_upper_pct", "change_bp"]
 
 
@@ -24,8 +25,13 @@ def policy_changes(observations: pl.DataFrame) -> pl.DataFrame:
     >>> policy_changes(obs).rows()
     [(datetime.date(2019, 8, 1), 2.25, 2.5, 2.0, 2.25, -25.0)]
     """
-    frame = wide(observations, {"DFEDTARL": "new_lower_pct", "DFEDTARU": "new_upper_pct"})
-    frame = frame.drop_nulls(["new_lower_pct", "new_upper_pct"]).sort("date")
+    return policy_changes_plan(calendar_wide(observations, SERIES).lazy()).collect(engine="in-memory")
+
+
+def policy_changes_plan(days: pl.LazyFrame) -> pl.LazyFrame:
+    """``policy_changes`` as a lazy plan over ``calendar_wide`` days holding ``SERIES`` (see there)."""
+    frame = days.select("date", new_lower_pct="target_lower_pct", new_upper_pct="target_upper_pct")
+    frame = frame.drop_nulls(["new_lower_pct", "new_upper_pct"])
     frame = frame.with_columns(
         old_lower_pct=pl.col("new_lower_pct").shift(1),
         old_upper_pct=pl.col("new_upper_pct").shift(1),
