@@ -79,7 +79,13 @@ class Gate:
         self.datasource = self.context.data_sources.add_pandas("liquidity_watch")
 
     def validate(self, suite, frame: pd.DataFrame, index_columns: list[str]) -> bool:
-        """Validate ``frame`` against ``suite``; record every result; return success."""
+        """Validate ``frame`` against ``suite``; record every result; return success.
+
+        A first pass asks GX for counts and observed values only (``BASIC``). Only a suite
+        that fails is run again for the unexpected rows' keys (``COMPLETE``), which name
+        the series and dates in the failure message: the passing path, every night's,
+        skips that work (~0.2 s a run here).
+        """
         started = time.perf_counter()
         gx = self._gx
         name = suite.name
@@ -87,14 +93,23 @@ class Gate:
         batch = asset.add_batch_definition_whole_dataframe("run")
         suite = self.context.suites.add(suite)
         definition = self.context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        result = definition.run(
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns, "partial_unexpected_count": 5},
-        )
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
+        if not result.success:
+            self._forget(result)  # Data Docs show the detailed run only
+            result = definition.run(
+                batch_parameters={"dataframe": frame},
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns, "partial_unexpected_count": 5},
+            )
         for item in result.results:
             self._record(name, item.to_json_dict())
         self.seconds += time.perf_counter() - started
         return bool(result.success)
+
+    def _forget(self, result) -> None:
+        store = self.context.validation_results_store
+        for key in store.list_keys():
+            if key.run_id == result.meta["run_id"]:
+                store.remove_key(key)
 
     def _record(self, suite: str, item: dict) -> None:
         config = item["expectation_config"]
