@@ -5,7 +5,9 @@
 Measures (targets in brackets, from issue 8):
 * a full snapshot backfill through the Prefect flow, per stage, excluding Prefect's server
   start (the flow runs against one already-started local server) [<= 5 s];
-* a rerun with nothing new, and an incremental run bringing one new week [<= 2 s];
+* a rerun with nothing new, and an incremental run bringing one new week [<= 2 s], as
+  ``liquidity-watch run`` runs them (flow heartbeats off), and the incremental run once more
+  with Prefect's default heartbeats, as a worker runs a deployment;
 * the backtest of 2003 to the end of the data [<= 2 s];
 * the weekly and daily transforms against a plain pandas implementation of the same
   computations, in the same process, best of 25 [polars >= 5x faster];
@@ -36,12 +38,11 @@ for key, value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": 
 
 import polars as pl  # noqa: E402
 
-from benchmarks.pandas_baseline import daily_pandas, weekly_pandas  # noqa: E402
+from benchmarks.pandas_baseline import core_pandas  # noqa: E402
 from liquidity_watch.calendars import fed_holidays  # noqa: E402
 from liquidity_watch.settings import REPO_ROOT, bundled_snapshot_dir  # noqa: E402
 from sources.snapshot import read_snapshot  # noqa: E402
-from transforms.daily_rates import daily_rates  # noqa: E402
-from transforms.weekly_liquidity import weekly_liquidity  # noqa: E402
+from transforms.core_tables import build_core_tables  # noqa: E402
 
 
 def best_of(fn, repeat: int = 25) -> float:
@@ -61,17 +62,21 @@ def transforms_vs_pandas(factor: int = 1) -> dict:
         observations = pl.concat([p.observations for p in synthetic(factor)])
     long_pandas = observations.to_pandas()
     holidays = set(fed_holidays())
-    ours_w, theirs_w = weekly_liquidity(observations, holidays), weekly_pandas(long_pandas, holidays)
-    assert ours_w["net_liquidity_usd_mn"].to_list() == [None if v != v else v for v in theirs_w["net_liquidity_usd_mn"]], "baseline differs"
-    ours_d, theirs_d = daily_rates(observations), daily_pandas(long_pandas)
-    assert ours_d.height == len(theirs_d), "baseline differs"
-    polars_s = best_of(lambda: (weekly_liquidity(observations, holidays), daily_rates(observations)))
-    pandas_s = best_of(lambda: (weekly_pandas(long_pandas, holidays), daily_pandas(long_pandas)))
+    ours, theirs = build_core_tables(observations), core_pandas(long_pandas, holidays)
+    for table, column in (("weekly_liquidity", "net_liquidity_usd_mn"), ("daily_rates", "sofr_minus_iorb_bp"),
+                          ("policy_changes", "change_bp")):
+        expected = [None if v != v else v for v in theirs[table][column]]
+        assert ours[table][column].to_list() == expected, f"baseline differs on {table}.{column}"
+    polars_s = best_of(lambda: build_core_tables(observations))
+    pandas_s = best_of(lambda: core_pandas(long_pandas, holidays))
     return {"rows": observations.height, "polars_seconds": round(polars_s, 4), "pandas_seconds": round(pandas_s, 4),
             "speedup": round(pandas_s / polars_s, 1)}
 
 
 def flow_runs(workdir: Path) -> dict:
+    """Flow timings against one started local server, with flow heartbeats off as ``liquidity-watch run`` has
+    them (flows/local_run.py); one more incremental run keeps Prefect's default heartbeats, as a deployment's does."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.pipeline import pipeline
@@ -86,7 +91,7 @@ def flow_runs(workdir: Path) -> dict:
         kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] <= cut.isoformat()]
         path.write_text("\n".join(kept) + "\n")
     out = {}
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=120), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         full = workdir / "full.duckdb"
         started = time.perf_counter()
         summary = pipeline(source="snapshot", warehouse=str(full))
@@ -96,6 +101,8 @@ def flow_runs(workdir: Path) -> dict:
         out["rerun_nothing_new"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary["stage_seconds"]}
         incremental = workdir / "incremental.duckdb"
         pipeline(source="snapshot", snapshot_dir=str(older), warehouse=str(incremental))
+        before_the_week = workdir / "before_the_week.duckdb"
+        shutil.copyfile(incremental, before_the_week)
         started = time.perf_counter()
         summary = pipeline(source="snapshot", warehouse=str(incremental))
         out["incremental_one_week"] = {
@@ -103,6 +110,11 @@ def flow_runs(workdir: Path) -> dict:
             "stages": summary["stage_seconds"],
             "new_observations": sum(summary["observations_inserted"].values()),
         }
+        shutil.copyfile(before_the_week, incremental)
+        with temporary_settings(restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+            started = time.perf_counter()
+            pipeline(source="snapshot", warehouse=str(incremental))
+            out["incremental_one_week_with_heartbeats"] = {"seconds": round(time.perf_counter() - started, 2)}
     started = time.perf_counter()
     result = run_backtest(full, None, None)
     out["backtest"] = {"seconds": round(time.perf_counter() - started, 2), "days": result.evaluated.height,
@@ -164,6 +176,7 @@ def print_table(r: dict) -> None:
         ("full snapshot run (flow, no server start), s", r["full_backfill"]["seconds"], 5.0, True),
         ("incremental run with one new week, s", r["incremental_one_week"]["seconds"], 2.0, True),
         ("rerun with nothing new, s", r["rerun_nothing_new"]["seconds"], 2.0, True),
+        ("incremental, heartbeats on (as a deployment), s", r["incremental_one_week_with_heartbeats"]["seconds"], 2.0, True),
         (f"backtest {r['backtest']['range']}, s", r["backtest"]["seconds"], 2.0, True),
         ("transforms: pandas time / polars time, x", r["transforms"]["speedup"], 5.0, False),
         ("transforms at 10x history: pandas / polars, x", r["transforms_10x"]["speedup"], 5.0, False),

@@ -101,15 +101,17 @@ def run(
     from expectations.gate import preload
 
     preload()  # Great Expectations imports in the background while Prefect's server starts
+    from flows.local_run import local_run_settings
     from flows.pipeline import pipeline  # imported late: Prefect is slow to import
 
     try:
-        summary = pipeline(
-            source=source,
-            snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
-            warehouse=str(warehouse) if warehouse else None,
-            as_of=as_of_date,
-        )
+        with local_run_settings():
+            summary = pipeline(
+                source=source,
+                snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
+                warehouse=str(warehouse) if warehouse else None,
+                as_of=as_of_date,
+            )
     except Exception as exc:  # the message of every pipeline error names what was wrong
         _fail(f"run failed: {exc}")
     print_summary(summary)

@@ -151,3 +151,18 @@ def test_the_run_book_scripts_exist_and_are_executable():
     for name in ("server.sh", "deploy.sh", "worker.sh"):
         script = REPO_ROOT / "ops" / name
         assert script.exists() and os.access(script, os.X_OK), name
+
+
+def test_a_local_run_turns_heartbeats_off_only_when_it_has_no_real_server():
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.local_run import local_run_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        configured = get_current_settings().flows.heartbeat_frequency
+        assert configured is not None  # Prefect's default: every 180 s
+        with local_run_settings():
+            assert get_current_settings().flows.heartbeat_frequency is None
+        assert get_current_settings().flows.heartbeat_frequency == configured
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), local_run_settings():
+        assert get_current_settings().flows.heartbeat_frequency == configured

@@ -64,18 +64,22 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return done
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a writable connection is migrated to the newest schema first."""
-    con = duckdb.connect(str(path), read_only=read_only, config=dict(OFFLINE_CONFIG))
+def connect(path: Path | str, *, read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a writable connection is migrated to the newest schema first.
+
+    ``threads`` caps DuckDB's worker threads for this connection (default: one per core).
+    """
+    config = dict(OFFLINE_CONFIG) if threads is None else {**OFFLINE_CONFIG, "threads": threads}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         migrate(con)
     return con
 
 
 @contextlib.contextmanager
-def connection(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connection(path: Path | str, *, read_only: bool = False, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that always closes (closing checkpoints a writer)."""
-    con = connect(path, read_only=read_only)
+    con = connect(path, read_only=read_only, threads=threads)
     try:
         yield con
     finally:
