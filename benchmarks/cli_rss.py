@@ -7,12 +7,13 @@ pipeline's process, as an operator runs it.
 from __future__ import annotations
 
 import atexit
-import resource
 import sys
+
+from benchmarks.memory import peak_rss_mb
 
 
 def _report() -> None:
-    print(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+    print(f"peak_rss_mb={peak_rss_mb():.1f}")
 
 
 if __name__ == "__main__":

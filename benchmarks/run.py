@@ -10,7 +10,7 @@ Measures (targets in brackets, from issue 8):
   with Prefect's default heartbeats, as a worker runs a deployment;
 * the backtest of 2003 to the end of the data [<= 2 s];
 * the weekly and daily transforms against a plain pandas implementation of the same
-  computations, in the same process, best of 25 [polars >= 5x faster];
+  computations, in the same process, best of 100 [polars >= 5x faster];
 * scaling: the pipeline's steps on history 10x and 100x longer, each in a fresh process
   (time and peak RSS should grow no worse than linearly);
 * peak RSS of a real ``liquidity-watch run`` process [<= 600 MB] (and of this process,
@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,7 @@ for key, value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": 
 
 import polars as pl  # noqa: E402
 
+from benchmarks.memory import peak_rss_mb  # noqa: E402
 from benchmarks.pandas_baseline import core_pandas  # noqa: E402
 from liquidity_watch.calendars import fed_holidays  # noqa: E402
 from liquidity_watch.settings import REPO_ROOT, bundled_snapshot_dir  # noqa: E402
@@ -45,7 +45,7 @@ from sources.snapshot import read_snapshot  # noqa: E402
 from transforms.core_tables import build_core_tables  # noqa: E402
 
 
-def best_of(fn, repeat: int = 25) -> float:
+def best_of(fn, repeat: int = 100) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -157,7 +157,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results.update(flow_runs(Path(tmp)))
         results["peak_rss_mb"] = run_process_rss(Path(tmp))
-    results["benchmark_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results["benchmark_process_peak_rss_mb"] = peak_rss_mb()
     if not args.skip_scale:
         results["scaling"] = scaling([1, 10, 100])
     if not args.json_only:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks.memory import peak_rss_mb
 from expectations import gate as quality
 from expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
 from expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
@@ -94,7 +94,7 @@ def main(factor: int) -> dict:
         days = business_days(first + dt.timedelta(days=14), END)
         evaluated = evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds())
         step("signals", t)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     return {
         "factor": factor,
         "observations": rows,

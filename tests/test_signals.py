@@ -130,6 +130,10 @@ def test_publishing_signals_rewrites_only_changes_and_keeps_the_run_that_first_s
             "SELECT date::VARCHAR || ' ' || severity || ' ' || first_seen_run_id, count(*) FROM core.signals "
             "WHERE date >= '2019-09-13' GROUP BY ALL ORDER BY 1"
         ).fetchall())
-        total = con.execute("SELECT count(*) FROM core.signals").fetchone()[0]
+        [(total,)] = con.execute("SELECT count(*) FROM core.signals").fetchall()
+        shorter = first.filter(pl.col("date") <= D(2019, 9, 13))  # e.g. a rerun --as-of an earlier day
+        publish_signals(con, signals_long(shorter), episodes(shorter), "run3")
+        after = con.execute("SELECT max(date), count(*), count(*) FILTER (WHERE first_seen_run_id <> 'run1') FROM core.signals").fetchone()
     assert rows == {"2019-09-13 alert run1": 4, "2019-09-16 watch run1": 4, "2019-09-17 critical run2": 4}
     assert total == 4 * second.height
+    assert after == (D(2019, 9, 13), 4 * shorter.height, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from functools import lru_cache
 
 import polars as pl
 
@@ -77,7 +78,7 @@ def weekly_liquidity(observations: pl.DataFrame, holidays: Collection[dt.date] |
 
 def weekly_liquidity_plan(days: pl.LazyFrame, holidays: Collection[dt.date] | None = None) -> pl.LazyFrame:
     """``weekly_liquidity`` as one lazy plan over ``calendar_wide`` days holding ``SERIES`` (see there)."""
-    closed = pl.Series(sorted(fed_holidays() if holidays is None else holidays), dtype=pl.Date)
+    closed = _fed_holidays_series() if holidays is None else pl.Series(sorted(holidays), dtype=pl.Date)
     business_day = (pl.col("date").dt.weekday() <= 5) & ~pl.col("date").is_in(closed.implode())
     rrp_observed = pl.col("date").filter(pl.col("rrp_usd_bn").is_not_null())
     reference_day = pl.when(business_day).then(pl.col("date")).forward_fill()
@@ -97,9 +98,14 @@ def weekly_liquidity_plan(days: pl.LazyFrame, holidays: Collection[dt.date] | No
     )
     frame = frame.with_columns(
         net_liquidity_usd_mn=pl.col("total_assets_usd_mn") - pl.col("tga_usd_mn") - pl.col("rrp_usd_mn"),
-        **_changes(),
+        **CHANGES,
     )
     return frame.filter(pl.col("total_assets_usd_mn").is_not_null()).rename({"date": "week_ending"}).select(COLUMNS)
+
+
+@lru_cache(maxsize=1)
+def _fed_holidays_series() -> pl.Series:
+    return pl.Series(sorted(fed_holidays()), dtype=pl.Date)
 
 
 def _changes() -> dict[str, pl.Expr]:
@@ -116,3 +122,6 @@ def _changes() -> dict[str, pl.Expr]:
     for weeks in (4, 13):
         out[f"reserves_change_{weeks}w_usd_mn"] = pl.col("reserves_usd_mn") - past("reserves_usd_mn", weeks)
     return out
+
+
+CHANGES = _changes()
