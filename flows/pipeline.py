@@ -34,7 +34,7 @@ from expectations.suites import daily_rates_suite, policy_changes_suite, raw_obs
 from liquidity_watch import freshness
 from liquidity_watch.calendars import business_days, end_of_day, today_new_york
 from liquidity_watch.freshness import stale_required
-from liquidity_watch.runtime import freeze_startup_objects, return_arrow_memory_to_the_os
+from liquidity_watch.runtime import return_arrow_memory_to_the_os, startup_objects_frozen
 from liquidity_watch.settings import Settings
 from liquidity_watch.thresholds import Thresholds, load_thresholds
 from sources.errors import FetchError
@@ -271,7 +271,12 @@ def pipeline(
     if source not in SOURCE_KINDS:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_KINDS)}")
     return_arrow_memory_to_the_os()
-    freeze_startup_objects()
+    with startup_objects_frozen():
+        return _run(source, snapshot_dir, warehouse, as_of)
+
+
+def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt.date | None) -> dict:
+    """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
     thresholds = load_thresholds(settings.thresholds_file)
     published = Path(warehouse) if warehouse else settings.warehouse

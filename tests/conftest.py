@@ -65,9 +65,7 @@ def prefect_server():
 
 def pytest_sessionfinish(session, exitstatus):
     """Free DuckDB objects held in exception/traceback cycles of failed runs before the
-    interpreter shuts down (otherwise nanobind reports them as leaks at exit), including
-    those the first flow run froze (liquidity_watch.runtime.freeze_startup_objects)."""
+    interpreter shuts down (otherwise nanobind reports them as leaks at exit)."""
     import gc
 
-    gc.unfreeze()
     gc.collect()
