@@ -9,8 +9,9 @@ Measures (targets in brackets, from issue 8):
   ``liquidity-watch run`` runs them (flow heartbeats off), and the incremental run once more
   with Prefect's default heartbeats, as a worker runs a deployment;
 * the backtest of 2003 to the end of the data [<= 2 s];
-* the weekly and daily transforms against a plain pandas implementation of the same
-  computations, in the same process, best of 100 [polars >= 5x faster];
+* the core-table transforms (weekly, daily, policy changes) against a plain pandas
+  implementation of the same computations, checked equal first, in the same process,
+  best of 100 [polars >= 5x faster];
 * scaling: the pipeline's steps on history 10x and 100x longer, each in a fresh process
   (time and peak RSS should grow no worse than linearly);
 * peak RSS of a real ``liquidity-watch run`` process [<= 600 MB] (and of this process,

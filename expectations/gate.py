@@ -106,6 +106,7 @@ class Gate:
         return bool(result.success)
 
     def _forget(self, result) -> None:
+        """Drop a validation result from the context's store (it would show in Data Docs)."""
         store = self.context.validation_results_store
         for key in store.list_keys():
             if key.run_id == result.meta["run_id"]:
