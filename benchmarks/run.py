@@ -40,10 +40,12 @@ import polars as pl  # noqa: E402
 
 from benchmarks.memory import peak_rss_mb  # noqa: E402
 from benchmarks.pandas_baseline import core_pandas  # noqa: E402
-from liquidity_watch.calendars import fed_holidays  # noqa: E402
-from liquidity_watch.settings import REPO_ROOT, bundled_snapshot_dir  # noqa: E402
-from sources.snapshot import read_snapshot  # noqa: E402
-from transforms.core_tables import build_core_tables  # noqa: E402
+from liquidity_watch.domain.calendars import fed_holidays  # noqa: E402
+from liquidity_watch.resources import bundled_snapshot_dir  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+from liquidity_watch.sources.snapshot import read_snapshot  # noqa: E402
+from liquidity_watch.transforms.core_tables import build_core_tables  # noqa: E402
 
 
 def best_of(fn, repeat: int = 100) -> float:
@@ -80,8 +82,8 @@ def flow_runs(workdir: Path) -> dict:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.pipeline import pipeline
-    from liquidity_watch.backtest import run_backtest
+    from liquidity_watch.flows.pipeline import pipeline
+    from liquidity_watch.signals.backtest import run_backtest
 
     snapshot = bundled_snapshot_dir()
     older = workdir / "older"
@@ -152,7 +154,7 @@ def main() -> None:
     parser.add_argument("--json-only", action="store_true")
     args = parser.parse_args()
     results: dict = {"machine": machine(), "transforms": transforms_vs_pandas(), "transforms_10x": transforms_vs_pandas(10)}
-    from expectations import gate
+    from liquidity_watch.expectations import gate
 
     gate.preload()  # as the CLI does: GX imports while Prefect's server starts (after the micro-benchmarks)
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,19 +20,19 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks.memory import peak_rss_mb
-from expectations import gate as quality
-from expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
-from expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
-from liquidity_watch.calendars import business_days
-from liquidity_watch.settings import bundled_snapshot_dir
-from liquidity_watch.thresholds import load_thresholds
-from sources.payload import Payload, sha256
-from sources.snapshot import read_snapshot
-from transforms.core_tables import build_core_tables
-from transforms.signals import evaluate
-from warehouse.core import publish_core
-from warehouse.db import connection
-from warehouse.raw import incoming_frame, land, observations_as_of
+from liquidity_watch.expectations import gate as quality
+from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
+from liquidity_watch.expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
+from liquidity_watch.domain.calendars import business_days
+from liquidity_watch.resources import bundled_snapshot_dir
+from liquidity_watch.signals.thresholds import load_thresholds
+from liquidity_watch.domain.payload import Payload, sha256
+from liquidity_watch.sources.snapshot import read_snapshot
+from liquidity_watch.transforms.core_tables import build_core_tables
+from liquidity_watch.signals.rules import evaluate
+from liquidity_watch.warehouse.core import publish_core
+from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.raw import incoming_frame, land, observations_as_of
 
 # 19 years (991 weeks) per copy: 100 copies reach back to the year 126 (Python dates start at year 1)
 END = dt.date(2026, 8, 26)

@@ -18,12 +18,13 @@ os.environ["PREFECT_LOCAL_STORAGE_PATH"] = tempfile.mkdtemp(prefix="lw-prefect-s
 import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
+from liquidity_watch.resources import bundled_snapshot_dir  # noqa: E402
 from liquidity_watch.settings import Settings  # noqa: E402
-from sources.snapshot import read_snapshot  # noqa: E402
+from liquidity_watch.sources.snapshot import read_snapshot  # noqa: E402
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
-SNAPSHOT = TESTS.parent / "data" / "snapshot"
+SNAPSHOT = bundled_snapshot_dir()
 
 
 def fixture_bytes(relative: str) -> bytes:

@@ -17,7 +17,7 @@ import polars as pl
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from sources.ddp import H41_IDENTIFIERS
+from liquidity_watch.sources.ddp import H41_IDENTIFIERS
 
 DDP_SERIES = ["WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"]
 

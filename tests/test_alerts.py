@@ -13,16 +13,16 @@ import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 
-from alerts.config import Destination, SlackSettings, subscriber_destinations
-from alerts.dispatch import deliver_pending, queue_signal_alerts
-from alerts.ops import notify_ops
-from alerts.slack import DeliveryError, SlackSender
-from liquidity_watch.calendars import business_days
-from liquidity_watch.thresholds import load_thresholds
+from liquidity_watch.alerts.config import Destination, SlackSettings, subscriber_destinations
+from liquidity_watch.alerts.dispatch import deliver_pending, queue_signal_alerts
+from liquidity_watch.alerts.ops import notify_ops
+from liquidity_watch.alerts.slack import DeliveryError, SlackSender
+from liquidity_watch.domain.calendars import business_days
+from liquidity_watch.signals.thresholds import load_thresholds
 from tests.fake_slack import FakeSlack
-from transforms.core_tables import build_core_tables
-from transforms.signals import episodes, evaluate
-from warehouse.db import connection
+from liquidity_watch.transforms.core_tables import build_core_tables
+from liquidity_watch.signals.rules import episodes, evaluate
+from liquidity_watch.warehouse.db import connection
 
 D = dt.date
 TOKEN = "xoxb-111-222-secrettoken"
@@ -192,7 +192,7 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
 def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):
     import struct
 
-    from alerts.chart import liquidity_chart
+    from liquidity_watch.reporting.charts import liquidity_chart
 
     ev, eps = evaluate_until(tables, D(2019, 12, 31))
     png = liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], eps, D(2019, 12, 31))

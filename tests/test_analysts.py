@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from liquidity_watch.warehouse_docs import DOC_PATH, render_fresh
-from warehouse.db import connection
-from warehouse.store import working_copy, write_lock
+from liquidity_watch.reporting.warehouse_docs import render_fresh
+from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.store import working_copy, write_lock
 
+REPO = Path(__file__).resolve().parents[1]
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 
 
@@ -25,7 +26,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, prefect_server) -> Path:
-    from flows.pipeline import pipeline
+    from liquidity_watch.flows.pipeline import pipeline
 
     path = tmp_path_factory.mktemp("analysts") / "w.duckdb"
     pipeline(source="snapshot", warehouse=str(path))
@@ -64,11 +65,11 @@ def test_query_without_a_warehouse_says_how_to_build_one(tmp_path):
 
 
 def test_docs_warehouse_md_matches_the_live_schema():
-    assert DOC_PATH.read_text() == render_fresh(), "docs/warehouse.md is out of date: run `liquidity-watch docs`"
+    assert (REPO / "docs" / "warehouse.md").read_text() == render_fresh(), "docs/warehouse.md is out of date: run `liquidity-watch docs`"
 
 
 def test_every_core_table_and_column_has_a_comment():
-    from warehouse.db import migrate
+    from liquidity_watch.warehouse.db import migrate
 
     import duckdb
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from liquidity_watch.calendars import (
+from liquidity_watch.domain.calendars import (
     end_of_day,
     fed_holidays,
     is_business_day,
@@ -83,7 +83,7 @@ def test_a_target_range_taking_effect_on_a_day_was_announced_at_2pm_the_day_befo
 
 
 def test_the_vectorised_calendar_equals_the_rules_on_every_day_2000_to_2030():
-    from liquidity_watch.calendars import end_of_day_series, published_at_series
+    from liquidity_watch.domain.calendars import end_of_day_series, published_at_series
 
     days = [D(2000, 1, 1) + dt.timedelta(days=i) for i in range((D(2030, 12, 31) - D(2000, 1, 1)).days + 1)]
     series = pl.Series(days, dtype=pl.Date)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.core import CORE_TABLES, read_core
-from warehouse.db import connect
+from liquidity_watch.warehouse.core import CORE_TABLES, read_core
+from liquidity_watch.warehouse.db import connect
 
 EXE = Path(sys.executable).with_name("liquidity-watch")
 

@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from sources.ddp import H41_IDENTIFIERS, parse_h41_csv
-from sources.errors import ParseError
+from liquidity_watch.sources.ddp import H41_IDENTIFIERS, parse_h41_csv
+from liquidity_watch.sources.errors import ParseError
 from tests.conftest import fixture_bytes
 
 LEVELS = "h41_ddp/H41_ddp_wednesday_levels_2016-02-03_2017-12-27.csv"

@@ -6,16 +6,18 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
-from liquidity_watch.settings import REPO_ROOT
-from warehouse.db import connection
+from liquidity_watch.warehouse.db import connection
 
 pytestmark = pytest.mark.prefect
-BIN = REPO_ROOT / ".venv" / "bin"
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 
 
 def _free_port() -> int:
@@ -34,7 +36,7 @@ def server(tmp_path_factory):
     env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
     env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)
     log = open(home / "server.log", "w")
-    process = subprocess.Popen([str(REPO_ROOT / "ops" / "server.sh")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([str(REPO / "ops" / "server.sh")], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -51,14 +53,14 @@ def server(tmp_path_factory):
 
 
 def _run(command: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
 
 
 def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_it(server, tmp_path):
     api, env = server
-    deploy = _run([str(REPO_ROOT / "ops" / "deploy.sh")], env)
+    deploy = _run([str(REPO / "ops" / "deploy.sh")], env)
     assert "work pool 'liquidity-watch' created" in deploy.stdout
 
     inspect = _run([str(BIN / "prefect"), "deployment", "inspect", "liquidity-watch/h41"], env)
@@ -71,7 +73,7 @@ def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_
     assert "Created flow run" in trigger.stdout
     [run_id] = re.findall(r"UUID: ([0-9a-f-]{36})", trigger.stdout)
 
-    worker = _run([str(REPO_ROOT / "ops" / "worker.sh"), "--run-once"], env, timeout=600)
+    worker = _run([str(REPO / "ops" / "worker.sh"), "--run-once"], env, timeout=600)
 
     run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
     assert run["state_type"] == "COMPLETED", worker.stdout[-3000:] + worker.stderr[-3000:]

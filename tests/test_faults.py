@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from sources.errors import FetchError
-from sources.nyfed import NyFedClient
-from sources.payload import Payload, observations_frame, sha256
-from warehouse.db import connection
-from warehouse.raw import land
-from warehouse.store import WarehouseNotWritable, working_copy, write_lock
+from liquidity_watch.sources.errors import FetchError
+from liquidity_watch.sources.nyfed import NyFedClient
+from liquidity_watch.domain.payload import Payload, observations_frame, sha256
+from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.raw import land
+from liquidity_watch.warehouse.store import WarehouseNotWritable, working_copy, write_lock
 
 
 def _published(tmp_path: Path) -> Path:
@@ -58,7 +58,7 @@ def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path,
 def test_disk_full_at_the_swap_leaves_the_published_file(tmp_path, monkeypatch):
     published = _published(tmp_path)
     before = _digest(published)
-    import warehouse.store as store
+    import liquidity_watch.warehouse.store as store
 
     def full(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")

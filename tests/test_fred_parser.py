@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from sources.errors import ParseError
-from sources.fred import parse_fredgraph_csv
+from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.fred import parse_fredgraph_csv
 from tests.conftest import fixture_bytes
 
 

@@ -10,11 +10,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from sources.ddp import DdpClient
-from sources.errors import FetchError, ParseError
-from sources.fred import FredClient
-from sources.http import HttpClient, Pacer
-from sources.nyfed import NyFedClient
+from liquidity_watch.sources.ddp import DdpClient
+from liquidity_watch.sources.errors import FetchError, ParseError
+from liquidity_watch.sources.fred import FredClient
+from liquidity_watch.sources.http import HttpClient, Pacer
+from liquidity_watch.sources.nyfed import NyFedClient
 from tests.conftest import fixture_bytes
 
 SOFR_JSON = fixture_bytes("nyfed/rates_secured_sofr_search_2024-06-01_2024-06-06.json")

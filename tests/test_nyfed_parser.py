@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from sources.errors import ParseError
-from sources.nyfed import parse_reference_rates, parse_rrp_results, year_windows
+from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results, year_windows
 from tests.conftest import fixture_bytes
 
 

@@ -15,17 +15,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liquidity_watch.freshness import check, stale_required
-from liquidity_watch.settings import REPO_ROOT
-from warehouse.db import connection
-from warehouse.store import write_lock
+from liquidity_watch.domain.freshness import check, stale_required
+from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.store import write_lock
 
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 UTC = dt.UTC
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def deployments() -> dict[str, dict]:
-    doc = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
+    doc = yaml.safe_load((REPO / "prefect.yaml").read_text())
     return {d["name"]: d for d in doc["deployments"]}
 
 
@@ -40,7 +41,7 @@ def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parame
     found = deployments()
     assert set(found) == {"rates", "h41", "nightly"}
     for deployment in found.values():
-        assert deployment["entrypoint"] == "flows/pipeline.py:pipeline"
+        assert deployment["entrypoint"] == "liquidity_watch.flows.pipeline.pipeline"
         assert set(deployment["parameters"]) == {"source", "snapshot_dir", "warehouse", "as_of"}
         assert deployment["concurrency_limit"] == 1
         assert deployment["work_pool"]["name"] == "liquidity-watch"
@@ -85,7 +86,7 @@ def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_se
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.pipeline import pipeline
+    from liquidity_watch.flows.pipeline import pipeline
 
     summary = pipeline(source="snapshot", warehouse=str(tmp_path / "w.duckdb"), as_of=dt.date(2019, 9, 18))
 
@@ -111,7 +112,7 @@ def _published_digest(path: Path) -> str:
 def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes(prefect_server, tmp_path, snapshot_dir):
     from prefect.settings import PREFECT_API_URL
 
-    from flows.pipeline import pipeline
+    from liquidity_watch.flows.pipeline import pipeline
 
     warehouse = tmp_path / "w.duckdb"
     pipeline(source="snapshot", warehouse=str(warehouse), as_of=dt.date(2015, 1, 1))
@@ -149,14 +150,14 @@ def test_a_second_run_while_one_is_writing_is_refused_with_a_clear_message(prefe
 
 def test_the_run_book_scripts_exist_and_are_executable():
     for name in ("server.sh", "deploy.sh", "worker.sh"):
-        script = REPO_ROOT / "ops" / name
+        script = REPO / "ops" / name
         assert script.exists() and os.access(script, os.X_OK), name
 
 
 def test_a_local_run_turns_heartbeats_off_only_when_it_has_no_real_server():
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    from flows.local_run import local_run_settings
+    from liquidity_watch.flows.local_run import local_run_settings
 
     with temporary_settings(updates={PREFECT_API_URL: None}):
         configured = get_current_settings().flows.heartbeat_frequency
@@ -171,7 +172,7 @@ def test_a_local_run_turns_heartbeats_off_only_when_it_has_no_real_server():
 def test_a_run_keeps_the_objects_alive_at_its_start_frozen_and_hands_them_back_at_the_end():
     import gc
 
-    from liquidity_watch.runtime import startup_objects_frozen
+    from liquidity_watch.bootstrap import startup_objects_frozen
 
     before = gc.get_freeze_count()
     with startup_objects_frozen():

@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 
-from flows.pipeline import pipeline
-from sources.errors import ParseError
+from liquidity_watch.flows.pipeline import pipeline
+from liquidity_watch.sources.errors import ParseError
 from tests.fakes import FakeFed
-from warehouse.core import CORE_TABLES, read_core
-from warehouse.db import connect
+from liquidity_watch.warehouse.core import CORE_TABLES, read_core
+from liquidity_watch.warehouse.db import connect
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 D = dt.date
@@ -144,7 +144,7 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(httpserver: H
 def test_the_extract_cache_is_scoped_to_one_flow_run_and_never_used_for_snapshots():
     from types import SimpleNamespace
 
-    from flows.pipeline import extract_cache_key
+    from liquidity_watch.flows.pipeline import extract_cache_key
 
     params = {"source": "live", "end": D(2026, 11, 25), "last_stored": {"SOFR": D(2026, 11, 24)}}
     run_a = SimpleNamespace(task_run=SimpleNamespace(flow_run_id="a"))

@@ -8,12 +8,12 @@ import polars as pl
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sources.ddp import parse_h41_csv
-from sources.errors import ParseError
-from sources.fred import parse_fredgraph_csv
-from sources.nyfed import parse_reference_rates, parse_rrp_results
+from liquidity_watch.sources.ddp import parse_h41_csv
+from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.fred import parse_fredgraph_csv
+from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results
 from tests.conftest import fixture_bytes
-from transforms.weekly_liquidity import weekly_liquidity
+from liquidity_watch.transforms.weekly_liquidity import weekly_liquidity
 
 PARSERS = [
     lambda b: parse_fredgraph_csv(b, url="u", expected=["SOFR"]),

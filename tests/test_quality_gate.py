@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from expectations.gate import QualityGateFailed
-from flows.pipeline import pipeline
-from sources.errors import ParseError
-from warehouse.db import connection
+from liquidity_watch.expectations.gate import QualityGateFailed
+from liquidity_watch.flows.pipeline import pipeline
+from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.warehouse.db import connection
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 D = dt.date

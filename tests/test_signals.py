@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from liquidity_watch.calendars import business_days
-from liquidity_watch.thresholds import DEFAULT_FILE, load_thresholds
-from transforms.core_tables import build_core_tables
-from transforms.signals import SIGNALS_START, episodes, evaluate, signals_long
+from liquidity_watch.domain.calendars import business_days
+from liquidity_watch.resources import default_thresholds_file
+from liquidity_watch.signals.thresholds import load_thresholds
+from liquidity_watch.transforms.core_tables import build_core_tables
+from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
 
 D = dt.date
 
@@ -95,7 +96,7 @@ def test_the_backtest_from_2003_finds_exactly_these_episodes(found):
 
 def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, snapshot_observations):
     strict = tmp_path / "t.toml"
-    strict.write_text(DEFAULT_FILE.read_text().replace("qt_runoff_13w_usd_mn = 50000", "qt_runoff_13w_usd_mn = 5000000")
+    strict.write_text(default_thresholds_file().read_text().replace("qt_runoff_13w_usd_mn = 50000", "qt_runoff_13w_usd_mn = 5000000")
                       .replace("qt_runoff_4w_usd_mn = 20000", "qt_runoff_4w_usd_mn = 5000000")
                       .replace("total_assets_fall_4w_usd_mn = 50000", "total_assets_fall_4w_usd_mn = 5000000"))
     tables = build_core_tables(snapshot_observations)
@@ -107,17 +108,17 @@ def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, snapshot_
 
 def test_a_broken_thresholds_file_names_the_key(tmp_path: Path):
     bad = tmp_path / "t.toml"
-    bad.write_text(DEFAULT_FILE.read_text().replace("iorb_drop_bp = 10", 'iorb_drop_bp = "ten"'))
+    bad.write_text(default_thresholds_file().read_text().replace("iorb_drop_bp = 10", 'iorb_drop_bp = "ten"'))
     with pytest.raises(ValueError, match=r"\['iorb_drop_bp'\] must be numbers"):
         load_thresholds(bad)
-    bad.write_text(DEFAULT_FILE.read_text().replace("iorb_drop_bp = 10\n", ""))
+    bad.write_text(default_thresholds_file().read_text().replace("iorb_drop_bp = 10\n", ""))
     with pytest.raises(ValueError, match=r"missing \['iorb_drop_bp'\]"):
         load_thresholds(bad)
 
 
 def test_publishing_signals_rewrites_only_changes_and_keeps_the_run_that_first_saw_each(tmp_path, evaluated):
-    from warehouse.db import connection
-    from warehouse.signals import publish_signals
+    from liquidity_watch.warehouse.db import connection
+    from liquidity_watch.warehouse.signals import publish_signals
 
     first = evaluated.filter(pl.col("date") <= D(2019, 9, 16))
     second = evaluated.filter(pl.col("date") <= D(2019, 9, 17)).with_columns(

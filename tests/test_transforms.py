@@ -7,10 +7,10 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.core_tables import build_core_tables
-from transforms.daily_rates import daily_rates
-from transforms.policy_changes import policy_changes
-from transforms.weekly_liquidity import weekly_liquidity
+from liquidity_watch.transforms.core_tables import build_core_tables
+from liquidity_watch.transforms.daily_rates import daily_rates
+from liquidity_watch.transforms.policy_changes import policy_changes
+from liquidity_watch.transforms.weekly_liquidity import weekly_liquidity
 
 D = dt.date
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sources.payload import Payload, observations_frame, sha256
-from warehouse.db import connect, migrations
-from warehouse.raw import land, last_dates, observations_as_of
-from warehouse.store import WarehouseBusy, remove_stale_work_files, working_copy, write_lock
+from liquidity_watch.domain.payload import Payload, observations_frame, sha256
+from liquidity_watch.warehouse.db import connect, migrations
+from liquidity_watch.warehouse.raw import land, last_dates, observations_as_of
+from liquidity_watch.warehouse.store import WarehouseBusy, remove_stale_work_files, working_copy, write_lock
 
 D = dt.date
 NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
@@ -135,7 +135,7 @@ def test_a_second_writer_in_another_process_is_refused_with_a_clear_message(tmp_
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
-            from warehouse.store import write_lock
+            from liquidity_watch.warehouse.store import write_lock
             with write_lock(Path({str(published)!r})):
                 print("locked", flush=True)
                 sys.stdin.readline()

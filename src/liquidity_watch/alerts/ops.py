@@ -1,0 +1,38 @@
+"""Operations notifications: run failed, gate failed, data stale. Never sent to subscribers.
+
+They go to ``SLACK_OPS_CHANNEL`` (bot token) or ``SLACK_OPS_WEBHOOK_URL``, and are always
+logged under ``liquidity_watch.ops``. They are sent straight away rather than through the
+outbox, because the warehouse itself may be what failed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from liquidity_watch.alerts.config import SlackSettings, ops_destination
+from liquidity_watch.alerts.messages import ops_message
+from liquidity_watch.alerts.slack import DeliveryError, SlackSender, redact
+
+logger = logging.getLogger("liquidity_watch.ops")
+
+
+def notify_ops(text: str, settings: SlackSettings | None = None) -> bool:
+    """Log the notification and send it to the ops destination; return whether Slack took it."""
+    settings = settings or SlackSettings()
+    text = redact(text, settings.secrets())
+    logger.error("OPS NOTIFICATION: %s", text)
+    destination = ops_destination(settings)
+    if destination.kind == "terminal":
+        return False
+    try:
+        SlackSender(settings).send(destination, ops_message(text), ops=True)
+    except DeliveryError as exc:
+        logger.error("ops notification not delivered to %s: %s", destination.name, exc)
+        return False
+    return True
+
+
+def on_flow_failure(flow: object, flow_run: object, state: object) -> None:
+    """Prefect ``on_failure`` hook: tell ops which run failed and why."""
+    message = getattr(state, "message", None) or "no message"
+    notify_ops(f"flow run {getattr(flow_run, 'name', '?')} ({getattr(flow_run, 'id', '?')}) failed: {message}")

@@ -1,0 +1,69 @@
+"""Is each series as fresh as its release calendar says it should be?
+
+For each series: the latest stored observation, the next one the calendar expects, when
+that one should be public (``calendars.published_at``), and a grace period after which
+its absence means the source is stale (for example no H.4.1 by Friday).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from liquidity_watch.domain.calendars import next_business_day, published_at
+from liquidity_watch.domain.catalog import SERIES
+
+#: How late a release may be before it counts as stale.
+GRACE = {
+    "h41": dt.timedelta(hours=18),  # Thursday 16:30 + 18 h: Friday 10:30 ET, the catch-up run
+    "sofr": dt.timedelta(hours=6),
+    "effr": dt.timedelta(hours=6),
+    "rrp": dt.timedelta(hours=6),
+    "policy": dt.timedelta(days=7),  # FRED copies the daily policy rates with a lag
+}
+#: Series that have ended: never stale.
+DISCONTINUED = {"IOER": dt.date(2021, 7, 28)}
+
+
+@dataclass(frozen=True)
+class Freshness:
+    series_id: str
+    required: bool
+    latest: dt.date | None
+    next_expected: dt.date | None
+    due_by: dt.datetime | None
+    status: str  # fresh, stale, missing or discontinued
+
+    @property
+    def stale(self) -> bool:
+        return self.status in ("stale", "missing")
+
+
+def next_observation(series_id: str, latest: dt.date) -> dt.date:
+    series = SERIES[series_id]
+    if series.frequency == "weekly_wednesday":
+        return latest + dt.timedelta(days=7)
+    if series.frequency == "business_daily":
+        return next_business_day(latest, "sifma" if series.release == "sofr" else "fed")
+    return latest + dt.timedelta(days=1)
+
+
+def check(last_dates: dict[str, dt.date], now: dt.datetime) -> list[Freshness]:
+    """Freshness of every known series at ``now`` (UTC), given the last stored date of each."""
+    out = []
+    for sid, series in SERIES.items():
+        latest = last_dates.get(sid)
+        if sid in DISCONTINUED:
+            out.append(Freshness(sid, series.required, latest, None, None, "discontinued"))
+            continue
+        if latest is None:
+            out.append(Freshness(sid, series.required, None, None, None, "missing"))
+            continue
+        expected = next_observation(sid, latest)
+        due = published_at(series.release, expected) + GRACE[series.release]
+        out.append(Freshness(sid, series.required, latest, expected, due, "stale" if now > due else "fresh"))
+    return out
+
+
+def stale_required(report: list[Freshness]) -> list[Freshness]:
+    return [f for f in report if f.required and f.stale]

@@ -1,0 +1,146 @@
+"""The Great Expectations suites, built in code from ``expectations.bounds``.
+
+One suite per staged dataset: ``raw_observations`` (this run's fresh rows), and one per
+core table. Every expectation carries ``meta.series`` (the series or column it guards)
+and ``meta.bound`` (the documented bound), which the failure message and
+``meta.validation_results`` echo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from liquidity_watch.expectations.bounds import (
+    DAILY_JUMP_LIMIT_BP,
+    MAX_HISTORY_REVISION_SHARE,
+    NET_LIQUIDITY_TOLERANCE_USD_MN,
+    PLAUSIBLE_RANGE,
+    POLICY_CHANGE_LIMIT_BP,
+    REVISION_AGE_DAYS,
+    WEEKLY_JUMP_LIMIT_USD_MN,
+)
+from liquidity_watch.domain.catalog import SERIES
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+
+def _gx():
+    """Great Expectations and its expectations module, imported on first use (see gate.preload)."""
+    from liquidity_watch.expectations.gate import _gx as loaded
+
+    gx = loaded()
+    import great_expectations.expectations as gxe
+
+    return gx, gxe
+
+RAW_COLUMNS = [
+    "series_id", "date", "value", "frequency", "calendar", "day", "weekday", "revises_history", "on_calendar", "gap_days",
+]
+
+
+def _for(series_id: str) -> dict:
+    return {"row_condition": f'series_id=="{series_id}"', "condition_parser": "pandas"}
+
+
+def _meta(series: str, bound: object) -> dict:
+    return {"meta": {"series": series, "bound": str(bound)}}
+
+
+def raw_observations_suite(today: dt.date, present: Collection[str] | None = None) -> gx.ExpectationSuite:
+    """Fresh observations: shape, uniqueness, calendar, no future dates, plausible values.
+
+    ``present``: the series this batch holds (default: every catalogued series). A
+    plausible-range expectation is added for each of them; one for a series the batch
+    does not hold would check no rows, and each costs GX ~10 ms. An unknown series
+    fails ``known series``.
+    """
+    gx, gxe = _gx()
+    suite = gx.ExpectationSuite(name="raw_observations")
+    add = suite.add_expectation
+    add(gxe.ExpectTableColumnsToMatchSet(column_set=RAW_COLUMNS, exact_match=True, **_meta("*", RAW_COLUMNS)))
+    add(gxe.ExpectColumnValuesToBeOfType(column="value", type_="float64", **_meta("*", "float64")))
+    add(gxe.ExpectColumnValuesToNotBeNull(column="value", **_meta("*", "not null")))
+    add(gxe.ExpectColumnValuesToBeInSet(column="series_id", value_set=list(SERIES), **_meta("*", "known series")))
+    add(gxe.ExpectCompoundColumnsToBeUnique(column_list=["series_id", "date"], **_meta("*", "one row per series and date")))
+    add(gxe.ExpectColumnValuesToBeBetween(column="date", max_value=pd.Timestamp(today), **_meta("*", f"date <= {today}")))
+    add(gxe.ExpectColumnValuesToBeInSet(
+        column="on_calendar", value_set=[True],
+        **_meta("*", "H.4.1 on Wednesdays; business-day series on weekdays outside their Fed or SIFMA holidays"),
+    ))
+    add(gxe.ExpectColumnValuesToBeInSet(
+        column="gap_days", value_set=[7], **_meta("weekly series", "no Wednesday missing inside a payload"),
+    ))
+    add(gxe.ExpectColumnValuesToBeInSet(
+        column="revises_history", value_set=[False], mostly=1 - MAX_HISTORY_REVISION_SHARE,
+        **_meta("*", f"at most {MAX_HISTORY_REVISION_SHARE:.0%} of rows rewrite values older than {REVISION_AGE_DAYS} days"),
+    ))
+    for sid, (low, high) in PLAUSIBLE_RANGE.items():
+        if present is not None and sid not in present:
+            continue
+        add(gxe.ExpectColumnValuesToBeBetween(
+            column="value", min_value=low, max_value=high, **_for(sid),
+            **_meta(sid, f"{low:,} <= value <= {high:,} {SERIES[sid].unit}"),
+        ))
+    return suite
+
+
+def weekly_liquidity_suite() -> gx.ExpectationSuite:
+    gx, gxe = _gx()
+    suite = gx.ExpectationSuite(name="core.weekly_liquidity")
+    add = suite.add_expectation
+    add(gxe.ExpectColumnValuesToBeUnique(column="week_ending", **_meta("week_ending", "grain: one row per week")))
+    for column in ("week_ending", "total_assets_usd_mn", "reserves_usd_mn", "tga_usd_mn"):
+        add(gxe.ExpectColumnValuesToNotBeNull(column=column, **_meta(column, "required")))
+    add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[3], **_meta("week_ending", "Wednesdays")))
+    add(gxe.ExpectColumnValuesToBeInSet(
+        column="days_since_previous", value_set=[7], **_meta("week_ending", "no Wednesday missing inside the range"),
+    ))
+    tol = NET_LIQUIDITY_TOLERANCE_USD_MN
+    add(gxe.ExpectColumnValuesToBeBetween(
+        column="net_liquidity_residual_usd_mn", min_value=-tol, max_value=tol,
+        **_meta("net_liquidity_usd_mn", "= total_assets_usd_mn - tga_usd_mn - rrp_usd_mn"),
+    ))
+    for column, limit in WEEKLY_JUMP_LIMIT_USD_MN.items():
+        change = f"{column.removesuffix('_usd_mn')}_change_1w_usd_mn"
+        add(gxe.ExpectColumnValuesToBeBetween(
+            column=change, min_value=-limit, max_value=limit, **_meta(column, f"|week-on-week change| <= {limit:,.0f} $mn"),
+        ))
+    return suite
+
+
+def daily_rates_suite() -> gx.ExpectationSuite:
+    gx, gxe = _gx()
+    suite = gx.ExpectationSuite(name="core.daily_rates")
+    add = suite.add_expectation
+    add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per business day")))
+    add(gxe.ExpectColumnValuesToNotBeNull(column="date", **_meta("date", "required")))
+    add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[1, 2, 3, 4, 5], **_meta("date", "business days")))
+    add(gxe.ExpectColumnValuesToBeInSet(column="iorb_series", value_set=["IORB", "IOER"], **_meta("iorb_series", "IORB or IOER")))
+    for column in ("sofr_pct", "effr_pct", "iorb_pct", "target_lower_pct", "target_upper_pct"):
+        add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-1, max_value=25, **_meta(column, "-1 <= pct <= 25")))
+    for column in ("sofr_change_1d_bp", "effr_change_1d_bp"):
+        add(gxe.ExpectColumnValuesToBeBetween(
+            column=column, min_value=-DAILY_JUMP_LIMIT_BP, max_value=DAILY_JUMP_LIMIT_BP,
+            **_meta(column.replace("_change_1d_bp", "_pct"), f"|day-on-day change| <= {DAILY_JUMP_LIMIT_BP:g} bp"),
+        ))
+    return suite
+
+
+def policy_changes_suite() -> gx.ExpectationSuite:
+    gx, gxe = _gx()
+    suite = gx.ExpectationSuite(name="core.policy_changes")
+    add = suite.add_expectation
+    add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per change")))
+    for column in ("date", "old_lower_pct", "old_upper_pct", "new_lower_pct", "new_upper_pct", "change_bp"):
+        add(gxe.ExpectColumnValuesToNotBeNull(column=column, **_meta(column, "required")))
+    limit = POLICY_CHANGE_LIMIT_BP
+    add(gxe.ExpectColumnValuesToBeBetween(
+        column="change_bp", min_value=-limit, max_value=limit, **_meta("change_bp", f"|change| <= {limit:g} bp"),
+    ))
+    add(gxe.ExpectColumnValuesToNotBeInSet(column="change_bp", value_set=[0.0], **_meta("change_bp", "a change is not 0")))
+    return suite

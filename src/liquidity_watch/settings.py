@@ -1,0 +1,52 @@
+"""Configuration: environment variables with one prefix, ``LW_``; command-line flags override them.
+
+Every setting is listed in the README's configuration reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from liquidity_watch.resources import bundled_snapshot_dir
+
+#: Where the published warehouse goes by default: relative to the working directory, so a
+#: clone, a wheel installed anywhere and a deployment's working folder all behave alike.
+DEFAULT_WAREHOUSE = Path("var") / "liquidity.duckdb"
+
+
+class Settings(BaseSettings):
+    """Settings read from ``LW_*`` environment variables (and a ``.env`` file if present)."""
+
+    model_config = SettingsConfigDict(env_prefix="LW_", env_file=".env", extra="ignore")
+
+    warehouse: Path = Field(
+        default=DEFAULT_WAREHOUSE,
+        description="Published DuckDB file that analysts read (relative paths: from the working directory).",
+    )
+    snapshot_dir: Path | None = Field(default=None, description="Folder of FRED-format CSVs; default: the bundled snapshot.")
+    nyfed_base_url: str = "https://markets.newyorkfed.org"
+    ddp_base_url: str = "https://www.federalreserve.gov"
+    fred_base_url: str = "https://fred.stlouisfed.org"
+    ddp_h41_package: str = Field(
+        default="65cb5d86fcaca4f4a8129301bd9502bd",
+        description="DDP package id for the H.4.1 series (its Unique Identifier row is always checked).",
+    )
+    http_timeout_s: float = 30.0
+    http_max_attempts: int = 5
+    http_backoff_initial_s: float = 1.0
+    http_backoff_max_s: float = 60.0
+    http_retry_after_cap_s: float = 300.0
+    requests_per_second: float = 1.0
+    overlap_days: int = Field(default=14, description="Re-fetch this many days before the last stored observation (revisions).")
+    data_docs_dir: Path | None = Field(default=None, description="Where GX Data Docs go; default: data_docs/ next to the warehouse.")
+    thresholds_file: Path | None = Field(default=None, description="Signal thresholds (TOML); default: the packaged liquidity_watch/signals/thresholds.toml.")
+    lock_wait_s: float = Field(default=0.0, description="How long a run waits for another run's write lock before giving up.")
+
+    def resolved_data_docs_dir(self, warehouse: Path) -> Path:
+        return self.data_docs_dir if self.data_docs_dir is not None else warehouse.parent / "data_docs"
+
+    def resolved_snapshot_dir(self) -> Path:
+        return self.snapshot_dir if self.snapshot_dir is not None else bundled_snapshot_dir()

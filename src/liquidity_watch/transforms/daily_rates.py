@@ -1,0 +1,74 @@
+"""``core.daily_rates``: the price of money, one row per business day with a fixing."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from liquidity_watch.transforms.observations import calendar_wide
+
+DAILY_SERIES = {
+    "SOFR": "sofr_pct",
+    "SOFR99": "sofr_p99_pct",
+    "EFFR": "effr_pct",
+    "IORB": "iorb_only_pct",
+    "IOER": "ioer_pct",
+    "DFEDTARL": "target_lower_pct",
+    "DFEDTARU": "target_upper_pct",
+}
+COLUMNS = [
+    "date",
+    "sofr_pct",
+    "sofr_p99_pct",
+    "effr_pct",
+    "iorb_pct",
+    "iorb_series",
+    "target_lower_pct",
+    "target_upper_pct",
+    "sofr_minus_iorb_bp",
+    "sofr_minus_target_upper_bp",
+    "effr_minus_iorb_bp",
+]
+
+
+def spread_bp(a: str, b: str) -> pl.Expr:
+    """``(a - b) x 100`` in basis points, rounded to 0.01 bp to drop float noise."""
+    return ((pl.col(a) - pl.col(b)) * 100).round(2)
+
+
+def daily_rates(observations: pl.DataFrame) -> pl.DataFrame:
+    """Money-market rates against the policy rates, one row per business day.
+
+    A business day is a date with an EFFR or a SOFR fixing: holidays of both calendars
+    drop out, and a day that only one rate observes (Good Friday has EFFR, no SOFR) keeps
+    a row with the other rate null. ``iorb_pct`` is IORB where it exists, else IOER (the
+    rate it replaced on 2021-07-29); ``iorb_series`` says which.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> d = dt.date(2019, 9, 17)
+    >>> obs = pl.DataFrame({"series_id": ["SOFR", "EFFR", "IOER", "DFEDTARU", "DFEDTARL"],
+    ...                     "date": [d] * 5, "value": [5.25, 2.30, 2.10, 2.25, 2.00]})
+    >>> daily_rates(obs).select("iorb_series", "sofr_minus_iorb_bp", "sofr_minus_target_upper_bp").rows()
+    [('IOER', 315.0, 300.0)]
+    """
+    return daily_rates_plan(calendar_wide(observations, DAILY_SERIES).lazy()).collect(engine="in-memory")
+
+
+def daily_rates_plan(days: pl.LazyFrame) -> pl.LazyFrame:
+    """``daily_rates`` as a lazy plan over ``calendar_wide`` days holding ``DAILY_SERIES`` (see there)."""
+    frame = days.filter(pl.col("effr_pct").is_not_null() | pl.col("sofr_pct").is_not_null())
+    frame = frame.with_columns(
+        iorb_pct=pl.coalesce("iorb_only_pct", "ioer_pct"),
+        iorb_series=pl.when(pl.col("iorb_only_pct").is_not_null())
+        .then(pl.lit("IORB"))
+        .when(pl.col("ioer_pct").is_not_null())
+        .then(pl.lit("IOER"))
+        .otherwise(None),
+    )
+    frame = frame.with_columns(
+        sofr_minus_iorb_bp=spread_bp("sofr_pct", "iorb_pct"),
+        sofr_minus_target_upper_bp=spread_bp("sofr_pct", "target_upper_pct"),
+        effr_minus_iorb_bp=spread_bp("effr_pct", "iorb_pct"),
+    )
+    return frame.select(COLUMNS)

@@ -1,0 +1,49 @@
+"""Publishing the analyst tables: replace every ``core`` table's rows in one transaction."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from liquidity_watch.warehouse.db import transaction
+
+#: core table -> the column its rows are ordered by (and its grain).
+CORE_TABLES = {
+    "weekly_liquidity": "week_ending",
+    "daily_rates": "date",
+    "policy_changes": "date",
+}
+
+
+def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Replace the rows of each core table with ``tables[name]``; all or nothing.
+
+    Columns are matched by name against the table's declared schema (migrations), so a
+    transform that drops or renames a column fails here instead of publishing it.
+    """
+    missing = sorted(set(CORE_TABLES) - set(tables))
+    if missing:
+        raise ValueError(f"core tables missing from this run: {missing}")
+    counts: dict[str, int] = {}
+    with transaction(con):
+        for name, order in CORE_TABLES.items():
+            frame = tables[name]
+            declared = [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = ? ORDER BY column_index",
+                [name],
+            ).fetchall()]
+            if sorted(declared) != sorted(frame.columns):
+                raise ValueError(f"core.{name}: columns {sorted(frame.columns)} differ from the schema {sorted(declared)}")
+            con.register("publish_frame", frame.select(declared).sort(order))
+            con.execute(f"DELETE FROM core.{name}")
+            con.execute(f"INSERT INTO core.{name} SELECT * FROM publish_frame")
+            con.unregister("publish_frame")
+            counts[name] = frame.height
+    return counts
+
+
+def read_core(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    """A core table as polars, in grain order."""
+    if name not in CORE_TABLES:
+        raise ValueError(f"unknown core table {name!r}")
+    return con.sql(f"SELECT * FROM core.{name} ORDER BY {CORE_TABLES[name]}").pl()
