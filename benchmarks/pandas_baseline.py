@@ -13,8 +13,11 @@ import pandas as pd
 
 def core_pandas(obs: pd.DataFrame, fed_holidays: set) -> dict[str, pd.DataFrame]:
     wide = obs.pivot_table(index="date", columns="series_id", values="value", aggfunc="last")
-    return {"weekly_liquidity": weekly_pandas(wide, fed_holidays), "daily_rates": daily_pandas(wide),
-            "policy_changes": policy_pandas(wide)}
+    return {
+        "weekly_liquidity": weekly_pandas(wide, fed_holidays),
+        "daily_rates": daily_pandas(wide),
+        "policy_changes": policy_pandas(wide),
+    }
 
 
 def weekly_pandas(wide: pd.DataFrame, fed_holidays: set) -> pd.DataFrame:

@@ -32,8 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
-for key, value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false",
-                   "PREFECT_LOGGING_LEVEL": "WARNING"}.items():
+for key, value in {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}.items():
     os.environ.setdefault(key, value)
 
 import polars as pl  # noqa: E402
@@ -66,14 +70,21 @@ def transforms_vs_pandas(factor: int = 1) -> dict:
     long_pandas = observations.to_pandas()
     holidays = set(fed_holidays())
     ours, theirs = build_core_tables(observations), core_pandas(long_pandas, holidays)
-    for table, column in (("weekly_liquidity", "net_liquidity_usd_mn"), ("daily_rates", "sofr_minus_iorb_bp"),
-                          ("policy_changes", "change_bp")):
+    for table, column in (
+        ("weekly_liquidity", "net_liquidity_usd_mn"),
+        ("daily_rates", "sofr_minus_iorb_bp"),
+        ("policy_changes", "change_bp"),
+    ):
         expected = [None if v != v else v for v in theirs[table][column]]
         assert ours[table][column].to_list() == expected, f"baseline differs on {table}.{column}"
     polars_s = best_of(lambda: build_core_tables(observations))
     pandas_s = best_of(lambda: core_pandas(long_pandas, holidays))
-    return {"rows": observations.height, "polars_seconds": round(polars_s, 4), "pandas_seconds": round(pandas_s, 4),
-            "speedup": round(pandas_s / polars_s, 1)}
+    return {
+        "rows": observations.height,
+        "polars_seconds": round(polars_s, 4),
+        "pandas_seconds": round(pandas_s, 4),
+        "speedup": round(pandas_s / polars_s, 1),
+    }
 
 
 def flow_runs(workdir: Path) -> dict:
@@ -94,14 +105,20 @@ def flow_runs(workdir: Path) -> dict:
         kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] <= cut.isoformat()]
         path.write_text("\n".join(kept) + "\n")
     out = {}
-    with prefect_test_harness(server_startup_timeout=120), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
         full = workdir / "full.duckdb"
         started = time.perf_counter()
         summary = pipeline(source="snapshot", warehouse=str(full))
         out["full_backfill"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary["stage_seconds"]}
         started = time.perf_counter()
         summary = pipeline(source="snapshot", warehouse=str(full))
-        out["rerun_nothing_new"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary["stage_seconds"]}
+        out["rerun_nothing_new"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "stages": summary["stage_seconds"],
+        }
         incremental = workdir / "incremental.duckdb"
         pipeline(source="snapshot", snapshot_dir=str(older), warehouse=str(incremental))
         before_the_week = workdir / "before_the_week.duckdb"
@@ -120,32 +137,68 @@ def flow_runs(workdir: Path) -> dict:
             out["incremental_one_week_with_heartbeats"] = {"seconds": round(time.perf_counter() - started, 2)}
     started = time.perf_counter()
     result = run_backtest(full, None, None)
-    out["backtest"] = {"seconds": round(time.perf_counter() - started, 2), "days": result.evaluated.height,
-                       "episodes": result.episodes.height, "range": f"{result.start}..{result.end}"}
+    out["backtest"] = {
+        "seconds": round(time.perf_counter() - started, 2),
+        "days": result.evaluated.height,
+        "episodes": result.episodes.height,
+        "range": f"{result.start}..{result.end}",
+    }
     return out
 
 
 def scaling(factors: list[int]) -> list[dict]:
     rows = []
     for factor in factors:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.scale", str(factor)], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=3600, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.scale", str(factor)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=True,
+        )
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return rows
 
 
 def run_process_rss(workdir: Path) -> float:
     """Peak RSS of a real `liquidity-watch run` process (a fresh one, on the bundled snapshot)."""
-    done = subprocess.run([sys.executable, "-m", "benchmarks.cli_rss", "--warehouse", str(workdir / "rss.duckdb")],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cli_rss", "--warehouse", str(workdir / "rss.duckdb")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     return float(done.stdout.strip().splitlines()[-1].split("=")[1])
 
 
 def machine() -> dict:
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 2**20, 1), "python": platform.python_version(),
-            "polars": pl.__version__, "date": dt.date.today().isoformat()}
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "polars": pl.__version__,
+        "date": dt.date.today().isoformat(),
+    }
 
 
 def main() -> None:
@@ -153,7 +206,11 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="skip the 10x/100x scaling runs")
     parser.add_argument("--json-only", action="store_true")
     args = parser.parse_args()
-    results: dict = {"machine": machine(), "transforms": transforms_vs_pandas(), "transforms_10x": transforms_vs_pandas(10)}
+    results: dict = {
+        "machine": machine(),
+        "transforms": transforms_vs_pandas(),
+        "transforms_10x": transforms_vs_pandas(10),
+    }
     from liquidity_watch.expectations import gate
 
     gate.preload()  # as the CLI does: GX imports while Prefect's server starts (after the micro-benchmarks)
@@ -173,13 +230,21 @@ def print_table(r: dict) -> None:
         ok = value <= target if lower_is_better else value >= target
         return "ok" if ok else "MISSED"
 
-    print(f"machine: {r['machine']['cpus']} cores, {r['machine']['memory_gib']} GiB, {r['machine']['cpu']}, Python {r['machine']['python']}")
+    print(
+        f"machine: {r['machine']['cpus']} cores, {r['machine']['memory_gib']} GiB, {r['machine']['cpu']}, "
+        f"Python {r['machine']['python']}"
+    )
     print(f"{'measure':52} {'value':>10} {'target':>10}  status")
     rows = [
         ("full snapshot run (flow, no server start), s", r["full_backfill"]["seconds"], 5.0, True),
         ("incremental run with one new week, s", r["incremental_one_week"]["seconds"], 2.0, True),
         ("rerun with nothing new, s", r["rerun_nothing_new"]["seconds"], 2.0, True),
-        ("incremental, heartbeats on (as a deployment), s", r["incremental_one_week_with_heartbeats"]["seconds"], 2.0, True),
+        (
+            "incremental, heartbeats on (as a deployment), s",
+            r["incremental_one_week_with_heartbeats"]["seconds"],
+            2.0,
+            True,
+        ),
         (f"backtest {r['backtest']['range']}, s", r["backtest"]["seconds"], 2.0, True),
         ("transforms: pandas time / polars time, x", r["transforms"]["speedup"], 5.0, False),
         ("transforms at 10x history: pandas / polars, x", r["transforms_10x"]["speedup"], 5.0, False),
@@ -193,8 +258,11 @@ def print_table(r: dict) -> None:
         base = r["scaling"][0]
         print(f"{'scaling':12} {'observations':>13} {'seconds':>9} {'x time':>7} {'peak MB':>9} {'x memory':>9}")
         for row in r["scaling"]:
-            print(f"{row['factor']:>11}x {row['observations']:>13,} {row['pipeline_seconds']:>9} "
-                  f"{row['pipeline_seconds'] / base['pipeline_seconds']:>7.1f} {row['peak_rss_mb']:>9} {row['peak_rss_mb'] / base['peak_rss_mb']:>9.1f}")
+            print(
+                f"{row['factor']:>11}x {row['observations']:>13,} {row['pipeline_seconds']:>9} "
+                f"{row['pipeline_seconds'] / base['pipeline_seconds']:>7.1f} {row['peak_rss_mb']:>9} "
+                f"{row['peak_rss_mb'] / base['peak_rss_mb']:>9.1f}"
+            )
 
 
 if __name__ == "__main__":

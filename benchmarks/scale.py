@@ -20,16 +20,21 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks.memory import peak_rss_mb
+from liquidity_watch.domain.calendars import business_days
+from liquidity_watch.domain.payload import Payload, sha256
 from liquidity_watch.expectations import gate as quality
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
-from liquidity_watch.expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
-from liquidity_watch.domain.calendars import business_days
+from liquidity_watch.expectations.suites import (
+    daily_rates_suite,
+    policy_changes_suite,
+    raw_observations_suite,
+    weekly_liquidity_suite,
+)
 from liquidity_watch.resources import bundled_snapshot_dir
+from liquidity_watch.signals.rules import evaluate
 from liquidity_watch.signals.thresholds import load_thresholds
-from liquidity_watch.domain.payload import Payload, sha256
 from liquidity_watch.sources.snapshot import read_snapshot
 from liquidity_watch.transforms.core_tables import build_core_tables
-from liquidity_watch.signals.rules import evaluate
 from liquidity_watch.warehouse.core import publish_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import incoming_frame, land, observations_as_of
@@ -92,7 +97,9 @@ def main(factor: int) -> dict:
         t = time.perf_counter()
         first = tables["weekly_liquidity"]["week_ending"].min()
         days = business_days(first + dt.timedelta(days=14), END)
-        evaluated = evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds())
+        evaluated = evaluate(
+            tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds()
+        )
         step("signals", t)
     peak_mb = peak_rss_mb()
     return {

@@ -15,12 +15,12 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # task results (the extract cache) go to a folder of this session, never to ~/.prefect
 os.environ["PREFECT_LOCAL_STORAGE_PATH"] = tempfile.mkdtemp(prefix="lw-prefect-storage-")
 
-import polars as pl  # noqa: E402
-import pytest  # noqa: E402
+import polars as pl
+import pytest
 
-from liquidity_watch.resources import bundled_snapshot_dir  # noqa: E402
-from liquidity_watch.settings import Settings  # noqa: E402
-from liquidity_watch.sources.snapshot import read_snapshot  # noqa: E402
+from liquidity_watch.resources import bundled_snapshot_dir
+from liquidity_watch.settings import Settings
+from liquidity_watch.sources.snapshot import read_snapshot
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

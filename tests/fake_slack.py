@@ -67,7 +67,10 @@ class FakeSlack:
         self._record(request, "chat.postMessage" if failure is None else "chat.postMessage(failed)")
         if failure:
             return failure
-        return Response(fixture_bytes("slack/chat_postMessage_ok_json_body_2023-06-22.json"), content_type="application/json; charset=utf-8")
+        return Response(
+            fixture_bytes("slack/chat_postMessage_ok_json_body_2023-06-22.json"),
+            content_type="application/json; charset=utf-8",
+        )
 
     def _get_upload_url(self, request: Request) -> Response:
         self._record(request, "files.getUploadURLExternal")
@@ -81,7 +84,10 @@ class FakeSlack:
 
     def _complete(self, request: Request) -> Response:
         self._record(request, "files.completeUploadExternal")
-        return Response(fixture_bytes("slack/files_completeUploadExternal_ok_2025-02-03.json"), content_type="application/json; charset=utf-8")
+        return Response(
+            fixture_bytes("slack/files_completeUploadExternal_ok_2025-02-03.json"),
+            content_type="application/json; charset=utf-8",
+        )
 
     def _hook(self, request: Request) -> Response:
         failure = self._maybe_fail()

@@ -89,8 +89,12 @@ class FakeFed:
         start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
         operations = [
             {
-                "operationId": f"RP {day:%m%d%y} 1", "operationDate": day.isoformat(), "operationType": "Reverse Repo",
-                "operationMethod": "Fixed Rate", "term": "Overnight", "totalAmtAccepted": round(value * 1e9),
+                "operationId": f"RP {day:%m%d%y} 1",
+                "operationDate": day.isoformat(),
+                "operationType": "Reverse Repo",
+                "operationMethod": "Fixed Rate",
+                "term": "Overnight",
+                "totalAmtAccepted": round(value * 1e9),
                 "details": [{"securityType": "Treasury", "amtAccepted": round(value * 1e9)}],
             }
             for day, value in self._window("RRPONTSYD", start, end)

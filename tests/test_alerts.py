@@ -18,11 +18,11 @@ from liquidity_watch.alerts.dispatch import deliver_pending, queue_signal_alerts
 from liquidity_watch.alerts.ops import notify_ops
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
 from liquidity_watch.domain.calendars import business_days
-from liquidity_watch.signals.thresholds import load_thresholds
-from tests.fake_slack import FakeSlack
-from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.signals.rules import episodes, evaluate
+from liquidity_watch.signals.thresholds import load_thresholds
+from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.db import connection
+from tests.fake_slack import FakeSlack
 
 D = dt.date
 TOKEN = "xoxb-111-222-secrettoken"
@@ -34,8 +34,13 @@ def tables(snapshot_observations) -> dict[str, pl.DataFrame]:
 
 
 def evaluate_until(tables, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    ev = evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"],
-                  business_days(D(2019, 6, 3), end), load_thresholds())
+    ev = evaluate(
+        tables["weekly_liquidity"],
+        tables["daily_rates"],
+        tables["policy_changes"],
+        business_days(D(2019, 6, 3), end),
+        load_thresholds(),
+    )
     return ev, episodes(ev)
 
 
@@ -52,13 +57,17 @@ def run_alerts(warehouse: Path, settings: SlackSettings, ev, eps, run_id: str) -
     destinations = subscriber_destinations(settings)
     with connection(warehouse) as con:
         queued = queue_signal_alerts(con, ev, eps, destinations, run_id)
-        result = deliver_pending(con, SlackSender(settings), destinations, run_id, chart=lambda: b"\x89PNG fake chart", echo=lambda t: None)
+        result = deliver_pending(
+            con, SlackSender(settings), destinations, run_id, chart=lambda: b"\x89PNG fake chart", echo=lambda t: None
+        )
     return {"queued": queued, **result}
 
 
 def outbox(warehouse: Path) -> list[tuple]:
     with connection(warehouse, read_only=True) as con:
-        return con.execute("SELECT message_id, status, attempts, last_error FROM meta.outbox ORDER BY created_at").fetchall()
+        return con.execute(
+            "SELECT message_id, status, attempts, last_error FROM meta.outbox ORDER BY created_at"
+        ).fetchall()
 
 
 def test_the_message_states_range_reserves_and_sofr_minus_iorb_and_uploads_the_chart(tables, slack, tmp_path):
@@ -73,7 +82,11 @@ def test_the_message_states_range_reserves_and_sofr_minus_iorb_and_uploads_the_c
     assert "sofr_minus_iorb_bp=15" in message["text"]  # thresholds echoed
     assert message["blocks"][0]["type"] == "header" and message["blocks"][0]["text"]["text"].startswith("CRITICAL")
     assert slack.calls[0]["auth"] == f"Bearer {TOKEN}"
-    assert [c["method"] for c in slack.calls] == ["chat.postMessage", "files.getUploadURLExternal", "files.completeUploadExternal"]
+    assert [c["method"] for c in slack.calls] == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
     assert slack.uploads == [b"\x89PNG fake chart"]
     complete = slack.calls[-1]["body"]
     assert complete["channel_id"] == "C2J0AD99Q" and complete["thread_ts"] == "1687437685.224449"
@@ -125,7 +138,9 @@ def test_subscriptions_get_only_the_severities_they_asked_for(tables, slack, tmp
 def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, tmp_path):
     settings = SlackSettings(slack_webhook_url=slack.webhook_url)
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
-    assert run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")["sent"] == ["signal:2019-07-31:critical:webhook"]
+    assert run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")["sent"] == [
+        "signal:2019-07-31:critical:webhook"
+    ]
     [message] = slack.messages()
     assert "Target range: 2.00%-2.25%" in message["text"] and message["blocks"]
     assert slack.uploads == []
@@ -172,8 +187,16 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
 
     env = os.environ.copy()
     env.update(SLACK_WEBHOOK_URL=slack.webhook_url, PREFECT_API_URL=PREFECT_API_URL.value())
-    command = [str(Path(sys.executable).with_name("liquidity-watch")), "run", "--source", "snapshot",
-               "--as-of", "2019-09-18", "--warehouse", str(tmp_path / "w.duckdb")]
+    command = [
+        str(Path(sys.executable).with_name("liquidity-watch")),
+        "run",
+        "--source",
+        "snapshot",
+        "--as-of",
+        "2019-09-18",
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+    ]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "1 queued, 1 sent to Slack" in " ".join(first.stdout.split())
@@ -194,9 +217,12 @@ def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):
 
     from liquidity_watch.reporting.charts import liquidity_chart
 
-    ev, eps = evaluate_until(tables, D(2019, 12, 31))
+    _ev, eps = evaluate_until(tables, D(2019, 12, 31))
     png = liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], eps, D(2019, 12, 31))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (1100, 935)
-    assert tables["daily_rates"].filter(pl.col("date").is_between(D(2018, 1, 1), D(2019, 12, 31)))["sofr_pct"].null_count() > 0
+    assert (
+        tables["daily_rates"].filter(pl.col("date").is_between(D(2018, 1, 1), D(2019, 12, 31)))["sofr_pct"].null_count()
+        > 0
+    )

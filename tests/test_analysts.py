@@ -40,16 +40,31 @@ def test_a_query_succeeds_while_a_run_writes(warehouse, tmp_path):
     # a run in the middle of writing: it holds the lock and a read-write connection on its working copy
     with write_lock(shared), working_copy(shared) as work, connection(work) as writer:
         writer.execute("DELETE FROM core.daily_rates")
-        result = cli("query", "select reserves_usd_mn from core.weekly_liquidity where week_ending = '2019-09-18'",
-                     "--format", "csv", "--warehouse", str(shared))
+        result = cli(
+            "query",
+            "select reserves_usd_mn from core.weekly_liquidity where week_ending = '2019-09-18'",
+            "--format",
+            "csv",
+            "--warehouse",
+            str(shared),
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == ["reserves_usd_mn", "1394122.0"]
-        assert writer.execute("select count(*) from core.daily_rates").fetchone() == (0,)  # the writer really was mid-change
+        assert writer.execute("select count(*) from core.daily_rates").fetchone() == (
+            0,
+        )  # the writer really was mid-change
 
 
 @pytest.mark.prefect
 def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
-    result = cli("query", "select count(*) as weeks from core.weekly_liquidity", "--format", "json", "--warehouse", str(warehouse))
+    result = cli(
+        "query",
+        "select count(*) as weeks from core.weekly_liquidity",
+        "--format",
+        "json",
+        "--warehouse",
+        str(warehouse),
+    )
     assert result.returncode == 0 and json.loads(result.stdout) == [{"weeks": 1237}]
     bad = cli("query", "select * from core.nope", "--warehouse", str(warehouse))
     assert bad.returncode == 1
@@ -65,13 +80,15 @@ def test_query_without_a_warehouse_says_how_to_build_one(tmp_path):
 
 
 def test_docs_warehouse_md_matches_the_live_schema():
-    assert (REPO / "docs" / "warehouse.md").read_text() == render_fresh(), "docs/warehouse.md is out of date: run `liquidity-watch docs`"
+    assert (REPO / "docs" / "warehouse.md").read_text() == render_fresh(), (
+        "docs/warehouse.md is out of date: run `liquidity-watch docs`"
+    )
 
 
 def test_every_core_table_and_column_has_a_comment():
-    from liquidity_watch.warehouse.db import migrate
-
     import duckdb
+
+    from liquidity_watch.warehouse.db import migrate
 
     con = duckdb.connect(":memory:")
     migrate(con)

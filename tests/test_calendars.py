@@ -21,7 +21,9 @@ D = dt.date
 
 def test_sofr_for_a_day_is_published_at_8am_new_york_the_next_business_day():
     assert published_at("sofr", D(2019, 9, 17)) == dt.datetime(2019, 9, 18, 12, 0, tzinfo=dt.UTC)  # 08:00 EDT
-    assert published_at("sofr", D(2019, 12, 20)) == dt.datetime(2019, 12, 23, 13, 0, tzinfo=dt.UTC)  # Friday -> Monday, EST
+    assert published_at("sofr", D(2019, 12, 20)) == dt.datetime(
+        2019, 12, 23, 13, 0, tzinfo=dt.UTC
+    )  # Friday -> Monday, EST
 
 
 def test_h41_wednesday_is_published_thursday_at_1630_and_friday_after_thanksgiving():
@@ -69,7 +71,9 @@ def test_as_of_a_day_means_until_midnight_new_york():
 
 
 def test_published_at_is_added_per_series_release():
-    obs = pl.DataFrame({"series_id": ["SOFR", "WRESBAL"], "date": [D(2019, 9, 17), D(2019, 9, 18)], "value": [5.25, 1.0]})
+    obs = pl.DataFrame(
+        {"series_id": ["SOFR", "WRESBAL"], "date": [D(2019, 9, 17), D(2019, 9, 18)], "value": [5.25, 1.0]}
+    )
     out = with_published_at(obs)
     assert out["published_at"].to_list() == [
         dt.datetime(2019, 9, 18, 12, 0, tzinfo=dt.UTC),

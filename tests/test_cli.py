@@ -17,7 +17,9 @@ EXE = Path(sys.executable).with_name("liquidity-watch")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([str(EXE), *args], capture_output=True, text=True, env=env or os.environ.copy(), timeout=timeout)
+    return subprocess.run(
+        [str(EXE), *args], capture_output=True, text=True, env=env or os.environ.copy(), timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")

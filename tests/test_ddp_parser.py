@@ -25,7 +25,10 @@ def _compare_with_snapshot(frame: pl.DataFrame, snapshot: pl.DataFrame) -> dict[
 
 def test_wednesday_levels_download_equals_fred_on_every_week(snapshot_observations):
     frame = parse_h41_csv(fixture_bytes(LEVELS), url="u", required=())
-    assert frame.filter((pl.col("series_id") == "WALCL") & (pl.col("date") == dt.date(2017, 12, 27)))["value"].item() == 4448680.0  # = FRED WALCL 2017-12-27
+    assert (
+        frame.filter((pl.col("series_id") == "WALCL") & (pl.col("date") == dt.date(2017, 12, 27)))["value"].item()
+        == 4448680.0
+    )  # = FRED WALCL 2017-12-27
     same = _compare_with_snapshot(frame, snapshot_observations)
     assert same == {"WALCL": (100, 100), "TREAST": (100, 100), "WSHOMCB": (100, 100), "WDTGAL": (100, 100)}
 
@@ -39,7 +42,10 @@ def test_week_average_download_gives_reserves_equal_to_wresbal(snapshot_observat
     # securities held outright and Wednesday-level reserves come only from the DDP
     assert set(frame["series_id"].unique()) >= {"WSHOSHO", "WRBWFRBL", "WLRRAL"}
     # total reverse repos (all counterparties) on the last week of the file
-    assert frame.filter((pl.col("series_id") == "WLRRAL") & (pl.col("date") == dt.date(2023, 3, 22)))["value"].item() > 2_000_000
+    assert (
+        frame.filter((pl.col("series_id") == "WLRRAL") & (pl.col("date") == dt.date(2023, 3, 22)))["value"].item()
+        > 2_000_000
+    )
 
 
 def test_a_required_identifier_missing_from_the_package_is_named():

@@ -31,11 +31,17 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_PORT": str(port), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_PORT": str(port),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
     env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
     env.pop("PREFECT_SERVER_DATABASE_CONNECTION_URL", None)
-    log = open(home / "server.log", "w")
+    log = open(home / "server.log", "w")  # noqa: SIM115 - the server writes to it until the fixture ends
     process = subprocess.Popen([str(REPO / "ops" / "server.sh")], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while True:
@@ -68,8 +74,19 @@ def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_
     assert inspect.stdout.count("America/New_York") >= 2
 
     warehouse = tmp_path / "deployed.duckdb"
-    trigger = _run([str(BIN / "prefect"), "deployment", "run", "liquidity-watch/nightly",
-                    "--param", "source=snapshot", "--param", f"warehouse={warehouse}"], env)
+    trigger = _run(
+        [
+            str(BIN / "prefect"),
+            "deployment",
+            "run",
+            "liquidity-watch/nightly",
+            "--param",
+            "source=snapshot",
+            "--param",
+            f"warehouse={warehouse}",
+        ],
+        env,
+    )
     assert "Created flow run" in trigger.stdout
     [run_id] = re.findall(r"UUID: ([0-9a-f-]{36})", trigger.stdout)
 
@@ -80,7 +97,9 @@ def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_
     assert run["parameters"]["source"] == "snapshot"
     with connection(warehouse, read_only=True) as con:
         assert con.execute("SELECT status, source FROM meta.runs").fetchall() == [("completed", "snapshot")]
-        assert con.execute("SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = '2019-09-18'").fetchone() == (1394122.0,)
+        assert con.execute(
+            "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = '2019-09-18'"
+        ).fetchone() == (1394122.0,)
 
 
 def test_the_deployed_schedules_produce_scheduled_runs(server):

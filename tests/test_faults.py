@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from liquidity_watch.domain.payload import Payload, observations_frame, sha256
 from liquidity_watch.sources.errors import FetchError
 from liquidity_watch.sources.nyfed import NyFedClient
-from liquidity_watch.domain.payload import Payload, observations_frame, sha256
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import land
 from liquidity_watch.warehouse.store import WarehouseNotWritable, working_copy, write_lock
@@ -22,7 +22,9 @@ from liquidity_watch.warehouse.store import WarehouseNotWritable, working_copy, 
 def _published(tmp_path: Path) -> Path:
     path = tmp_path / "w.duckdb"
     rows = [("SOFR", dt.date(2019, 9, 17), 5.25)]
-    payload = Payload("snapshot", "file:///x", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), sha256(b"x"), observations_frame(rows))
+    payload = Payload(
+        "snapshot", "file:///x", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), sha256(b"x"), observations_frame(rows)
+    )
     with connection(path) as con:
         land(con, [payload], "run1")
     return path
@@ -35,9 +37,11 @@ def _digest(path: Path) -> str:
 def test_a_warehouse_folder_that_cannot_be_created_gives_a_clear_error(tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the warehouse folder should be")
-    with pytest.raises(WarehouseNotWritable, match=r"cannot create the lock file .*not-a-folder/w.duckdb.lock"):
-        with write_lock(blocker / "w.duckdb"):
-            pass
+    with (
+        pytest.raises(WarehouseNotWritable, match=r"cannot create the lock file .*not-a-folder/w.duckdb.lock"),
+        write_lock(blocker / "w.duckdb"),
+    ):
+        pass
 
 
 def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path, monkeypatch):
@@ -48,9 +52,14 @@ def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path,
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(shutil, "copyfile", full)
-    with pytest.raises(WarehouseNotWritable, match=r"cannot write the warehouse .*w.duckdb: the disk is full; the published file is unchanged"):
-        with working_copy(published):
-            pass
+    with (
+        pytest.raises(
+            WarehouseNotWritable,
+            match=r"cannot write the warehouse .*w.duckdb: the disk is full; the published file is unchanged",
+        ),
+        working_copy(published),
+    ):
+        pass
     assert _digest(published) == before
     assert list(tmp_path.glob("*.work-*")) == []
 
@@ -63,11 +72,10 @@ def test_disk_full_at_the_swap_leaves_the_published_file(tmp_path, monkeypatch):
     def full(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(WarehouseNotWritable, match="the disk is full"):
-        with working_copy(published) as work:
-            with connection(work) as con:
-                con.execute("DELETE FROM raw.observations")
-            monkeypatch.setattr(store.os, "replace", full)
+    with pytest.raises(WarehouseNotWritable, match="the disk is full"), working_copy(published) as work:
+        with connection(work) as con:
+            con.execute("DELETE FROM raw.observations")
+        monkeypatch.setattr(store.os, "replace", full)
     monkeypatch.undo()
     assert _digest(published) == before
     assert list(tmp_path.glob("*.work-*")) == []

@@ -29,7 +29,9 @@ def test_old_format_with_date_header_and_dot_for_missing_values_parses():
 
 def test_two_series_in_one_file_give_one_row_per_series_and_date():
     frame = parse_fredgraph_csv(
-        fixture_bytes("fred/fredgraph_DFEDTARU_DFEDTARL_2021-03-11_2026-03-11.csv"), url="u", expected=["DFEDTARU", "DFEDTARL"]
+        fixture_bytes("fred/fredgraph_DFEDTARU_DFEDTARL_2021-03-11_2026-03-11.csv"),
+        url="u",
+        expected=["DFEDTARU", "DFEDTARL"],
     )
     day = frame.filter(frame["date"] == dt.date(2025, 9, 18)).sort("series_id")
     assert day.rows() == [("DFEDTARL", dt.date(2025, 9, 18), 4.0), ("DFEDTARU", dt.date(2025, 9, 18), 4.25)]
@@ -42,14 +44,20 @@ def test_two_series_in_one_file_give_one_row_per_series_and_date():
         (b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "HTML page"),
         (b"observation_date,SOFR_RENAMED\n2019-09-17,5.25\n", "['SOFR'] missing"),
         (b"date;SOFR\n2019-09-17;5.25\n", "unexpected header"),
-        (b"observation_date,SOFR\n2019-09-17,5.25\n2019-09-18,N/A\n", "SOFR line 3 (2019-09-18): value 'N/A' is not a number"),
+        (
+            b"observation_date,SOFR\n2019-09-17,5.25\n2019-09-18,N/A\n",
+            "SOFR line 3 (2019-09-18): value 'N/A' is not a number",
+        ),
         (b"observation_date,SOFR\n09/17/2019,5.25\n", "bad date '09/17/2019'"),
         (b"observation_date,SOFR\n2019-09-17,,7\n", "line 2: 3 fields"),
         (b"observation_date,SOFR\n2019-09-17,\n", "no observations"),
     ],
 )
 def test_bad_payloads_fail_with_a_message_naming_the_problem(body: bytes, message: str):
-    with pytest.raises(ParseError, match="fred: .*" + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(
+        ParseError,
+        match="fred: .*" + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]"),
+    ):
         parse_fredgraph_csv(body, url="http://fred.test/x.csv", expected=["SOFR"])
 
 

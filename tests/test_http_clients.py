@@ -34,7 +34,12 @@ def test_nyfed_client_requests_the_search_window_and_parses_the_reply(httpserver
     assert payload.source == "nyfed"
     assert payload.url.endswith("/api/rates/secured/sofr/search.json?startDate=2024-06-01&endDate=2024-06-06")
     assert len(payload.sha256) == 64
-    assert payload.observations.filter(payload.observations["series_id"] == "SOFR")["value"].to_list() == [5.33, 5.33, 5.33, 5.35]
+    assert payload.observations.filter(payload.observations["series_id"] == "SOFR")["value"].to_list() == [
+        5.33,
+        5.33,
+        5.33,
+        5.35,
+    ]
 
 
 def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPServer, fast_settings):
@@ -56,7 +61,9 @@ def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPSe
     assert seen[1] - seen[0] >= 0.95  # the server's Retry-After, not the 0.01 s backoff
 
 
-def test_5xx_again_and_again_gives_up_after_the_bounded_attempts_naming_source_url_and_status(httpserver: HTTPServer, fast_settings):
+def test_5xx_again_and_again_gives_up_after_the_bounded_attempts_naming_source_url_and_status(
+    httpserver: HTTPServer, fast_settings
+):
     httpserver.expect_request("/graph/fredgraph.csv").respond_with_data("upstream down", status=503)
     client = FredClient(_settings(fast_settings, httpserver))
     with pytest.raises(FetchError) as info:
@@ -81,7 +88,9 @@ def test_a_server_that_never_answers_times_out_with_a_clear_error(fast_settings)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # accepts connections, never answers
     port = listener.getsockname()[1]
-    settings = fast_settings.model_copy(update={"fred_base_url": f"http://127.0.0.1:{port}", "http_timeout_s": 0.3, "http_max_attempts": 2})
+    settings = fast_settings.model_copy(
+        update={"fred_base_url": f"http://127.0.0.1:{port}", "http_timeout_s": 0.3, "http_max_attempts": 2}
+    )
     try:
         with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.3 s each\)"):
             FredClient(settings).fetch("IORB")
@@ -90,7 +99,9 @@ def test_a_server_that_never_answers_times_out_with_a_clear_error(fast_settings)
 
 
 def test_fred_client_parses_the_keyless_csv_and_asks_from_the_start_date(httpserver: HTTPServer, fast_settings):
-    httpserver.expect_request("/graph/fredgraph.csv", query_string={"id": "SOFR", "cosd": "2019-08-29"}).respond_with_data(
+    httpserver.expect_request(
+        "/graph/fredgraph.csv", query_string={"id": "SOFR", "cosd": "2019-08-29"}
+    ).respond_with_data(
         fixture_bytes("fred/fredgraph_SOFR_DATE_header_2019-08-29_2024-08-29.csv"), content_type="text/csv"
     )
     payload = FredClient(_settings(fast_settings, httpserver)).fetch("SOFR", dt.date(2019, 8, 29))
@@ -139,7 +150,9 @@ def test_pacer_is_shared_safely_between_threads():
 
 def test_redirects_are_followed_only_on_the_configured_host(httpserver: HTTPServer, fast_settings):
     httpserver.expect_request("/elsewhere").respond_with_data("x")
-    httpserver.expect_request("/start").respond_with_data("", status=302, headers={"Location": "http://evil.example/steal"})
+    httpserver.expect_request("/start").respond_with_data(
+        "", status=302, headers={"Location": "http://evil.example/steal"}
+    )
     client = HttpClient(_settings(fast_settings, httpserver), "ddp", follow_redirects_on="127.0.0.1")
     with pytest.raises(FetchError, match="ddp: HTTP 302"):
         client.get(httpserver.url_for("/start"))

@@ -13,13 +13,17 @@ from tests.conftest import fixture_bytes
 
 
 def test_sofr_search_gives_rate_p99_and_volume_per_day():
-    frame = parse_reference_rates(fixture_bytes("nyfed/rates_secured_sofr_search_2024-06-01_2024-06-06.json"), url="u", rate_type="SOFR")
+    frame = parse_reference_rates(
+        fixture_bytes("nyfed/rates_secured_sofr_search_2024-06-01_2024-06-06.json"), url="u", rate_type="SOFR"
+    )
     day = dict(frame.filter(pl.col("date") == dt.date(2024, 6, 3)).select("series_id", "value").iter_rows())
     assert day == {"SOFR": 5.35, "SOFR1": 5.29, "SOFR25": 5.32, "SOFR75": 5.40, "SOFR99": 5.44, "SOFRVOL": 1912.0}
 
 
 def test_effr_search_carries_the_target_range_equal_to_fred(snapshot_observations):
-    frame = parse_reference_rates(fixture_bytes("nyfed/rates_unsecured_effr_search_2023-01-01_2023-06-06.json"), url="u")
+    frame = parse_reference_rates(
+        fixture_bytes("nyfed/rates_unsecured_effr_search_2023-01-01_2023-06-06.json"), url="u"
+    )
     joined = frame.join(snapshot_observations, on=["series_id", "date"], how="inner", suffix="_fred")
     counts = dict(joined.group_by("series_id").agg((pl.col("value") == pl.col("value_fred")).sum()).iter_rows())
     assert counts == {"EFFR": 108, "DFEDTARU": 108, "DFEDTARL": 108}
@@ -29,7 +33,17 @@ def test_effr_search_carries_the_target_range_equal_to_fred(snapshot_observation
 
 def test_all_latest_skips_rates_we_do_not_use():
     frame = parse_reference_rates(fixture_bytes("nyfed/rates_all_latest_2023-04-17.json"), url="u")
-    assert sorted(frame["series_id"].unique()) == ["DFEDTARL", "DFEDTARU", "EFFR", "SOFR", "SOFR1", "SOFR25", "SOFR75", "SOFR99", "SOFRVOL"]
+    assert sorted(frame["series_id"].unique()) == [
+        "DFEDTARL",
+        "DFEDTARU",
+        "EFFR",
+        "SOFR",
+        "SOFR1",
+        "SOFR25",
+        "SOFR75",
+        "SOFR99",
+        "SOFRVOL",
+    ]
 
 
 def test_reverse_repo_results_sum_to_fred_rrpontsyd_on_every_day(snapshot_observations):
@@ -51,9 +65,15 @@ def test_missing_percentiles_are_absent_values_not_errors():
         (b"", "empty body"),
         (b"<html><head><title>Maintenance</title></head></html>", "HTML page"),
         (b'{"message":"Missing Authentication Token"}', "expected a 'refRates' key"),
-        (b'{"refRates":[{"effectiveDate":"2019-09-17","type":"SOFR","percentRate":"5.25"}]}', "SOFR 2019-09-17 percentRate: '5.25' is not a number"),
+        (
+            b'{"refRates":[{"effectiveDate":"2019-09-17","type":"SOFR","percentRate":"5.25"}]}',
+            "SOFR 2019-09-17 percentRate: '5.25' is not a number",
+        ),
         (b'{"refRates":[{"type":"SOFR","percentRate":5.25}]}', "record without a valid effectiveDate"),
-        (b'{"refRates":[{"effectiveDate":"2019-09-17","type":"EFFR","percentRate":2.3}]}', "expected SOFR records, got type 'EFFR'"),
+        (
+            b'{"refRates":[{"effectiveDate":"2019-09-17","type":"EFFR","percentRate":2.3}]}',
+            "expected SOFR records, got type 'EFFR'",
+        ),
         (b'{"refRates":[{"effectiveDate":"2019-09-17","type":"SOFR","percentile":5.25}]}', "no percentRate"),
         (b'{"refRates": {"a": 1}}', "'refRates' is a dict"),
     ],
@@ -77,6 +97,9 @@ def test_year_windows_split_a_range_at_new_year():
 
 
 def test_a_repo_operation_detail_that_is_not_an_object_is_a_parse_error():
-    body = b'{"repo":{"operations":[{"operationId":"RP 1","operationType":"Reverse Repo","operationDate":"2023-01-03","details":[7]}]}}'
+    body = (
+        b'{"repo":{"operations":[{"operationId":"RP 1","operationType":"Reverse Repo",'
+        b'"operationDate":"2023-01-03","details":[7]}]}}'
+    )
     with pytest.raises(ParseError, match="RP 1 on 2023-01-03: detail is not an object"):
         parse_rrp_results(body, url="u")

@@ -92,7 +92,9 @@ def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_se
 
     async def latest():
         async with get_client() as client:
-            found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["liquidity-watch-run"])))
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["liquidity-watch-run"]))
+            )
             return [a for a in found if summary["run_id"] in (a.description or "")]
 
     [artifact] = asyncio.run(latest())
@@ -103,13 +105,17 @@ def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_se
 
 def _published_digest(path: Path) -> str:
     with connection(path, read_only=True) as con:
-        rows = con.execute("SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY week_ending)) FROM core.weekly_liquidity t").fetchone()
+        rows = con.execute(
+            "SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY week_ending)) FROM core.weekly_liquidity t"
+        ).fetchone()
         raw = con.execute("SELECT count(*) FROM raw.observations").fetchone()
     return hashlib.sha256(repr((rows, raw)).encode()).hexdigest()
 
 
 @pytest.mark.prefect
-def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes(prefect_server, tmp_path, snapshot_dir):
+def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes(
+    prefect_server, tmp_path, snapshot_dir
+):
     from prefect.settings import PREFECT_API_URL
 
     from liquidity_watch.flows.pipeline import pipeline
@@ -119,7 +125,9 @@ def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_
     before = _published_digest(warehouse)
     env = os.environ.copy()
     env["PREFECT_API_URL"] = PREFECT_API_URL.value()
-    victim = subprocess.Popen([EXE, "run", "--warehouse", str(warehouse)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        [EXE, "run", "--warehouse", str(warehouse)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob("w.duckdb.work-*")):  # wait until it is writing its working copy
         assert victim.poll() is None and time.monotonic() < deadline, "the run ended before it started writing"
@@ -140,8 +148,13 @@ def test_a_second_run_while_one_is_writing_is_refused_with_a_clear_message(prefe
 
     warehouse = tmp_path / "w.duckdb"
     with write_lock(warehouse):
-        result = subprocess.run([EXE, "run", "--warehouse", str(warehouse)], capture_output=True, text=True, timeout=300,
-                                env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()})
+        result = subprocess.run(
+            [EXE, "run", "--warehouse", str(warehouse)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},
+        )
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
     assert f"another run is writing {warehouse}" in message and f"held by pid {os.getpid()}" in message

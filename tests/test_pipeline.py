@@ -12,9 +12,9 @@ from pytest_httpserver import HTTPServer
 
 from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.sources.errors import ParseError
-from tests.fakes import FakeFed
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
+from tests.fakes import FakeFed
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 D = dt.date
@@ -46,17 +46,21 @@ def test_snapshot_run_publishes_core_tables_with_exact_source_values(snapshot_wa
     path, summary = snapshot_warehouse
     assert summary["tables"]["weekly_liquidity"] == {"rows": 1237, "latest": "2026-08-26"}
     assert summary["tables"]["daily_rates"]["latest"] == "2026-08-27"
-    assert query(path, "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = DATE '2019-09-18'") == [(1_394_122.0,)]
+    assert query(path, "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = DATE '2019-09-18'") == [
+        (1_394_122.0,)
+    ]
     assert query(path, "SELECT sofr_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [(5.25,)]
     assert query(
-        path, "SELECT date, target_upper_pct FROM core.daily_rates WHERE date IN ('2019-07-31', '2019-08-01') ORDER BY date"
+        path,
+        "SELECT date, target_upper_pct FROM core.daily_rates WHERE date IN ('2019-07-31', '2019-08-01') ORDER BY date",
     ) == [(D(2019, 7, 31), 2.50), (D(2019, 8, 1), 2.25)]
 
 
 def test_a_run_is_recorded_in_meta_runs_with_counts(snapshot_warehouse):
     path, summary = snapshot_warehouse
     [(status, source, rows_in, rows_out, flow_run_id)] = query(
-        path, f"SELECT status, source, rows_in, rows_out, flow_run_id FROM meta.runs WHERE run_id = '{summary['run_id']}'"
+        path,
+        f"SELECT status, source, rows_in, rows_out, flow_run_id FROM meta.runs WHERE run_id = '{summary['run_id']}'",
     )
     assert (status, source) == ("completed", "snapshot")
     assert rows_in == rows_out == sum(summary["observations_inserted"].values()) > 38_000
@@ -75,7 +79,10 @@ def test_rerunning_the_snapshot_changes_no_core_or_raw_row(snapshot_warehouse, t
     after = core_tables(copy)
     for name in CORE_TABLES:
         assert after[name].equals(before[name]), name
-    assert query(copy, "SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY series_id, date)) FROM raw.observations o") == raw_before
+    assert (
+        query(copy, "SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY series_id, date)) FROM raw.observations o")
+        == raw_before
+    )
 
 
 def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_the_h41_of_the_18th(tmp_path):
@@ -85,11 +92,15 @@ def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_
     assert summary["tables"]["daily_rates"]["latest"] == "2019-09-17"
     # the FOMC announced the cut effective 09-19 at 14:00 on 09-18
     assert query(path, "SELECT max(date) FROM core.policy_changes") == [(D(2019, 9, 19),)]
-    assert query(path, "SELECT max(date) FROM core.daily_rates WHERE target_upper_pct IS NOT NULL") == [(D(2019, 9, 17),)]
+    assert query(path, "SELECT max(date) FROM core.daily_rates WHERE target_upper_pct IS NOT NULL") == [
+        (D(2019, 9, 17),)
+    ]
     assert query(path, "SELECT as_of FROM meta.runs") == [(D(2019, 9, 18),)]
 
 
-def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(snapshot_warehouse, tmp_path, snapshot_dir):
+def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(
+    snapshot_warehouse, tmp_path, snapshot_dir
+):
     path, _ = snapshot_warehouse
     copy = tmp_path / "kept.duckdb"
     shutil.copyfile(path, copy)
@@ -107,7 +118,9 @@ def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(sn
     assert list(tmp_path.glob("kept.duckdb.work-*")) == []
 
 
-def test_live_backfill_then_incremental_run_against_fake_upstreams(httpserver: HTTPServer, snapshot_observations, snapshot_warehouse, tmp_path, monkeypatch):
+def test_live_backfill_then_incremental_run_against_fake_upstreams(
+    httpserver: HTTPServer, snapshot_observations, snapshot_warehouse, tmp_path, monkeypatch
+):
     fake = FakeFed(httpserver, snapshot_observations)
     for key in ("NYFED", "DDP", "FRED"):
         monkeypatch.setenv(f"LW_{key}_BASE_URL", fake.base_url)
@@ -123,8 +136,12 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(httpserver: H
     snap = core_tables(snapshot_warehouse[0])
     assert live["weekly_liquidity"].equals(snap["weekly_liquidity"])
     assert live["policy_changes"].equals(snap["policy_changes"])
-    assert query(path, "SELECT sofr_pct, target_upper_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [(5.25, 2.25)]
-    assert dict(query(path, "SELECT source, count(*) FROM raw.observations GROUP BY source ORDER BY source")).keys() == {"ddp", "fred", "nyfed"}
+    assert query(path, "SELECT sofr_pct, target_upper_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [
+        (5.25, 2.25)
+    ]
+    assert dict(
+        query(path, "SELECT source, count(*) FROM raw.observations GROUP BY source ORDER BY source")
+    ).keys() == {"ddp", "fred", "nyfed"}
 
     fake.requests.clear()
     second = pipeline(source="live", warehouse=str(path))

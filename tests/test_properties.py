@@ -12,8 +12,8 @@ from liquidity_watch.sources.ddp import parse_h41_csv
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import parse_fredgraph_csv
 from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results
-from tests.conftest import fixture_bytes
 from liquidity_watch.transforms.weekly_liquidity import weekly_liquidity
+from tests.conftest import fixture_bytes
 
 PARSERS = [
     lambda b: parse_fredgraph_csv(b, url="u", expected=["SOFR"]),
@@ -47,8 +47,12 @@ def test_parsers_fed_arbitrary_bytes_fail_only_with_a_parse_error(body: bytes, w
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.integers(min_value=0, max_value=3), cut=st.integers(min_value=0, max_value=5000),
-       flip=st.integers(min_value=0, max_value=5000), byte=st.integers(min_value=0, max_value=255))
+@given(
+    which=st.integers(min_value=0, max_value=3),
+    cut=st.integers(min_value=0, max_value=5000),
+    flip=st.integers(min_value=0, max_value=5000),
+    byte=st.integers(min_value=0, max_value=255),
+)
 def test_parsers_fed_damaged_real_payloads_fail_only_with_a_parse_error(which: int, cut: int, flip: int, byte: int):
     seed = bytearray(SEEDS[which][: max(1, cut)])
     seed[flip % len(seed)] = byte
@@ -63,12 +67,18 @@ levels = st.floats(min_value=1_000, max_value=9_000_000, allow_nan=False, allow_
 @given(n=weeks, data=st.data())
 def test_net_liquidity_identity_and_runoff_windows_hold_on_any_history(n: int, data):
     days = [dt.date(2019, 1, 2) + dt.timedelta(weeks=i) for i in range(n)]
-    values = {sid: data.draw(st.lists(levels, min_size=n, max_size=n)) for sid in ("WALCL", "WSHOSHO", "WDTGAL", "WRESBAL")}
+    values = {
+        sid: data.draw(st.lists(levels, min_size=n, max_size=n)) for sid in ("WALCL", "WSHOSHO", "WDTGAL", "WRESBAL")
+    }
     rrp = data.draw(st.lists(st.floats(min_value=0, max_value=2_500, allow_nan=False), min_size=n, max_size=n))
-    rows = [(sid, d, v) for sid, vs in values.items() for d, v in zip(days, vs)] + [("RRPONTSYD", d, v) for d, v in zip(days, rrp)]
+    rows = [(sid, d, v) for sid, vs in values.items() for d, v in zip(days, vs, strict=False)] + [
+        ("RRPONTSYD", d, v) for d, v in zip(days, rrp, strict=False)
+    ]
     obs = pl.DataFrame(rows, schema={"series_id": pl.String, "date": pl.Date, "value": pl.Float64}, orient="row")
     weekly = weekly_liquidity(obs, holidays=set())
-    identity = weekly["net_liquidity_usd_mn"] - (weekly["total_assets_usd_mn"] - weekly["tga_usd_mn"] - weekly["rrp_usd_mn"])
+    identity = weekly["net_liquidity_usd_mn"] - (
+        weekly["total_assets_usd_mn"] - weekly["tga_usd_mn"] - weekly["rrp_usd_mn"]
+    )
     assert identity.abs().max() < 1e-6 * max(1.0, weekly["total_assets_usd_mn"].abs().max())
     one = weekly["qt_runoff_1w_usd_mn"]
     for window, column in ((4, "qt_runoff_4w_usd_mn"), (13, "qt_runoff_13w_usd_mn")):

@@ -38,7 +38,9 @@ def published_content(path: Path) -> str:
             ("core.daily_rates", "date"),
             ("core.policy_changes", "date"),
         ):
-            parts.append(con.execute(f"SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY {order})) FROM {table} t").fetchone()[0])
+            parts.append(
+                con.execute(f"SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY {order})) FROM {table} t").fetchone()[0]
+            )
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
@@ -67,7 +69,8 @@ def _scale(factor: float, decimals: int) -> Callable[[list[str]], list[str]]:
 
 def _shift_week(lines: list[str]) -> list[str]:
     return [lines[0]] + [
-        f"{(D.fromisoformat(day) + dt.timedelta(days=7)).isoformat()},{value}" for day, value in (line.split(",") for line in lines[1:])
+        f"{(D.fromisoformat(day) + dt.timedelta(days=7)).isoformat()},{value}"
+        for day, value in (line.split(",") for line in lines[1:])
     ]
 
 
@@ -78,50 +81,62 @@ def _next_wednesday_after_today() -> str:
 
 CORRUPTIONS: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "unit_change_millions_to_billions": (
-        "WRESBAL", lambda p: _edit_lines(p, _scale(1 / 1000, 3)),
+        "WRESBAL",
+        lambda p: _edit_lines(p, _scale(1 / 1000, 3)),
         r"raw_observations: expect_column_values_to_be_between on WRESBAL \(1,000 <= value <= 10,000,000 usd_mn\) failed on \d+ row\(s\): WRESBAL 2002-12-18",
     ),
     "duplicated_date": (
-        "SOFR", lambda p: _edit_lines(p, lambda ls: ls + ["2019-09-17,5.25"]),
+        "SOFR",
+        lambda p: _edit_lines(p, lambda ls: [*ls, "2019-09-17,5.25"]),
         r"expect_compound_columns_to_be_unique on \* \(one row per series and date\) failed on 2 row\(s\): SOFR 2019-09-17",
     ),
     "missing_week": (
-        "WRESBAL", lambda p: _edit_lines(p, lambda ls: [x for x in ls if not x.startswith("2019-09-18")]),
+        "WRESBAL",
+        lambda p: _edit_lines(p, lambda ls: [x for x in ls if not x.startswith("2019-09-18")]),
         r"expect_column_values_to_be_in_set on weekly series \(no Wednesday missing inside a payload\) failed on 1 row\(s\): WRESBAL 2019-09-25",
     ),
     "negative_reserves": (
-        "WRESBAL", lambda p: _edit_lines(p, lambda ls: [x.replace("2019-09-18,1394122", "2019-09-18,-1394122") for x in ls]),
+        "WRESBAL",
+        lambda p: _edit_lines(p, lambda ls: [x.replace("2019-09-18,1394122", "2019-09-18,-1394122") for x in ls]),
         r"on WRESBAL \(1,000 <= value <= 10,000,000 usd_mn\) failed on 1 row\(s\): WRESBAL 2019-09-18 \{'value': -1394122.0\}",
     ),
     "rate_in_basis_points": (
-        "SOFR", lambda p: _edit_lines(p, _scale(100, 0)),
+        "SOFR",
+        lambda p: _edit_lines(p, _scale(100, 0)),
         r"on SOFR \(-1 <= value <= 25 pct\) failed on \d+ row\(s\): SOFR 2018-04-03 \{'value': 183.0\}",
     ),
     "date_in_the_future": (
-        "WRESBAL", lambda p: _edit_lines(p, lambda ls: ls + [f"{_next_wednesday_after_today()},2900000"]),
+        "WRESBAL",
+        lambda p: _edit_lines(p, lambda ls: [*ls, f"{_next_wednesday_after_today()},2900000"]),
         r"on \* \(date <= \d{4}-\d\d-\d\d\) failed on 1 row\(s\): WRESBAL " + _next_wednesday_after_today(),
     ),
     "truncated_file": (
-        "SOFR", lambda p: p.write_bytes(p.read_bytes()[:-4]),
+        "SOFR",
+        lambda p: p.write_bytes(p.read_bytes()[:-4]),
         r"snapshot: SOFR: the file ends mid-line \('2026-08-27,3'.*truncated\?",
     ),
     "every_date_shifted_by_a_week": (
-        "WRESBAL", lambda p: _edit_lines(p, _shift_week),
+        "WRESBAL",
+        lambda p: _edit_lines(p, _shift_week),
         r"expect_column_values_to_be_in_set on \* \(at most 1% of rows rewrite values older than 35 days\) failed on 1\d{3} row\(s\): WRESBAL",
     ),
     "renamed_column": (
-        "SOFR", lambda p: _edit_lines(p, lambda ls: ["observation_date,SOFR_RATE"] + ls[1:]),
+        "SOFR",
+        lambda p: _edit_lines(p, lambda ls: ["observation_date,SOFR_RATE", *ls[1:]]),
         r"snapshot: series \['SOFR'\] missing; the file has columns \['SOFR_RATE'\]",
     ),
     "empty_series": (
-        "EFFR", lambda p: p.write_text("observation_date,EFFR\n"),
+        "EFFR",
+        lambda p: p.write_text("observation_date,EFFR\n"),
         r"snapshot: no observations for \['EFFR'\]",
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
-def test_a_corrupt_snapshot_fails_the_run_naming_the_problem_and_publishes_nothing(case, good_warehouse, snapshot_dir, tmp_path):
+def test_a_corrupt_snapshot_fails_the_run_naming_the_problem_and_publishes_nothing(
+    case, good_warehouse, snapshot_dir, tmp_path
+):
     series, corrupt, message = CORRUPTIONS[case]
     bad = tmp_path / "snapshot"
     shutil.copytree(snapshot_dir, bad)
@@ -142,7 +157,12 @@ def test_a_corrupt_snapshot_fails_the_run_naming_the_problem_and_publishes_nothi
 
 def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(good_warehouse):
     [(run_id,)] = query(good_warehouse, "SELECT run_id FROM meta.runs WHERE status = 'completed'")
-    per_suite = dict(query(good_warehouse, f"SELECT suite, count(*) FROM meta.validation_results WHERE run_id = '{run_id}' GROUP BY suite"))
+    per_suite = dict(
+        query(
+            good_warehouse,
+            f"SELECT suite, count(*) FROM meta.validation_results WHERE run_id = '{run_id}' GROUP BY suite",
+        )
+    )
     [(failed,)] = query(good_warehouse, "SELECT count(*) FROM meta.validation_results WHERE NOT success")
     [(duplicates,)] = query(
         good_warehouse,
@@ -150,13 +170,29 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
         "FROM meta.validation_results GROUP BY ALL HAVING n > 1)",
     )
     assert set(per_suite) == {"raw_observations", "core.weekly_liquidity", "core.daily_rates", "core.policy_changes"}
-    ranged = sorted(series for (series,) in query(
-        good_warehouse,
-        f"SELECT series FROM meta.validation_results WHERE run_id = '{run_id}' AND suite = 'raw_observations' AND series NOT IN ('*', 'weekly series')",
-    ))
+    ranged = sorted(
+        series
+        for (series,) in query(
+            good_warehouse,
+            f"SELECT series FROM meta.validation_results WHERE run_id = '{run_id}' AND suite = 'raw_observations' AND series NOT IN ('*', 'weekly series')",
+        )
+    )
     # one plausible-range check per series the snapshot brings (13 of the catalogue's ranges; DFF has none)
-    assert ranged == ["DFEDTARL", "DFEDTARU", "EFFR", "IOER", "IORB", "RRPONTSYD", "SOFR", "TREAST", "WALCL",
-                      "WDTGAL", "WRESBAL", "WSHOMCB", "WTREGEN"]
+    assert ranged == [
+        "DFEDTARL",
+        "DFEDTARU",
+        "EFFR",
+        "IOER",
+        "IORB",
+        "RRPONTSYD",
+        "SOFR",
+        "TREAST",
+        "WALCL",
+        "WDTGAL",
+        "WRESBAL",
+        "WSHOMCB",
+        "WTREGEN",
+    ]
     assert per_suite["raw_observations"] == 9 + len(ranged) and per_suite["core.weekly_liquidity"] >= 12
     assert failed == 0 and duplicates == 0
     index = good_warehouse.parent / "data_docs" / "index.html"
@@ -189,15 +225,21 @@ def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(go
     warehouse = tmp_path / "shared.duckdb"
     shutil.copyfile(good_warehouse, warehouse)
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, duckdb
             con = duckdb.connect({str(warehouse)!r}, read_only=True)
             query = "select reserves_usd_mn from core.weekly_liquidity where week_ending = '2019-09-18'"
             print(con.execute(query).fetchone()[0], flush=True)
             sys.stdin.readline()                      # the run happens here
             print(con.execute(query).fetchone()[0], flush=True)
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert reader.stdout.readline().strip() == "1394122.0"
     summary = pipeline(source="snapshot", warehouse=str(warehouse))  # not blocked by the open reader

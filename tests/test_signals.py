@@ -11,9 +11,9 @@ import pytest
 
 from liquidity_watch.domain.calendars import business_days
 from liquidity_watch.resources import default_thresholds_file
+from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
-from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
 
 D = dt.date
 
@@ -22,7 +22,9 @@ D = dt.date
 def evaluated(snapshot_observations) -> pl.DataFrame:
     tables = build_core_tables(snapshot_observations)
     days = business_days(SIGNALS_START, D(2026, 8, 28))
-    return evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds())
+    return evaluate(
+        tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,12 +98,21 @@ def test_the_backtest_from_2003_finds_exactly_these_episodes(found):
 
 def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, snapshot_observations):
     strict = tmp_path / "t.toml"
-    strict.write_text(default_thresholds_file().read_text().replace("qt_runoff_13w_usd_mn = 50000", "qt_runoff_13w_usd_mn = 5000000")
-                      .replace("qt_runoff_4w_usd_mn = 20000", "qt_runoff_4w_usd_mn = 5000000")
-                      .replace("total_assets_fall_4w_usd_mn = 50000", "total_assets_fall_4w_usd_mn = 5000000"))
+    strict.write_text(
+        default_thresholds_file()
+        .read_text()
+        .replace("qt_runoff_13w_usd_mn = 50000", "qt_runoff_13w_usd_mn = 5000000")
+        .replace("qt_runoff_4w_usd_mn = 20000", "qt_runoff_4w_usd_mn = 5000000")
+        .replace("total_assets_fall_4w_usd_mn = 50000", "total_assets_fall_4w_usd_mn = 5000000")
+    )
     tables = build_core_tables(snapshot_observations)
-    ev = evaluate(tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"],
-                  business_days(D(2019, 7, 1), D(2019, 10, 31)), load_thresholds(strict))
+    ev = evaluate(
+        tables["weekly_liquidity"],
+        tables["daily_rates"],
+        tables["policy_changes"],
+        business_days(D(2019, 7, 1), D(2019, 10, 31)),
+        load_thresholds(strict),
+    )
     assert ev["severity"].unique().to_list() == ["none"]
     assert json.loads(ev["thresholds"][0])["qt_runoff_13w_usd_mn"] == 5000000
 
@@ -127,14 +138,18 @@ def test_publishing_signals_rewrites_only_changes_and_keeps_the_run_that_first_s
     with connection(tmp_path / "w.duckdb") as con:
         publish_signals(con, signals_long(first), episodes(first), "run1")
         publish_signals(con, signals_long(second), episodes(second), "run2")
-        rows = dict(con.execute(
-            "SELECT date::VARCHAR || ' ' || severity || ' ' || first_seen_run_id, count(*) FROM core.signals "
-            "WHERE date >= '2019-09-13' GROUP BY ALL ORDER BY 1"
-        ).fetchall())
+        rows = dict(
+            con.execute(
+                "SELECT date::VARCHAR || ' ' || severity || ' ' || first_seen_run_id, count(*) FROM core.signals "
+                "WHERE date >= '2019-09-13' GROUP BY ALL ORDER BY 1"
+            ).fetchall()
+        )
         [(total,)] = con.execute("SELECT count(*) FROM core.signals").fetchall()
         shorter = first.filter(pl.col("date") <= D(2019, 9, 13))  # e.g. a rerun --as-of an earlier day
         publish_signals(con, signals_long(shorter), episodes(shorter), "run3")
-        after = con.execute("SELECT max(date), count(*), count(*) FILTER (WHERE first_seen_run_id <> 'run1') FROM core.signals").fetchone()
+        after = con.execute(
+            "SELECT max(date), count(*), count(*) FILTER (WHERE first_seen_run_id <> 'run1') FROM core.signals"
+        ).fetchone()
     assert rows == {"2019-09-13 alert run1": 4, "2019-09-16 watch run1": 4, "2019-09-17 critical run2": 4}
     assert total == 4 * second.height
     assert after == (D(2019, 9, 13), 4 * shorter.height, 0)

@@ -47,7 +47,9 @@ def test_runoff_over_4_and_13_weeks_adds_up_from_weekly_runoff(tables):
     weekly = tables["weekly_liquidity"].sort("week_ending")
     sums4 = weekly["qt_runoff_1w_usd_mn"].rolling_sum(4)
     sums13 = weekly["qt_runoff_1w_usd_mn"].rolling_sum(13)
-    both = weekly.with_columns(s4=sums4, s13=sums13).drop_nulls(["qt_runoff_4w_usd_mn", "s4", "qt_runoff_13w_usd_mn", "s13"])
+    both = weekly.with_columns(s4=sums4, s13=sums13).drop_nulls(
+        ["qt_runoff_4w_usd_mn", "s4", "qt_runoff_13w_usd_mn", "s13"]
+    )
     assert both.height > 1100
     assert (both["qt_runoff_4w_usd_mn"] - both["s4"]).abs().max() < 1e-6
     assert (both["qt_runoff_13w_usd_mn"] - both["s13"]).abs().max() < 1e-6
@@ -108,7 +110,11 @@ def test_the_three_2019_cuts_and_the_2025_cuts_are_policy_changes(tables):
         (D(2019, 9, 19), 2.0, -25.0),
         (D(2019, 10, 31), 1.75, -25.0),
     ]
-    assert changes.filter(pl.col("date").dt.year() == 2025)["date"].to_list() == [D(2025, 9, 18), D(2025, 10, 30), D(2025, 12, 11)]
+    assert changes.filter(pl.col("date").dt.year() == 2025)["date"].to_list() == [
+        D(2025, 9, 18),
+        D(2025, 10, 30),
+        D(2025, 12, 11),
+    ]
     assert changes.filter(pl.col("date") == D(2020, 3, 16))["change_bp"].item() == -100.0
 
 
@@ -156,7 +162,9 @@ def test_rrp_before_the_first_operation_is_unknown():
 
 
 def test_two_values_for_one_series_and_date_are_refused_naming_the_series_and_date():
-    obs = pl.DataFrame({"series_id": ["WALCL", "WALCL"], "date": [D(2019, 9, 18)] * 2, "value": [3_844_695.0, 3_844_696.0]})
+    obs = pl.DataFrame(
+        {"series_id": ["WALCL", "WALCL"], "date": [D(2019, 9, 18)] * 2, "value": [3_844_695.0, 3_844_696.0]}
+    )
     with pytest.raises(ValueError, match=r"^series WALCL has more than one value for 2019-09-18$"):
         weekly_liquidity(obs, holidays=set())
 

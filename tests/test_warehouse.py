@@ -22,7 +22,9 @@ NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
 
 def _payload(rows: list[tuple[str, dt.date, float]], tag: str = "a") -> Payload:
-    return Payload("snapshot", f"file:///{tag}", NOW, sha256(repr(rows).encode() + tag.encode()), observations_frame(rows))
+    return Payload(
+        "snapshot", f"file:///{tag}", NOW, sha256(repr(rows).encode() + tag.encode()), observations_frame(rows)
+    )
 
 
 def test_migrations_apply_once_and_record_their_versions(tmp_path: Path):
@@ -53,7 +55,9 @@ def test_a_revised_value_updates_the_row_and_records_the_run_that_changed_it(tmp
     land(con, [_payload([("WALCL", D(2019, 9, 18), 100.0), ("WALCL", D(2019, 9, 25), 200.0)], "v1")], "run1")
     result = land(con, [_payload([("WALCL", D(2019, 9, 18), 101.0), ("WALCL", D(2019, 9, 25), 200.0)], "v2")], "run2")
     assert result.changed == {"WALCL": 1} and result.inserted == {}
-    rows = con.execute("SELECT date, value, first_run_id, changed_run_id FROM raw.observations ORDER BY date").fetchall()
+    rows = con.execute(
+        "SELECT date, value, first_run_id, changed_run_id FROM raw.observations ORDER BY date"
+    ).fetchall()
     assert rows == [(D(2019, 9, 18), 101.0, "run1", "run2"), (D(2019, 9, 25), 200.0, "run1", "run1")]
     con.close()
 
@@ -88,12 +92,11 @@ def test_a_failure_inside_the_working_copy_leaves_the_published_file_byte_for_by
     land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25)])], "run1")
     con.close()
     before = _file_hash(published)
-    with pytest.raises(RuntimeError, match="boom"):
-        with working_copy(published) as work:
-            con = connect(work)
-            con.execute("DELETE FROM raw.observations")
-            con.close()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), working_copy(published) as work:
+        con = connect(work)
+        con.execute("DELETE FROM raw.observations")
+        con.close()
+        raise RuntimeError("boom")
     assert _file_hash(published) == before
     assert list(tmp_path.glob("*.work-*")) == []
 
@@ -114,11 +117,13 @@ def test_an_open_connection_to_the_working_copy_is_refused_at_publish(tmp_path: 
     published = tmp_path / "w.duckdb"
     connect(published).close()
     before = _file_hash(published)
-    with pytest.raises(RuntimeError, match="connection to the working file was left open"):
-        with working_copy(published) as work:
-            con = connect(work)
-            con.execute("CREATE TABLE raw.t AS SELECT 1 AS x")
-            leaked = con  # noqa: F841 - left open on purpose
+    with (
+        pytest.raises(RuntimeError, match="connection to the working file was left open"),
+        working_copy(published) as work,
+    ):
+        con = connect(work)
+        con.execute("CREATE TABLE raw.t AS SELECT 1 AS x")
+        leaked = con
     leaked.close()
     assert _file_hash(published) == before
 
@@ -132,21 +137,29 @@ def test_stale_working_files_of_a_killed_run_are_removed(tmp_path: Path):
 def test_a_second_writer_in_another_process_is_refused_with_a_clear_message(tmp_path: Path):
     published = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
             from liquidity_watch.warehouse.store import write_lock
             with write_lock(Path({str(published)!r})):
                 print("locked", flush=True)
                 sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(WarehouseBusy, match=rf"another run is writing {published} .*held by pid {holder.pid}"):
-            with write_lock(published, wait_s=0.3):
-                pass
+        with (
+            pytest.raises(WarehouseBusy, match=rf"another run is writing {published} .*held by pid {holder.pid}"),
+            write_lock(published, wait_s=0.3),
+        ):
+            pass
     finally:
         holder.stdin.write("\n")
         holder.stdin.flush()
@@ -161,7 +174,10 @@ def test_readers_in_another_process_keep_reading_while_a_run_replaces_the_file(t
     land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25)])], "run1")
     con.close()
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, duckdb
             con = duckdb.connect({str(published)!r}, read_only=True)
             print(con.execute("select count(*) from raw.observations").fetchone()[0], flush=True)
@@ -170,8 +186,11 @@ def test_readers_in_another_process_keep_reading_while_a_run_replaces_the_file(t
             con.close()
             con = duckdb.connect({str(published)!r}, read_only=True)
             print(con.execute("select count(*) from raw.observations").fetchone()[0], flush=True)
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert reader.stdout.readline().strip() == "1"
     with write_lock(published), working_copy(published) as work:  # the writer never opens the published file

@@ -82,10 +82,18 @@ def _fail(message: str) -> None:
 
 @app.command()
 def run(
-    source: Annotated[str, typer.Option(help="live (NY Fed + Board + FRED), fred, or snapshot (offline).")] = "snapshot",
-    snapshot_dir: Annotated[Path | None, typer.Option(help="Folder of FRED-format CSVs (default: the bundled snapshot).")] = None,
-    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Use only what had been published by the end of this day (YYYY-MM-DD).")] = None,
+    source: Annotated[
+        str, typer.Option(help="live (NY Fed + Board + FRED), fred, or snapshot (offline).")
+    ] = "snapshot",
+    snapshot_dir: Annotated[
+        Path | None, typer.Option(help="Folder of FRED-format CSVs (default: the bundled snapshot).")
+    ] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Use only what had been published by the end of this day (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
 
@@ -120,9 +128,13 @@ def run(
 @app.command()
 def backtest(
     from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD); default 2003-01-02.")] = None,
-    to: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: where the data end (at most today).")] = None,
+    to: Annotated[
+        str | None, typer.Option(help="Last day (YYYY-MM-DD); default: where the data end (at most today).")
+    ] = None,
     format: Annotated[str, typer.Option(help="table, csv or json.")] = "table",
-    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")
+    ] = None,
 ) -> None:
     """Replay the signal rules day by day with point-in-time data and print the episodes.
 
@@ -130,8 +142,8 @@ def backtest(
     Example:
         liquidity-watch backtest --from 2019-01-01 --to 2019-12-31 --format csv
     """
-    from liquidity_watch.signals.backtest import run_backtest
     from liquidity_watch.settings import Settings
+    from liquidity_watch.signals.backtest import run_backtest
 
     _check_format(format)
     start = _parse_date(from_, "--from") if from_ else None
@@ -151,7 +163,9 @@ def backtest(
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run read-only on the published warehouse.")],
     format: Annotated[str, typer.Option(help="table, csv or json.")] = "table",
-    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")
+    ] = None,
 ) -> None:
     """Run SQL read-only on the published warehouse (never blocked by, and never blocking, a run).
 
@@ -179,8 +193,12 @@ def query(
 
 @app.command()
 def report(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG charts and index.html.")] = Path("var/report"),
-    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG charts and index.html.")] = Path(
+        "var/report"
+    ),
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")
+    ] = None,
 ) -> None:
     """Write PNG charts and one self-contained HTML page (no CDN, opens offline).
 
@@ -201,7 +219,9 @@ def report(
 
 @app.command()
 def status(
-    warehouse: Annotated[Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Published DuckDB file (default: $LW_WAREHOUSE or var/liquidity.duckdb).")
+    ] = None,
     check: Annotated[bool, typer.Option(help="Exit 1 when a required series is stale (for monitoring).")] = False,
 ) -> None:
     """Per series: the latest observation, when the next is due, and whether the data are stale.
@@ -217,7 +237,9 @@ def status(
     path = _published(warehouse)
     with connection(path, read_only=True) as con:
         latest = last_dates(con)
-        last_run = con.execute("SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        last_run = con.execute(
+            "SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
     now = dt.datetime.now(dt.UTC)
     report = freshness.check(latest, now)
     table = Table(title=f"freshness at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
@@ -225,8 +247,14 @@ def status(
         table.add_column(column)
     for f in report:
         colour = {"fresh": "green", "stale": "red", "missing": "red"}.get(f.status, "dim")
-        table.add_row(f.series_id, "yes" if f.required else "", str(f.latest or ""), str(f.next_expected or ""),
-                      f"{f.due_by:%Y-%m-%d %H:%M}" if f.due_by else "", f"[{colour}]{f.status}[/]")
+        table.add_row(
+            f.series_id,
+            "yes" if f.required else "",
+            str(f.latest or ""),
+            str(f.next_expected or ""),
+            f"{f.due_by:%Y-%m-%d %H:%M}" if f.due_by else "",
+            f"[{colour}]{f.status}[/]",
+        )
     Console(width=max(out.width, 100)).print(table)
     if last_run:
         out.print(f"last run: {last_run[0]} ({last_run[1]}) {last_run[2]} at {last_run[3]}", highlight=False)
@@ -239,7 +267,9 @@ def status(
 
 @app.command()
 def docs(
-    check: Annotated[bool, typer.Option(help="Exit 1 if docs/warehouse.md differs from the schema instead of writing it.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Exit 1 if docs/warehouse.md differs from the schema instead of writing it.")
+    ] = False,
 ) -> None:
     """Regenerate docs/warehouse.md from the COMMENTs of the schema.
 
@@ -277,7 +307,11 @@ def print_summary(summary: dict) -> None:
     changed = sum(summary["observations_changed"].values())
     out.print(
         f"observations: {summary['observations_fetched']:,} fetched, {inserted:,} new, {changed:,} changed"
-        + (f", {summary['payloads_unchanged']} payload(s) unchanged since the last run" if summary["payloads_unchanged"] else ""),
+        + (
+            f", {summary['payloads_unchanged']} payload(s) unchanged since the last run"
+            if summary["payloads_unchanged"]
+            else ""
+        ),
         highlight=False,
     )
     if summary.get("as_of"):
@@ -289,7 +323,8 @@ def print_summary(summary: dict) -> None:
     signal = summary.get("signal", {})
     out.print(
         f"signal on {signal.get('date')}: {signal.get('severity')} "
-        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, stress {signal.get('stress')}, scarcity {signal.get('scarcity')}); "
+        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, "
+        f"stress {signal.get('stress')}, scarcity {signal.get('scarcity')}); "
         f"{summary.get('episodes', 0)} episode(s) since 2003",
         highlight=False,
     )

@@ -26,7 +26,9 @@ class Settings(BaseSettings):
         default=DEFAULT_WAREHOUSE,
         description="Published DuckDB file that analysts read (relative paths: from the working directory).",
     )
-    snapshot_dir: Path | None = Field(default=None, description="Folder of FRED-format CSVs; default: the bundled snapshot.")
+    snapshot_dir: Path | None = Field(
+        default=None, description="Folder of FRED-format CSVs; default: the bundled snapshot."
+    )
     nyfed_base_url: str = "https://markets.newyorkfed.org"
     ddp_base_url: str = "https://www.federalreserve.gov"
     fred_base_url: str = "https://fred.stlouisfed.org"
@@ -40,10 +42,19 @@ class Settings(BaseSettings):
     http_backoff_max_s: float = 60.0
     http_retry_after_cap_s: float = 300.0
     requests_per_second: float = 1.0
-    overlap_days: int = Field(default=14, description="Re-fetch this many days before the last stored observation (revisions).")
-    data_docs_dir: Path | None = Field(default=None, description="Where GX Data Docs go; default: data_docs/ next to the warehouse.")
-    thresholds_file: Path | None = Field(default=None, description="Signal thresholds (TOML); default: the packaged liquidity_watch/signals/thresholds.toml.")
-    lock_wait_s: float = Field(default=0.0, description="How long a run waits for another run's write lock before giving up.")
+    overlap_days: int = Field(
+        default=14, description="Re-fetch this many days before the last stored observation (revisions)."
+    )
+    data_docs_dir: Path | None = Field(
+        default=None, description="Where GX Data Docs go; default: data_docs/ next to the warehouse."
+    )
+    thresholds_file: Path | None = Field(
+        default=None,
+        description="Signal thresholds (TOML); default: the packaged liquidity_watch/signals/thresholds.toml.",
+    )
+    lock_wait_s: float = Field(
+        default=0.0, description="How long a run waits for another run's write lock before giving up."
+    )
 
     def resolved_data_docs_dir(self, warehouse: Path) -> Path:
         return self.data_docs_dir if self.data_docs_dir is not None else warehouse.parent / "data_docs"

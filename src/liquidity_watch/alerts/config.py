@@ -34,7 +34,11 @@ class SlackSettings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
-        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_webhook_url, self.slack_ops_webhook_url) if s]
+        return [
+            s.get_secret_value()
+            for s in (self.slack_bot_token, self.slack_webhook_url, self.slack_ops_webhook_url)
+            if s
+        ]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,11 @@ logger = logging.getLogger("liquidity_watch.alerts")
 
 
 def queue_signal_alerts(
-    con: duckdb.DuckDBPyConnection, evaluated: pl.DataFrame, episodes: pl.DataFrame, destinations: list[Destination], run_id: str
+    con: duckdb.DuckDBPyConnection,
+    evaluated: pl.DataFrame,
+    episodes: pl.DataFrame,
+    destinations: list[Destination],
+    run_id: str,
 ) -> list[str]:
     """Queue the latest day's signal for each destination that wants its severity.
 
@@ -38,8 +42,16 @@ def queue_signal_alerts(
     for destination in destinations:
         if destination.wants(severity):
             message_id = signal_message_id(start, severity, destination)
-            if enqueue(con, message_id=message_id, kind="signal", destination=destination, payload=payload,
-                       run_id=run_id, episode_start=start, severity=severity):
+            if enqueue(
+                con,
+                message_id=message_id,
+                kind="signal",
+                destination=destination,
+                payload=payload,
+                run_id=run_id,
+                episode_start=start,
+                severity=severity,
+            ):
                 queued.append(message_id)
     return queued
 

@@ -34,11 +34,14 @@ def signal_message(day: dict, episode_start: str, thresholds_json: str) -> dict:
     target = f"{_pct(day.get('target_lower_pct'))}-{_pct(day.get('target_upper_pct'))}"
     facts = {
         "Target range": target,
-        "Last cut": f"{day['last_cut_bp']:+.0f} bp effective {day['last_cut_date']}" if day.get("last_cut_date") else "none within the look-back",
+        "Last cut": f"{day['last_cut_bp']:+.0f} bp effective {day['last_cut_date']}"
+        if day.get("last_cut_date")
+        else "none within the look-back",
         "Reserves": f"{_bn(day.get('reserves_usd_mn'))} (13w {_signed_bn(day.get('reserves_change_13w_usd_mn'))}, "
         f"week of {day.get('week_ending')})",
         "QT runoff 13w": _bn(day.get("qt_runoff_13w_usd_mn")),
-        "SOFR - IORB": f"{_bp(day.get('sofr_minus_iorb_bp'))} (SOFR {_pct(day.get('sofr_pct'))}, IORB {_pct(day.get('iorb_pct'))}, {day.get('rates_date')})",
+        "SOFR - IORB": f"{_bp(day.get('sofr_minus_iorb_bp'))} (SOFR {_pct(day.get('sofr_pct'))}, "
+        f"IORB {_pct(day.get('iorb_pct'))}, {day.get('rates_date')})",
         "SOFR - top of range": _bp(day.get("sofr_minus_target_upper_bp")),
     }
     title = f"{severity.upper()}: rates falling while liquidity shrinks ({day['date']})"
@@ -56,13 +59,36 @@ def signal_message(day: dict, episode_start: str, thresholds_json: str) -> dict:
     )
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{EMOJI[severity]} {meaning}\n*Rules on:* {', '.join(rules_on)} - episode since {episode_start}"}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"{EMOJI[severity]} {meaning}\n*Rules on:* {', '.join(rules_on)}"
+                f" - episode since {episode_start}",
+            },
+        },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts.items()]},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Thresholds: " + ", ".join(f"{k}={v}" for k, v in sorted(thresholds.items()))}]},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "liquidity-watch: labels frame the data; they are not trade signals."}]},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "Thresholds: " + ", ".join(f"{k}={v}" for k, v in sorted(thresholds.items())),
+                }
+            ],
+        },
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "liquidity-watch: labels frame the data; they are not trade signals."}
+            ],
+        },
     ]
     return {"text": text, "blocks": blocks}
 
 
 def ops_message(text: str) -> dict:
-    return {"text": f"liquidity-watch ops: {text}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":rotating_light: *ops* {text}"[:2900]}}]}
+    return {
+        "text": f"liquidity-watch ops: {text}",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":rotating_light: *ops* {text}"[:2900]}}],
+    }

@@ -45,7 +45,8 @@ def enqueue(
     if before:
         return False
     con.execute(
-        "INSERT INTO meta.outbox (message_id, kind, destination, episode_start, severity, created_run_id, created_at, payload, status)"
+        "INSERT INTO meta.outbox (message_id, kind, destination, episode_start, severity, created_run_id, created_at,"
+        " payload, status)"
         " VALUES (?, ?, ?, ?, ?, ?, now(), ?, 'pending')",
         [message_id, kind, destination.name, episode_start, severity, run_id, json.dumps(payload)],
     )
@@ -54,17 +55,21 @@ def enqueue(
 
 def pending(con: duckdb.DuckDBPyConnection) -> list[OutboxRow]:
     rows = con.execute(
-        "SELECT message_id, kind, destination, severity, payload FROM meta.outbox WHERE status = 'pending' ORDER BY created_at, message_id"
+        "SELECT message_id, kind, destination, severity, payload FROM meta.outbox"
+        " WHERE status = 'pending' ORDER BY created_at, message_id"
     ).fetchall()
     return [OutboxRow(m, k, d, s, json.loads(p)) for m, k, d, s, p in rows]
 
 
 def mark_delivered(con: duckdb.DuckDBPyConnection, message_id: str, status: str, run_id: str) -> None:
     con.execute(
-        "UPDATE meta.outbox SET status = ?, attempts = attempts + 1, last_error = NULL, sent_at = now(), sent_run_id = ? WHERE message_id = ?",
+        "UPDATE meta.outbox SET status = ?, attempts = attempts + 1, last_error = NULL, sent_at = now(),"
+        " sent_run_id = ? WHERE message_id = ?",
         [status, run_id, message_id],
     )
 
 
 def mark_failed(con: duckdb.DuckDBPyConnection, message_id: str, error: str) -> None:
-    con.execute("UPDATE meta.outbox SET attempts = attempts + 1, last_error = ? WHERE message_id = ?", [error, message_id])
+    con.execute(
+        "UPDATE meta.outbox SET attempts = attempts + 1, last_error = ? WHERE message_id = ?", [error, message_id]
+    )

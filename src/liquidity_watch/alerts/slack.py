@@ -56,7 +56,11 @@ class SlackSender:
 
     def _client(self) -> WebClient:
         if self._web is None:
-            kwargs = {"token": self.settings.slack_bot_token.get_secret_value(), "timeout": TIMEOUT_S, "retry_handlers": _handlers()}
+            kwargs = {
+                "token": self.settings.slack_bot_token.get_secret_value(),
+                "timeout": TIMEOUT_S,
+                "retry_handlers": _handlers(),
+            }
             if self.settings.slack_api_base_url:
                 kwargs["base_url"] = self.settings.slack_api_base_url.rstrip("/") + "/"
             self._web = WebClient(**kwargs)
@@ -73,14 +77,18 @@ class SlackSender:
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
             status = exc.response.status_code if exc.response is not None else "?"
-            raise DeliveryError(redact(f"Slack API error {error or ''} (HTTP {status})", self.settings.secrets())) from None
+            raise DeliveryError(
+                redact(f"Slack API error {error or ''} (HTTP {status})", self.settings.secrets())
+            ) from None
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(redact(f"Slack unreachable: {exc}", self.settings.secrets())) from None
         raise DeliveryError(f"cannot send to a {destination.kind} destination")
 
     def _post(self, channel: str, payload: dict, chart_png: bytes | None) -> str:
         client = self._client()
-        response = client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload["blocks"], unfurl_links=False)
+        response = client.chat_postMessage(
+            channel=channel, text=payload["text"], blocks=payload["blocks"], unfurl_links=False
+        )
         if chart_png:
             client.files_upload_v2(
                 channel=response["channel"],
@@ -95,5 +103,7 @@ class SlackSender:
         client = WebhookClient(url, timeout=TIMEOUT_S, retry_handlers=_handlers())
         response = client.send(text=payload["text"], blocks=payload["blocks"])
         if response.status_code != 200 or response.body.strip() != "ok":
-            raise DeliveryError(f"webhook answered HTTP {response.status_code}: {redact(response.body[:200], self.settings.secrets())}")
+            raise DeliveryError(
+                f"webhook answered HTTP {response.status_code}: {redact(response.body[:200], self.settings.secrets())}"
+            )
         return "ok"

@@ -119,9 +119,7 @@ def with_published_at(observations: pl.DataFrame) -> pl.DataFrame:
 
     Computed once per distinct (release, date), vectorised per release, then joined.
     """
-    releases = pl.DataFrame(
-        {"series_id": list(SERIES), "release": [s.release for s in SERIES.values()]}
-    )
+    releases = pl.DataFrame({"series_id": list(SERIES), "release": [s.release for s in SERIES.values()]})
     frame = observations.join(releases, on="series_id", how="left")
     unknown = frame.filter(pl.col("release").is_null())["series_id"].unique().to_list()
     if unknown:
@@ -162,7 +160,10 @@ def _first_open_on_or_after(days: pl.Series, calendar: str) -> pl.Series:
 def at_new_york(days: pl.Series, hour: int, minute: int = 0) -> pl.Series:
     """Each day at ``hour:minute`` New York time, as UTC instants (DST-aware)."""
     stamps = pl.DataFrame({"d": days}).select(
-        pl.col("d").dt.combine(pl.time(hour, minute)).dt.replace_time_zone("America/New_York").dt.convert_time_zone("UTC")
+        pl.col("d")
+        .dt.combine(pl.time(hour, minute))
+        .dt.replace_time_zone("America/New_York")
+        .dt.convert_time_zone("UTC")
     )["d"]
     return stamps.cast(pl.Datetime("us", "UTC"))
 

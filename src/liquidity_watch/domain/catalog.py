@@ -41,14 +41,38 @@ SERIES: dict[str, Series] = {
     s.series_id: s
     for s in [
         Series("WALCL", "Fed total assets (less eliminations), Wednesday level", "usd_mn", "weekly_wednesday", "h41"),
-        Series("WSHOSHO", "Securities held outright, Wednesday level", "usd_mn", "weekly_wednesday", "h41", required=False),
-        Series("TREAST", "U.S. Treasury securities held outright, Wednesday level", "usd_mn", "weekly_wednesday", "h41"),
-        Series("WSHOMCB", "Mortgage-backed securities held outright, Wednesday level", "usd_mn", "weekly_wednesday", "h41"),
-        Series("WRESBAL", "Reserve balances with Federal Reserve Banks, week average", "usd_mn", "weekly_wednesday", "h41"),
-        Series("WRBWFRBL", "Reserve balances with Federal Reserve Banks, Wednesday level", "usd_mn", "weekly_wednesday", "h41", required=False),
+        Series(
+            "WSHOSHO", "Securities held outright, Wednesday level", "usd_mn", "weekly_wednesday", "h41", required=False
+        ),
+        Series(
+            "TREAST", "U.S. Treasury securities held outright, Wednesday level", "usd_mn", "weekly_wednesday", "h41"
+        ),
+        Series(
+            "WSHOMCB", "Mortgage-backed securities held outright, Wednesday level", "usd_mn", "weekly_wednesday", "h41"
+        ),
+        Series(
+            "WRESBAL", "Reserve balances with Federal Reserve Banks, week average", "usd_mn", "weekly_wednesday", "h41"
+        ),
+        Series(
+            "WRBWFRBL",
+            "Reserve balances with Federal Reserve Banks, Wednesday level",
+            "usd_mn",
+            "weekly_wednesday",
+            "h41",
+            required=False,
+        ),
         Series("WDTGAL", "Treasury General Account, Wednesday level", "usd_mn", "weekly_wednesday", "h41"),
-        Series("WTREGEN", "Treasury General Account, week average", "usd_mn", "weekly_wednesday", "h41", required=False),
-        Series("WLRRAL", "Reverse repurchase agreements (all counterparties), Wednesday level", "usd_mn", "weekly_wednesday", "h41", required=False),
+        Series(
+            "WTREGEN", "Treasury General Account, week average", "usd_mn", "weekly_wednesday", "h41", required=False
+        ),
+        Series(
+            "WLRRAL",
+            "Reverse repurchase agreements (all counterparties), Wednesday level",
+            "usd_mn",
+            "weekly_wednesday",
+            "h41",
+            required=False,
+        ),
         Series("RRPONTSYD", "Overnight reverse repos (ON RRP), daily total", "usd_bn", "business_daily", "rrp"),
         Series("SOFR", "Secured Overnight Financing Rate", "pct", "business_daily", "sofr"),
         Series("SOFR1", "SOFR 1st percentile", "pct", "business_daily", "sofr", required=False),

@@ -92,13 +92,19 @@ class Gate:
         asset = self.datasource.add_dataframe_asset(name)
         batch = asset.add_batch_definition_whole_dataframe("run")
         suite = self.context.suites.add(suite)
-        definition = self.context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
         result = definition.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
         if not result.success:
             self._forget(result)  # Data Docs show the detailed run only
             result = definition.run(
                 batch_parameters={"dataframe": frame},
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns, "partial_unexpected_count": 5},
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": index_columns,
+                    "partial_unexpected_count": 5,
+                },
             )
         for item in result.results:
             self._record(name, item.to_json_dict())
@@ -171,7 +177,9 @@ def _day(value: object) -> str:
     return text[:10] if re.match(r"\d{4}-\d{2}-\d{2}", text) else text
 
 
-def describe_failure(suite: str, kind: str, column: str | None, meta: dict, result: dict, exception: dict | None) -> str:
+def describe_failure(
+    suite: str, kind: str, column: str | None, meta: dict, result: dict, exception: dict | None
+) -> str:
     """One line: suite, what was checked on which series/column, how many rows, which dates."""
     subject = meta.get("series") or column or "table"
     line = f"{suite}: {kind} on {subject} ({meta.get('bound', '')})"

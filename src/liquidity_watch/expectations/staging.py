@@ -12,14 +12,20 @@ import datetime as dt
 import pandas as pd
 import polars as pl
 
-from liquidity_watch.expectations.bounds import CALENDAR_EXCEPTIONS, REVISION_AGE_DAYS
 from liquidity_watch.domain.calendars import fed_holidays, sifma_holidays
 from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.expectations.bounds import CALENDAR_EXCEPTIONS, REVISION_AGE_DAYS
 
 #: Which business-day calendar each business-daily series follows.
 CALENDAR = {
-    "SOFR": "sifma", "SOFR1": "sifma", "SOFR25": "sifma", "SOFR75": "sifma", "SOFR99": "sifma", "SOFRVOL": "sifma",
-    "EFFR": "fed", "RRPONTSYD": "fed",
+    "SOFR": "sifma",
+    "SOFR1": "sifma",
+    "SOFR25": "sifma",
+    "SOFR75": "sifma",
+    "SOFR99": "sifma",
+    "SOFRVOL": "sifma",
+    "EFFR": "fed",
+    "RRPONTSYD": "fed",
 }
 
 
@@ -52,7 +58,9 @@ def stage_raw(incoming: pl.DataFrame, stored: pl.DataFrame, today: dt.date) -> p
     frame = frame.with_columns(
         *_day_columns("date"),
         revises_history=(
-            pl.col("stored_value").is_not_null() & (pl.col("stored_value") != pl.col("value")) & (pl.col("date") < cutoff)
+            pl.col("stored_value").is_not_null()
+            & (pl.col("stored_value") != pl.col("value"))
+            & (pl.col("date") < cutoff)
         ),
     ).drop("stored_value")
     frame = frame.with_columns(on_calendar=on_calendar(frame), gap_days=weekly_gap_days(frame))

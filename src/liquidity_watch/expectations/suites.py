@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.expectations.bounds import (
     DAILY_JUMP_LIMIT_BP,
     MAX_HISTORY_REVISION_SHARE,
@@ -23,7 +24,6 @@ from liquidity_watch.expectations.bounds import (
     REVISION_AGE_DAYS,
     WEEKLY_JUMP_LIMIT_USD_MN,
 )
-from liquidity_watch.domain.catalog import SERIES
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -38,8 +38,18 @@ def _gx():
 
     return gx, gxe
 
+
 RAW_COLUMNS = [
-    "series_id", "date", "value", "frequency", "calendar", "day", "weekday", "revises_history", "on_calendar", "gap_days",
+    "series_id",
+    "date",
+    "value",
+    "frequency",
+    "calendar",
+    "day",
+    "weekday",
+    "revises_history",
+    "on_calendar",
+    "gap_days",
 ]
 
 
@@ -66,26 +76,53 @@ def raw_observations_suite(today: dt.date, present: Collection[str] | None = Non
     add(gxe.ExpectColumnValuesToBeOfType(column="value", type_="float64", **_meta("*", "float64")))
     add(gxe.ExpectColumnValuesToNotBeNull(column="value", **_meta("*", "not null")))
     add(gxe.ExpectColumnValuesToBeInSet(column="series_id", value_set=list(SERIES), **_meta("*", "known series")))
-    add(gxe.ExpectCompoundColumnsToBeUnique(column_list=["series_id", "date"], **_meta("*", "one row per series and date")))
-    add(gxe.ExpectColumnValuesToBeBetween(column="date", max_value=pd.Timestamp(today), **_meta("*", f"date <= {today}")))
-    add(gxe.ExpectColumnValuesToBeInSet(
-        column="on_calendar", value_set=[True],
-        **_meta("*", "H.4.1 on Wednesdays; business-day series on weekdays outside their Fed or SIFMA holidays"),
-    ))
-    add(gxe.ExpectColumnValuesToBeInSet(
-        column="gap_days", value_set=[7], **_meta("weekly series", "no Wednesday missing inside a payload"),
-    ))
-    add(gxe.ExpectColumnValuesToBeInSet(
-        column="revises_history", value_set=[False], mostly=1 - MAX_HISTORY_REVISION_SHARE,
-        **_meta("*", f"at most {MAX_HISTORY_REVISION_SHARE:.0%} of rows rewrite values older than {REVISION_AGE_DAYS} days"),
-    ))
+    add(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["series_id", "date"], **_meta("*", "one row per series and date")
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="date", max_value=pd.Timestamp(today), **_meta("*", f"date <= {today}")
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="on_calendar",
+            value_set=[True],
+            **_meta("*", "H.4.1 on Wednesdays; business-day series on weekdays outside their Fed or SIFMA holidays"),
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="gap_days",
+            value_set=[7],
+            **_meta("weekly series", "no Wednesday missing inside a payload"),
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="revises_history",
+            value_set=[False],
+            mostly=1 - MAX_HISTORY_REVISION_SHARE,
+            **_meta(
+                "*",
+                f"at most {MAX_HISTORY_REVISION_SHARE:.0%} of rows rewrite values older than {REVISION_AGE_DAYS} days",
+            ),
+        )
+    )
     for sid, (low, high) in PLAUSIBLE_RANGE.items():
         if present is not None and sid not in present:
             continue
-        add(gxe.ExpectColumnValuesToBeBetween(
-            column="value", min_value=low, max_value=high, **_for(sid),
-            **_meta(sid, f"{low:,} <= value <= {high:,} {SERIES[sid].unit}"),
-        ))
+        add(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="value",
+                min_value=low,
+                max_value=high,
+                **_for(sid),
+                **_meta(sid, f"{low:,} <= value <= {high:,} {SERIES[sid].unit}"),
+            )
+        )
     return suite
 
 
@@ -97,19 +134,32 @@ def weekly_liquidity_suite() -> gx.ExpectationSuite:
     for column in ("week_ending", "total_assets_usd_mn", "reserves_usd_mn", "tga_usd_mn"):
         add(gxe.ExpectColumnValuesToNotBeNull(column=column, **_meta(column, "required")))
     add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[3], **_meta("week_ending", "Wednesdays")))
-    add(gxe.ExpectColumnValuesToBeInSet(
-        column="days_since_previous", value_set=[7], **_meta("week_ending", "no Wednesday missing inside the range"),
-    ))
+    add(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="days_since_previous",
+            value_set=[7],
+            **_meta("week_ending", "no Wednesday missing inside the range"),
+        )
+    )
     tol = NET_LIQUIDITY_TOLERANCE_USD_MN
-    add(gxe.ExpectColumnValuesToBeBetween(
-        column="net_liquidity_residual_usd_mn", min_value=-tol, max_value=tol,
-        **_meta("net_liquidity_usd_mn", "= total_assets_usd_mn - tga_usd_mn - rrp_usd_mn"),
-    ))
+    add(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="net_liquidity_residual_usd_mn",
+            min_value=-tol,
+            max_value=tol,
+            **_meta("net_liquidity_usd_mn", "= total_assets_usd_mn - tga_usd_mn - rrp_usd_mn"),
+        )
+    )
     for column, limit in WEEKLY_JUMP_LIMIT_USD_MN.items():
         change = f"{column.removesuffix('_usd_mn')}_change_1w_usd_mn"
-        add(gxe.ExpectColumnValuesToBeBetween(
-            column=change, min_value=-limit, max_value=limit, **_meta(column, f"|week-on-week change| <= {limit:,.0f} $mn"),
-        ))
+        add(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=change,
+                min_value=-limit,
+                max_value=limit,
+                **_meta(column, f"|week-on-week change| <= {limit:,.0f} $mn"),
+            )
+        )
     return suite
 
 
@@ -120,14 +170,26 @@ def daily_rates_suite() -> gx.ExpectationSuite:
     add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per business day")))
     add(gxe.ExpectColumnValuesToNotBeNull(column="date", **_meta("date", "required")))
     add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[1, 2, 3, 4, 5], **_meta("date", "business days")))
-    add(gxe.ExpectColumnValuesToBeInSet(column="iorb_series", value_set=["IORB", "IOER"], **_meta("iorb_series", "IORB or IOER")))
+    add(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="iorb_series", value_set=["IORB", "IOER"], **_meta("iorb_series", "IORB or IOER")
+        )
+    )
     for column in ("sofr_pct", "effr_pct", "iorb_pct", "target_lower_pct", "target_upper_pct"):
-        add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-1, max_value=25, **_meta(column, "-1 <= pct <= 25")))
+        add(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column, min_value=-1, max_value=25, **_meta(column, "-1 <= pct <= 25")
+            )
+        )
     for column in ("sofr_change_1d_bp", "effr_change_1d_bp"):
-        add(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=-DAILY_JUMP_LIMIT_BP, max_value=DAILY_JUMP_LIMIT_BP,
-            **_meta(column.replace("_change_1d_bp", "_pct"), f"|day-on-day change| <= {DAILY_JUMP_LIMIT_BP:g} bp"),
-        ))
+        add(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column,
+                min_value=-DAILY_JUMP_LIMIT_BP,
+                max_value=DAILY_JUMP_LIMIT_BP,
+                **_meta(column.replace("_change_1d_bp", "_pct"), f"|day-on-day change| <= {DAILY_JUMP_LIMIT_BP:g} bp"),
+            )
+        )
     return suite
 
 
@@ -139,8 +201,17 @@ def policy_changes_suite() -> gx.ExpectationSuite:
     for column in ("date", "old_lower_pct", "old_upper_pct", "new_lower_pct", "new_upper_pct", "change_bp"):
         add(gxe.ExpectColumnValuesToNotBeNull(column=column, **_meta(column, "required")))
     limit = POLICY_CHANGE_LIMIT_BP
-    add(gxe.ExpectColumnValuesToBeBetween(
-        column="change_bp", min_value=-limit, max_value=limit, **_meta("change_bp", f"|change| <= {limit:g} bp"),
-    ))
-    add(gxe.ExpectColumnValuesToNotBeInSet(column="change_bp", value_set=[0.0], **_meta("change_bp", "a change is not 0")))
+    add(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="change_bp",
+            min_value=-limit,
+            max_value=limit,
+            **_meta("change_bp", f"|change| <= {limit:g} bp"),
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToNotBeInSet(
+            column="change_bp", value_set=[0.0], **_meta("change_bp", "a change is not 0")
+        )
+    )
     return suite

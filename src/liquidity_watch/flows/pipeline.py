@@ -28,27 +28,39 @@ from liquidity_watch.alerts.config import SlackSettings, subscriber_destinations
 from liquidity_watch.alerts.dispatch import deliver_pending, queue_signal_alerts
 from liquidity_watch.alerts.ops import notify_ops, on_flow_failure
 from liquidity_watch.alerts.slack import SlackSender
-from liquidity_watch.expectations import gate as quality
-from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
-from liquidity_watch.expectations.suites import daily_rates_suite, policy_changes_suite, raw_observations_suite, weekly_liquidity_suite
+from liquidity_watch.bootstrap import return_arrow_memory_to_the_os, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
 from liquidity_watch.domain.freshness import stale_required
-from liquidity_watch.bootstrap import return_arrow_memory_to_the_os, startup_objects_frozen
+from liquidity_watch.domain.payload import Payload
+from liquidity_watch.expectations import gate as quality
+from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
+from liquidity_watch.expectations.suites import (
+    daily_rates_suite,
+    policy_changes_suite,
+    raw_observations_suite,
+    weekly_liquidity_suite,
+)
 from liquidity_watch.settings import Settings
+from liquidity_watch.signals.rules import RULES, SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.sources.errors import FetchError
 from liquidity_watch.sources.extract import SOURCE_KINDS, extract
-from liquidity_watch.domain.payload import Payload
 from liquidity_watch.transforms.core_tables import build_core_tables
-from liquidity_watch.signals.rules import RULES, SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.warehouse.core import CORE_TABLES, publish_core
 from liquidity_watch.warehouse.db import connection
-from liquidity_watch.warehouse.raw import LandResult, fresh_payloads, incoming_frame, land, last_dates, observations_as_of, stored_values
+from liquidity_watch.warehouse.raw import (
+    LandResult,
+    fresh_payloads,
+    incoming_frame,
+    land,
+    last_dates,
+    observations_as_of,
+    stored_values,
+)
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from liquidity_watch.warehouse.signals import publish_signals
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
-
 
 # Great Expectations takes seconds to import: start now, in the background, so the import
 # overlaps with Prefect's start-up and the extract (a worker imports this module per run).
@@ -133,7 +145,9 @@ def audit_core_task(gate: quality.Gate, tables: dict[str, pl.DataFrame]) -> None
 
 
 @task(name="publish-core", cache_policy=NO_CACHE)
-def publish_task(work: Path, tables: dict[str, pl.DataFrame], validation_rows: list[dict], landed: LandResult, as_of: dt.date | None) -> dict:
+def publish_task(
+    work: Path, tables: dict[str, pl.DataFrame], validation_rows: list[dict], landed: LandResult, as_of: dt.date | None
+) -> dict:
     """Replace the core tables and store the validation results, in the working copy."""
     with connection(work) as con:
         counts = publish_core(con, tables)
@@ -142,10 +156,16 @@ def publish_task(work: Path, tables: dict[str, pl.DataFrame], validation_rows: l
 
 
 @task(name="signals", cache_policy=NO_CACHE)
-def signals_task(work: Path, tables: dict[str, pl.DataFrame], thresholds: Thresholds, end: dt.date, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def signals_task(
+    work: Path, tables: dict[str, pl.DataFrame], thresholds: Thresholds, end: dt.date, run_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Evaluate the rules for every business day up to ``end``; publish core.signals and episodes."""
     evaluated = evaluate(
-        tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], business_days(SIGNALS_START, end), thresholds
+        tables["weekly_liquidity"],
+        tables["daily_rates"],
+        tables["policy_changes"],
+        business_days(SIGNALS_START, end),
+        thresholds,
     )
     found = episodes(evaluated)
     # one thread: a backfill writes ~24,000 small rows, and each extra DuckDB thread keeps
@@ -156,14 +176,18 @@ def signals_task(work: Path, tables: dict[str, pl.DataFrame], thresholds: Thresh
 
 
 @task(name="alerts", cache_policy=NO_CACHE)
-def alerts_task(work: Path, tables: dict[str, pl.DataFrame], evaluated: pl.DataFrame, found: pl.DataFrame, end: dt.date, run_id: str) -> dict:
+def alerts_task(
+    work: Path, tables: dict[str, pl.DataFrame], evaluated: pl.DataFrame, found: pl.DataFrame, end: dt.date, run_id: str
+) -> dict:
     """Queue today's signal once per (episode, severity, destination), then drain the outbox."""
     slack = SlackSettings()
     destinations = subscriber_destinations(slack)
     printed: list[str] = []
 
     def chart() -> bytes:
-        from liquidity_watch.reporting.charts import liquidity_chart  # matplotlib is only loaded when a bot message needs the image
+        from liquidity_watch.reporting.charts import (
+            liquidity_chart,
+        )  # matplotlib is only loaded when a bot message needs the image
 
         return liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], found, end)
 
@@ -192,12 +216,20 @@ def incoming_and_stored(work: Path, payloads: list[Payload]) -> tuple[pl.DataFra
 
 def run_markdown(run: RunRecord, summary: dict | None, error: str | None = None) -> str:
     """The Prefect artifact of a run: what was new, the gate, the signal, the alerts."""
-    lines = [f"# liquidity-watch run `{run.run_id}`", "", f"source **{run.source}**, as of **{run.as_of or 'now'}**", ""]
+    lines = [
+        f"# liquidity-watch run `{run.run_id}`",
+        "",
+        f"source **{run.source}**, as of **{run.as_of or 'now'}**",
+        "",
+    ]
     if error:
-        return "\n".join(lines + ["**Failed, nothing was published.**", "", "```", error[:3000], "```"])
+        return "\n".join([*lines, "**Failed, nothing was published.**", "", "```", error[:3000], "```"])
     inserted, changed = summary["observations_inserted"], summary["observations_changed"]
     lines += ["| series | new | changed |", "|---|---:|---:|"]
-    lines += [f"| {sid} | {inserted.get(sid, 0):,} | {changed.get(sid, 0):,} |" for sid in sorted(set(inserted) | set(changed))]
+    lines += [
+        f"| {sid} | {inserted.get(sid, 0):,} | {changed.get(sid, 0):,} |"
+        for sid in sorted(set(inserted) | set(changed))
+    ]
     if not inserted and not changed:
         lines.append("| (none) | 0 | 0 |")
     signal, alerts = summary.get("signal", {}), summary.get("alerts", {})
@@ -205,7 +237,8 @@ def run_markdown(run: RunRecord, summary: dict | None, error: str | None = None)
         "",
         f"**Quality gate:** {summary['validation']['expectations']} expectations passed.",
         f"**Signal on {signal.get('date')}:** {signal.get('severity')} "
-        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, stress {signal.get('stress')}, scarcity {signal.get('scarcity')}).",
+        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, "
+        f"stress {signal.get('stress')}, scarcity {signal.get('scarcity')}).",
         f"**Alerts:** {len(alerts.get('queued', []))} queued, {len(alerts.get('sent', []))} sent, "
         f"{len(alerts.get('printed', []))} printed, {len(alerts.get('failed', []))} kept in the outbox.",
         f"**Stale series:** {', '.join(summary.get('stale', [])) or 'none'}.",
@@ -237,10 +270,11 @@ class StageTimer:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
 
 
-def summarize(con: duckdb.DuckDBPyConnection, landed: LandResult, counts: dict[str, int], as_of: dt.date | None) -> dict:
+def summarize(
+    con: duckdb.DuckDBPyConnection, landed: LandResult, counts: dict[str, int], as_of: dt.date | None
+) -> dict:
     latest = {
-        name: str(con.execute(f"SELECT max({col}) FROM core.{name}").fetchone()[0])
-        for name, col in CORE_TABLES.items()
+        name: str(con.execute(f"SELECT max({col}) FROM core.{name}").fetchone()[0]) for name, col in CORE_TABLES.items()
     }
     return {
         "tables": {name: {"rows": counts[name], "latest": latest[name]} for name in CORE_TABLES},
@@ -290,7 +324,9 @@ def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt
     with write_lock(published, settings.lock_wait_s):
         leftovers = remove_stale_work_files(published)
         if leftovers:
-            logger.warning("removed %d working file(s) left by a run that died: %s", len(leftovers), [p.name for p in leftovers])
+            logger.warning(
+                "removed %d working file(s) left by a run that died: %s", len(leftovers), [p.name for p in leftovers]
+            )
         try:
             with working_copy(published) as work:
                 with timer("extract"):
@@ -312,8 +348,11 @@ def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt
                     end = as_of or today_new_york()
                     evaluated, found = signals_task(work, tables, thresholds, end, run.run_id)
                     latest = evaluated.sort("date").row(-1, named=True) if evaluated.height else {}
-                    summary["signal"] = {"date": str(latest.get("date")), "severity": latest.get("severity", "none"),
-                                         **{rule: latest.get(rule) for rule in RULES}}
+                    summary["signal"] = {
+                        "date": str(latest.get("date")),
+                        "severity": latest.get("severity", "none"),
+                        **{rule: latest.get(rule) for rule in RULES},
+                    }
                     summary["episodes"] = found.height
                 with timer("alerts"):
                     summary["alerts"] = alerts_task(work, tables, evaluated, found, end, run.run_id)
@@ -331,7 +370,10 @@ def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt
     with timer("docs"):
         gate.build_docs(docs_dir)
     if stale and source != "snapshot":  # a snapshot is history by design; live data must keep up
-        notify_ops("data stale: " + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale))
+        notify_ops(
+            "data stale: "
+            + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale)
+        )
     summary.update(
         run_id=run.run_id,
         warehouse=str(published),

@@ -20,7 +20,9 @@ async def ensure_work_pool(name: str) -> bool:
     async with get_client() as client:
         try:
             await client.create_work_pool(
-                WorkPoolCreate(name=name, type="process", base_job_template=ProcessWorker.get_default_base_job_template())
+                WorkPoolCreate(
+                    name=name, type="process", base_job_template=ProcessWorker.get_default_base_job_template()
+                )
             )
         except ObjectAlreadyExists:
             return False

@@ -11,9 +11,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import polars as pl
 
 SHADE = {"watch": "#f6d55c", "alert": "#f39c12", "critical": "#e74c3c"}
 
@@ -21,7 +21,13 @@ SHADE = {"watch": "#f6d55c", "alert": "#f39c12", "critical": "#e74c3c"}
 def _shade(ax, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> None:
     for ep in episodes.iter_rows(named=True):
         if ep["end"] >= start and ep["start"] <= end:
-            ax.axvspan(max(ep["start"], start), min(ep["end"], end), color=SHADE.get(ep["peak_severity"], "#ddd"), alpha=0.25, lw=0)
+            ax.axvspan(
+                max(ep["start"], start),
+                min(ep["end"], end),
+                color=SHADE.get(ep["peak_severity"], "#ddd"),
+                alpha=0.25,
+                lw=0,
+            )
 
 
 def _xy(frame: pl.DataFrame, x: str, y: str, scale: float = 1.0) -> tuple[list, list]:
@@ -40,14 +46,23 @@ def liquidity_chart(
     fig, axes = plt.subplots(3, 1, figsize=(10, 8.5), sharex=True, dpi=110, gridspec_kw={"height_ratios": [3, 2, 2]})
     ax = axes[0]
     ax.plot(*_xy(w, "week_ending", "reserves_usd_mn", 1e-6), color="#1f77b4", lw=2, label="Reserve balances (week avg)")
-    ax.plot(*_xy(w, "week_ending", "total_assets_usd_mn", 1e-6), color="#7f7f7f", lw=1.5, ls="--", label="Fed total assets")
+    ax.plot(
+        *_xy(w, "week_ending", "total_assets_usd_mn", 1e-6), color="#7f7f7f", lw=1.5, ls="--", label="Fed total assets"
+    )
     ax.set_ylabel("$ trillion")
     ax.set_title("Quantity of money: reserves and the Fed's balance sheet", loc="left", fontsize=11)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax = axes[1]
     band = d.select("date", "target_lower_pct", "target_upper_pct").drop_nulls()
-    ax.fill_between(band["date"].to_list(), band["target_lower_pct"].to_list(), band["target_upper_pct"].to_list(),
-                    color="#2ca02c", alpha=0.25, step="post", label="FOMC target range")
+    ax.fill_between(
+        band["date"].to_list(),
+        band["target_lower_pct"].to_list(),
+        band["target_upper_pct"].to_list(),
+        color="#2ca02c",
+        alpha=0.25,
+        step="post",
+        label="FOMC target range",
+    )
     ax.plot(*_xy(d, "date", "sofr_pct"), color="#d62728", lw=1, label="SOFR")
     ax.plot(*_xy(d, "date", "iorb_pct"), color="#000000", lw=1, ls=":", label="IORB (IOER before 2021-07-29)")
     ax.set_ylabel("percent")
@@ -62,7 +77,10 @@ def liquidity_chart(
         _shade(ax, episodes, start, end)
         ax.grid(alpha=0.3)
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
-    fig.suptitle(f"liquidity-watch, {start} to {end} (shaded: signal episodes; yellow watch, orange alert, red critical)", fontsize=10)
+    fig.suptitle(
+        f"liquidity-watch, {start} to {end} (shaded: signal episodes; yellow watch, orange alert, red critical)",
+        fontsize=10,
+    )
     return _png(fig)
 
 
@@ -74,19 +92,32 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def balance_sheet_chart(weekly: pl.DataFrame, daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
+def balance_sheet_chart(
+    weekly: pl.DataFrame, daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, end: dt.date
+) -> bytes:
     """Reserves and total assets ($tn) above the policy range (%), episodes shaded."""
     w = weekly.filter(pl.col("week_ending").is_between(start, end))
     d = daily.filter(pl.col("date").is_between(start, end))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, dpi=110, gridspec_kw={"height_ratios": [3, 2]})
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(11, 6.5), sharex=True, dpi=110, gridspec_kw={"height_ratios": [3, 2]}
+    )
     top.plot(*_xy(w, "week_ending", "total_assets_usd_mn", 1e-6), color="#7f7f7f", lw=1.5, label="Fed total assets")
-    top.plot(*_xy(w, "week_ending", "reserves_usd_mn", 1e-6), color="#1f77b4", lw=2, label="Reserve balances (week avg)")
+    top.plot(
+        *_xy(w, "week_ending", "reserves_usd_mn", 1e-6), color="#1f77b4", lw=2, label="Reserve balances (week avg)"
+    )
     top.set_ylabel("$ trillion")
     top.set_title("Reserves and total assets against the policy range", loc="left", fontsize=11)
     top.legend(loc="upper left", fontsize=8, frameon=False)
     band = d.select("date", "target_lower_pct", "target_upper_pct").drop_nulls()
-    bottom.fill_between(band["date"].to_list(), band["target_lower_pct"].to_list(), band["target_upper_pct"].to_list(),
-                        color="#2ca02c", alpha=0.35, step="post", label="FOMC target range")
+    bottom.fill_between(
+        band["date"].to_list(),
+        band["target_lower_pct"].to_list(),
+        band["target_upper_pct"].to_list(),
+        color="#2ca02c",
+        alpha=0.35,
+        step="post",
+        label="FOMC target range",
+    )
     bottom.set_ylabel("percent")
     bottom.legend(loc="upper left", fontsize=8, frameon=False)
     for ax in (top, bottom):
@@ -101,7 +132,9 @@ def stress_chart(daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, en
     """SOFR - IORB (bp) with the signal episodes shaded."""
     d = daily.filter(pl.col("date").is_between(start, end))
     fig, ax = plt.subplots(figsize=(11, 4), dpi=110)
-    ax.bar(*_xy(d, "date", "sofr_minus_iorb_bp"), width=1.0, color="#d62728", label="SOFR - IORB (IOER before 2021-07-29)")
+    ax.bar(
+        *_xy(d, "date", "sofr_minus_iorb_bp"), width=1.0, color="#d62728", label="SOFR - IORB (IOER before 2021-07-29)"
+    )
     ax.axhline(0, color="black", lw=0.6)
     _shade(ax, episodes, start, end)
     ax.set_ylabel("basis points")
@@ -120,7 +153,11 @@ def runoff_chart(weekly: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
     ax.bar(x, y, width=7, color=["#9467bd" if v > 0 else "#bcbd22" for v in y])
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("$ billion over 13 weeks")
-    ax.set_title("QT pace: fall of securities held outright over 13 weeks (purple: runoff, olive: purchases)", loc="left", fontsize=11)
+    ax.set_title(
+        "QT pace: fall of securities held outright over 13 weeks (purple: runoff, olive: purchases)",
+        loc="left",
+        fontsize=11,
+    )
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     return _png(fig)

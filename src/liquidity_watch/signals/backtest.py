@@ -9,17 +9,32 @@ from pathlib import Path
 import polars as pl
 
 from liquidity_watch.domain.calendars import business_days, next_business_day, today_new_york
-from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate
+from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.warehouse.core import read_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import require_published
 
 #: Where the data cannot support a rule, the output says so (see transforms.signals).
 COVERAGE = [
-    ("easing", "target range", dt.date(2008, 12, 16), "no FOMC target range in the data before 2008-12-16; easing then rests on IOER (from 2008-10-09)"),
-    ("easing", "IOER", dt.date(2008, 10, 9), "no IOER/IORB before 2008-10-09: easing cannot be judged, so no episode can start"),
-    ("stress", "SOFR", dt.date(2018, 4, 2), "no SOFR before 2018-04-02: stress is no_data, so alerts before then rest on scarcity alone"),
+    (
+        "easing",
+        "target range",
+        dt.date(2008, 12, 16),
+        "no FOMC target range in the data before 2008-12-16; easing then rests on IOER (from 2008-10-09)",
+    ),
+    (
+        "easing",
+        "IOER",
+        dt.date(2008, 10, 9),
+        "no IOER/IORB before 2008-10-09: easing cannot be judged, so no episode can start",
+    ),
+    (
+        "stress",
+        "SOFR",
+        dt.date(2018, 4, 2),
+        "no SOFR before 2018-04-02: stress is no_data, so alerts before then rest on scarcity alone",
+    ),
 ]
 
 
@@ -32,7 +47,9 @@ class BacktestResult:
     coverage: list[str]
 
 
-def run_backtest(warehouse: Path, start: dt.date | None, end: dt.date | None, thresholds_file: Path | None = None) -> BacktestResult:
+def run_backtest(
+    warehouse: Path, start: dt.date | None, end: dt.date | None, thresholds_file: Path | None = None
+) -> BacktestResult:
     """Evaluate every Fed business day in ``[start, end]`` from the published core tables."""
     require_published(warehouse)
     start = max(start or SIGNALS_START, SIGNALS_START)

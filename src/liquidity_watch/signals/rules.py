@@ -58,7 +58,9 @@ def _visible_daily(daily: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
     effr_at = published_at_series("effr", frame["date"])
     frame = frame.with_columns(
         iorb_change_bp=((pl.col("iorb_pct") - pl.col("iorb_past_pct")) * 100).round(2),
-        visible_at=pl.when(pl.col("sofr_pct").is_not_null()).then(pl.max_horizontal(sofr_at, effr_at)).otherwise(effr_at),
+        visible_at=pl.when(pl.col("sofr_pct").is_not_null())
+        .then(pl.max_horizontal(sofr_at, effr_at))
+        .otherwise(effr_at),
     )
     return frame.drop("lookup", "past_date").sort("visible_at")
 
@@ -123,7 +125,9 @@ def evaluate(
     frame = frame.join_asof(_visible_cuts(policy), **asof).drop("visible_at")
     frame = frame.with_columns(
         days_since_cut=(pl.col("date") - pl.col("last_cut_date")).dt.total_days(),
-        reserves_below_52w_high_pct=((1 - pl.col("reserves_usd_mn") / pl.col("reserves_52w_high_usd_mn")) * 100).round(2),
+        reserves_below_52w_high_pct=((1 - pl.col("reserves_usd_mn") / pl.col("reserves_52w_high_usd_mn")) * 100).round(
+            2
+        ),
         sofr_p99_minus_iorb_bp=((pl.col("sofr_p99_pct") - pl.col("iorb_pct")) * 100).round(2),
     )
     has_range = pl.col("target_upper_pct").is_not_null()
@@ -169,9 +173,24 @@ def evaluate(
 
 #: Inputs echoed with each rule in core.signals.
 RULE_INPUTS = {
-    "easing": ["last_cut_date", "last_cut_bp", "days_since_cut", "iorb_pct", "iorb_change_bp", "target_lower_pct", "target_upper_pct"],
+    "easing": [
+        "last_cut_date",
+        "last_cut_bp",
+        "days_since_cut",
+        "iorb_pct",
+        "iorb_change_bp",
+        "target_lower_pct",
+        "target_upper_pct",
+    ],
     "draining": ["week_ending", "qt_runoff_4w_usd_mn", "qt_runoff_13w_usd_mn", "total_assets_change_4w_usd_mn"],
-    "stress": ["rates_date", "sofr_pct", "iorb_pct", "sofr_minus_iorb_bp", "sofr_p99_minus_iorb_bp", "sofr_minus_target_upper_bp"],
+    "stress": [
+        "rates_date",
+        "sofr_pct",
+        "iorb_pct",
+        "sofr_minus_iorb_bp",
+        "sofr_p99_minus_iorb_bp",
+        "sofr_minus_target_upper_bp",
+    ],
     "scarcity": ["week_ending", "reserves_usd_mn", "reserves_change_13w_usd_mn", "reserves_below_52w_high_pct"],
 }
 
@@ -179,13 +198,29 @@ RULE_INPUTS = {
 def signals_long(evaluated: pl.DataFrame) -> pl.DataFrame:
     """``core.signals`` rows: one per date and rule, with status, the day's severity, inputs and thresholds."""
     if evaluated.is_empty():
-        return pl.DataFrame(schema={"date": pl.Date, "rule": pl.String, "status": pl.String, "severity": pl.String,
-                                    "inputs": pl.String, "thresholds": pl.String})
+        return pl.DataFrame(
+            schema={
+                "date": pl.Date,
+                "rule": pl.String,
+                "status": pl.String,
+                "severity": pl.String,
+                "inputs": pl.String,
+                "thresholds": pl.String,
+            }
+        )
     parts = []
     for rule in RULES:
         inputs = pl.struct([pl.col(c) for c in RULE_INPUTS[rule]]).struct.json_encode()
-        parts.append(evaluated.select("date", pl.lit(rule).alias("rule"), pl.col(rule).alias("status"), "severity",
-                                      inputs.alias("inputs"), "thresholds"))
+        parts.append(
+            evaluated.select(
+                "date",
+                pl.lit(rule).alias("rule"),
+                pl.col(rule).alias("status"),
+                "severity",
+                inputs.alias("inputs"),
+                "thresholds",
+            )
+        )
     return pl.concat(parts).sort("date", "rule")
 
 
@@ -206,8 +241,18 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(episode=(pl.col("active") & ~pl.col("active").shift(1, fill_value=False)).cum_sum())
     active = frame.filter(pl.col("active"))
     if active.is_empty():
-        return pl.DataFrame(schema={"start": pl.Date, "end": pl.Date, "days": pl.UInt32, "peak_severity": pl.String,
-                                    "peak_date": pl.Date, "escalated_on": pl.Date, "triggers": pl.String, "is_open": pl.Boolean})
+        return pl.DataFrame(
+            schema={
+                "start": pl.Date,
+                "end": pl.Date,
+                "days": pl.UInt32,
+                "peak_severity": pl.String,
+                "peak_date": pl.Date,
+                "escalated_on": pl.Date,
+                "triggers": pl.String,
+                "is_open": pl.Boolean,
+            }
+        )
     last_day = frame["date"].max()
     out = (
         active.group_by("episode", maintain_order=True)
@@ -221,7 +266,9 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
             **{f"{rule}_on": (pl.col(rule) == "on").any() for rule in RULES},
         )
         .with_columns(
-            peak_severity=pl.col("peak_rank").replace_strict({v: k for k, v in SEVERITY_RANK.items()}, return_dtype=pl.String),
+            peak_severity=pl.col("peak_rank").replace_strict(
+                {v: k for k, v in SEVERITY_RANK.items()}, return_dtype=pl.String
+            ),
             triggers=pl.concat_str(
                 [pl.when(pl.col(f"{rule}_on")).then(pl.lit(rule)) for rule in RULES], separator="+", ignore_nulls=True
             ),

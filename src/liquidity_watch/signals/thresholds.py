@@ -1,4 +1,4 @@
-"""The signal thresholds: one TOML file (the packaged ``thresholds.toml`` by default), loaded once, echoed everywhere."""
+"""The signal thresholds: one TOML file (the packaged ``thresholds.toml`` by default), loaded once, echoed."""
 
 from __future__ import annotations
 

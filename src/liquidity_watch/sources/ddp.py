@@ -19,11 +19,11 @@ import math
 
 import polars as pl
 
+from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient
-from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 
 SOURCE = "ddp"
 
@@ -39,7 +39,9 @@ H41_IDENTIFIERS: dict[str, str] = {
     "H41/H41/RESPPLLDT_XAW_N.WW": "WTREGEN",
     "H41/H41/RESPPLLR_N.WW": "WLRRAL",
 }
-REQUIRED_IDENTIFIERS = tuple(k for k, v in H41_IDENTIFIERS.items() if v in {"WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"})
+REQUIRED_IDENTIFIERS = tuple(
+    k for k, v in H41_IDENTIFIERS.items() if v in {"WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"}
+)
 HEADER_LABELS = ("Series Description", "Unit:", "Multiplier:", "Currency:", "Unique Identifier:", "Time Period")
 EXPECTED_UNIT = ("Currency", "1000000", "USD")
 MISSING = frozenset({"", "ND", "NA", "NC"})
@@ -73,7 +75,7 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
     if len(records) < len(HEADER_LABELS):
         raise ParseError(SOURCE, url, f"only {len(records)} lines; expected {len(HEADER_LABELS)} header rows and data")
     header = records[: len(HEADER_LABELS)]
-    for row, label in zip(header, HEADER_LABELS):
+    for row, label in zip(header, HEADER_LABELS, strict=False):
         if not row or row[0].strip() != label:
             raise ParseError(SOURCE, url, f"header row {label!r} expected, found {row[:1]!r}")
     width = len(header[0])
@@ -90,7 +92,9 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
         unit = tuple(header[r][col].strip() for r in (1, 2, 3))
         if unit != EXPECTED_UNIT:
             raise ParseError(
-                SOURCE, url, f"{ident} ({H41_IDENTIFIERS[ident]}): unit {unit} differs from the expected {EXPECTED_UNIT}"
+                SOURCE,
+                url,
+                f"{ident} ({H41_IDENTIFIERS[ident]}): unit {unit} differs from the expected {EXPECTED_UNIT}",
             )
         columns[col] = H41_IDENTIFIERS[ident]
     rows: list[tuple[str, dt.date, float]] = []
@@ -104,7 +108,9 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
         except ValueError:
             raise ParseError(SOURCE, url, f"line {line_no}: bad date {record[0]!r}") from None
         if day.weekday() != 2:
-            raise ParseError(SOURCE, url, f"line {line_no}: {day} is a {day:%A}; H.4.1 weekly data must be dated Wednesdays")
+            raise ParseError(
+                SOURCE, url, f"line {line_no}: {day} is a {day:%A}; H.4.1 weekly data must be dated Wednesdays"
+            )
         for col, sid in columns.items():
             cell = record[col].strip()
             if cell in MISSING:

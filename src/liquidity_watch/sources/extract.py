@@ -16,11 +16,11 @@ from pathlib import Path
 
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.catalog import HISTORY_START, SERIES
+from liquidity_watch.domain.payload import Payload
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp import DdpClient
 from liquidity_watch.sources.fred import FredClient
 from liquidity_watch.sources.nyfed import NyFedClient, windows
-from liquidity_watch.domain.payload import Payload
 from liquidity_watch.sources.snapshot import read_snapshot
 
 SOURCE_KINDS = ("live", "fred", "snapshot")
@@ -41,8 +41,7 @@ def start_dates(last_stored: dict[str, dt.date], overlap_days: int) -> dict[str,
     """
     first = dt.date.fromisoformat(HISTORY_START)
     return {
-        sid: (last_stored[sid] - dt.timedelta(days=overlap_days)) if sid in last_stored else first
-        for sid in SERIES
+        sid: (last_stored[sid] - dt.timedelta(days=overlap_days)) if sid in last_stored else first for sid in SERIES
     }
 
 

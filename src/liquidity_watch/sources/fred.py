@@ -14,10 +14,10 @@ import math
 
 import polars as pl
 
+from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.http import HttpClient
-from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 
 SOURCE = "fred"
 DATE_HEADERS = ("observation_date", "DATE")
@@ -86,7 +86,9 @@ def parse_fredgraph_csv(
     series_ids = [h.strip() for h in header[1:]]
     if not text.endswith("\n"):
         last = text.rsplit("\n", 1)[-1]
-        raise ParseError(source, url, f"{','.join(series_ids)}: the file ends mid-line ({last!r}, no final newline): truncated?")
+        raise ParseError(
+            source, url, f"{','.join(series_ids)}: the file ends mid-line ({last!r}, no final newline): truncated?"
+        )
     if expected:
         missing = sorted(set(expected) - set(series_ids))
         if missing:
@@ -97,12 +99,14 @@ def parse_fredgraph_csv(
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         if len(record) != len(header):
-            raise ParseError(source, url, f"{label} line {line_no}: {len(record)} fields, header has {len(header)}: {record!r}")
+            raise ParseError(
+                source, url, f"{label} line {line_no}: {len(record)} fields, header has {len(header)}: {record!r}"
+            )
         try:
             day = dt.date.fromisoformat(record[0].strip())
         except ValueError:
             raise ParseError(source, url, f"{label} line {line_no}: bad date {record[0]!r}") from None
-        for sid, cell in zip(series_ids, record[1:]):
+        for sid, cell in zip(series_ids, record[1:], strict=False):
             cell = cell.strip()
             if cell in MISSING:
                 continue

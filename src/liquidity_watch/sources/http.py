@@ -123,11 +123,20 @@ class HttpClient:
                 with attempt:
                     return self._get_once(full)
         except RetryableStatus as exc:
-            raise FetchError(self.source, full, f"HTTP {exc.response.status_code} after {s.http_max_attempts} attempts", exc.response.status_code) from exc
+            raise FetchError(
+                self.source,
+                full,
+                f"HTTP {exc.response.status_code} after {s.http_max_attempts} attempts",
+                exc.response.status_code,
+            ) from exc
         except httpx.TimeoutException as exc:
-            raise FetchError(self.source, full, f"timed out after {s.http_max_attempts} attempts ({s.http_timeout_s:g} s each)") from exc
+            raise FetchError(
+                self.source, full, f"timed out after {s.http_max_attempts} attempts ({s.http_timeout_s:g} s each)"
+            ) from exc
         except httpx.TransportError as exc:
-            raise FetchError(self.source, full, f"could not connect after {s.http_max_attempts} attempts: {exc}") from exc
+            raise FetchError(
+                self.source, full, f"could not connect after {s.http_max_attempts} attempts: {exc}"
+            ) from exc
         raise AssertionError("unreachable: the retry loop returns or raises")  # pragma: no cover
 
     def _get_once(self, url: str) -> tuple[bytes, str]:
@@ -144,5 +153,7 @@ class HttpClient:
         if response.status_code in RETRY_STATUSES:
             raise RetryableStatus(response)
         if response.status_code != 200:
-            raise FetchError(self.source, url, f"HTTP {response.status_code}: {response.text[:200]!r}", response.status_code)
+            raise FetchError(
+                self.source, url, f"HTTP {response.status_code}: {response.text[:200]!r}", response.status_code
+            )
         return response.content, url

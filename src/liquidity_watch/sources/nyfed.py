@@ -23,11 +23,11 @@ from collections.abc import Callable
 
 import polars as pl
 
+from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient
-from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 
 SOURCE = "nyfed"
 
@@ -139,7 +139,11 @@ def parse_rrp_results(body: bytes, *, url: str) -> pl.DataFrame:
             raise ParseError(SOURCE, url, f"reverse repo {op.get('operationId')} on {day}: no details list")
         for detail in details:
             if not isinstance(detail, dict):
-                raise ParseError(SOURCE, url, f"reverse repo {op.get('operationId')} on {day}: detail is not an object: {detail!r:.80}")
+                raise ParseError(
+                    SOURCE,
+                    url,
+                    f"reverse repo {op.get('operationId')} on {day}: detail is not an object: {detail!r:.80}",
+                )
             if detail.get("securityType") == "Treasury":
                 amount = _number(detail, "amtAccepted", url, day)
                 totals[day] += amount or 0.0

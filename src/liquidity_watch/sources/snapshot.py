@@ -10,9 +10,9 @@ import datetime as dt
 from pathlib import Path
 
 from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.payload import Payload, sha256
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import parse_fredgraph_csv
-from liquidity_watch.domain.payload import Payload, sha256
 
 SOURCE = "snapshot"
 
@@ -24,7 +24,9 @@ def read_snapshot(folder: Path) -> list[Payload]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise ParseError(SOURCE, folder.as_uri() if folder.is_absolute() else str(folder), "snapshot folder does not exist")
+        raise ParseError(
+            SOURCE, folder.as_uri() if folder.is_absolute() else str(folder), "snapshot folder does not exist"
+        )
     missing = sorted(sid for sid, s in SERIES.items() if s.required and not (folder / f"{sid}.csv").is_file())
     if missing:
         raise ParseError(SOURCE, folder.resolve().as_uri(), f"required series missing from the snapshot: {missing}")

@@ -36,7 +36,9 @@ def policy_changes_plan(days: pl.LazyFrame) -> pl.LazyFrame:
         old_lower_pct=pl.col("new_lower_pct").shift(1),
         old_upper_pct=pl.col("new_upper_pct").shift(1),
     )
-    changed = (pl.col("new_lower_pct") != pl.col("old_lower_pct")) | (pl.col("new_upper_pct") != pl.col("old_upper_pct"))
+    changed = (pl.col("new_lower_pct") != pl.col("old_lower_pct")) | (
+        pl.col("new_upper_pct") != pl.col("old_upper_pct")
+    )
     frame = frame.filter(changed).with_columns(
         change_bp=((pl.col("new_upper_pct") - pl.col("old_upper_pct")) * 100).round(2)
     )

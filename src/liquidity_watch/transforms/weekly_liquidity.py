@@ -117,7 +117,9 @@ def _changes() -> dict[str, pl.Expr]:
     out = {}
     for weeks in (1, 4, 13):
         same_basis = past("securities_basis", weeks) == pl.col("securities_basis")
-        out[f"qt_runoff_{weeks}w_usd_mn"] = pl.when(same_basis).then(past("securities_usd_mn", weeks) - pl.col("securities_usd_mn"))
+        out[f"qt_runoff_{weeks}w_usd_mn"] = pl.when(same_basis).then(
+            past("securities_usd_mn", weeks) - pl.col("securities_usd_mn")
+        )
     out["total_assets_change_4w_usd_mn"] = pl.col("total_assets_usd_mn") - past("total_assets_usd_mn", 4)
     for weeks in (4, 13):
         out[f"reserves_change_{weeks}w_usd_mn"] = pl.col("reserves_usd_mn") - past("reserves_usd_mn", weeks)

@@ -28,12 +28,18 @@ def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
     with transaction(con):
         for name, order in CORE_TABLES.items():
             frame = tables[name]
-            declared = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = ? ORDER BY column_index",
-                [name],
-            ).fetchall()]
+            declared = [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns()"
+                    " WHERE schema_name = 'core' AND table_name = ? ORDER BY column_index",
+                    [name],
+                ).fetchall()
+            ]
             if sorted(declared) != sorted(frame.columns):
-                raise ValueError(f"core.{name}: columns {sorted(frame.columns)} differ from the schema {sorted(declared)}")
+                raise ValueError(
+                    f"core.{name}: columns {sorted(frame.columns)} differ from the schema {sorted(declared)}"
+                )
             con.register("publish_frame", frame.select(declared).sort(order))
             con.execute(f"DELETE FROM core.{name}")
             con.execute(f"INSERT INTO core.{name} SELECT * FROM publish_frame")

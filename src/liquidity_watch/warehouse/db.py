@@ -52,7 +52,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this database lacks, each in its own transaction; return their names."""
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(
-        "CREATE TABLE IF NOT EXISTS meta.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        "CREATE TABLE IF NOT EXISTS meta.schema_migrations"
+        " (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
     applied = {row[0] for row in con.execute("SELECT version FROM meta.schema_migrations").fetchall()}
     done = []
@@ -79,7 +80,9 @@ def connect(path: Path | str, *, read_only: bool = False, threads: int | None = 
 
 
 @contextlib.contextmanager
-def connection(path: Path | str, *, read_only: bool = False, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connection(
+    path: Path | str, *, read_only: bool = False, threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that always closes (closing checkpoints a writer)."""
     con = connect(path, read_only=read_only, threads=threads)
     try:

@@ -47,8 +47,14 @@ def incoming_frame(payloads: list[Payload]) -> pl.DataFrame:
     if not frames:
         return pl.DataFrame(
             schema={
-                "series_id": pl.String, "date": pl.Date, "value": pl.Float64, "source": pl.String, "url": pl.String,
-                "retrieved_at": pl.Datetime("us", "UTC"), "payload_sha256": pl.String, "payload_order": pl.Int32,
+                "series_id": pl.String,
+                "date": pl.Date,
+                "value": pl.Float64,
+                "source": pl.String,
+                "url": pl.String,
+                "retrieved_at": pl.Datetime("us", "UTC"),
+                "payload_sha256": pl.String,
+                "payload_order": pl.Int32,
             }
         )
     return pl.concat(frames, how="vertical")
@@ -149,6 +155,7 @@ def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None
     else:
         con.execute("SET VARIABLE lw_as_of = ?", [as_of])
         query = con.sql(
-            "SELECT series_id, date, value FROM raw.observations WHERE published_at < getvariable('lw_as_of') ORDER BY series_id, date"
+            "SELECT series_id, date, value FROM raw.observations"
+            " WHERE published_at < getvariable('lw_as_of') ORDER BY series_id, date"
         )
     return query.pl()

@@ -48,8 +48,17 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     con.execute(
         "INSERT OR REPLACE INTO meta.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            run.run_id, run.flow_run_id, run.started_at, run.ended_at, run.source, run.as_of,
-            run.rows_in, run.rows_out, run.status, run.error, json.dumps(run.summary, default=str),
+            run.run_id,
+            run.flow_run_id,
+            run.started_at,
+            run.ended_at,
+            run.source,
+            run.as_of,
+            run.rows_in,
+            run.rows_out,
+            run.status,
+            run.error,
+            json.dumps(run.summary, default=str),
         ],
     )
 
@@ -61,9 +70,13 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) 
     import polars as pl
 
     frame = pl.DataFrame(rows, schema_overrides={"element_count": pl.Int64, "unexpected_count": pl.Int64})
-    columns = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'meta' AND table_name = 'validation_results' ORDER BY column_index"
-    ).fetchall()]
+    columns = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns()"
+            " WHERE schema_name = 'meta' AND table_name = 'validation_results' ORDER BY column_index"
+        ).fetchall()
+    ]
     con.register("validation_rows", frame.select(columns))
     try:
         con.execute("INSERT INTO meta.validation_results SELECT * FROM validation_rows")
