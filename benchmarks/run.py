@@ -32,13 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-for key, value in {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "GX_ANALYTICS_ENABLED": "false",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-}.items():
-    os.environ.setdefault(key, value)
+from liquidity_watch.bootstrap import bootstrap
+
+bootstrap()
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import polars as pl  # noqa: E402
 
@@ -211,9 +208,8 @@ def main() -> None:
         "transforms": transforms_vs_pandas(),
         "transforms_10x": transforms_vs_pandas(10),
     }
-    from liquidity_watch.expectations import gate
-
-    gate.preload()  # as the CLI does: GX imports while Prefect's server starts (after the micro-benchmarks)
+    # as the CLI does: GX imports while Prefect's server starts (after the micro-benchmarks)
+    bootstrap(pipeline=True)
     with tempfile.TemporaryDirectory() as tmp:
         results.update(flow_runs(Path(tmp)))
         results["peak_rss_mb"] = run_process_rss(Path(tmp))

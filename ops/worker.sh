@@ -4,6 +4,6 @@
 #   PREFECT_API_URL=http://127.0.0.1:4200/api ops/worker.sh --run-once
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 GX_ANALYTICS_ENABLED=false
+eval "$(.venv/bin/python -m liquidity_watch.bootstrap)"   # the offline environment (liquidity_watch/bootstrap.py)
 export PREFECT_API_URL="${PREFECT_API_URL:-http://127.0.0.1:4200/api}"
 exec .venv/bin/prefect worker start --pool "${LW_WORK_POOL:-liquidity-watch}" --type process "$@"

@@ -6,21 +6,20 @@ import os
 import tempfile
 from pathlib import Path
 
-# Before anything imports Prefect or GX: no telemetry, patient server start on 2 cores.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-# task results (the extract cache) go to a folder of this session, never to ~/.prefect
-os.environ["PREFECT_LOCAL_STORAGE_PATH"] = tempfile.mkdtemp(prefix="lw-prefect-storage-")
-
 import polars as pl
 import pytest
 
+from liquidity_watch.bootstrap import bootstrap
 from liquidity_watch.resources import bundled_snapshot_dir
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.snapshot import read_snapshot
+
+# Before anything imports Prefect or GX (none of the imports above does): no telemetry,
+# a patient server start on 2 cores, and quiet Prefect logs.
+bootstrap()
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# task results (the extract cache) go to a folder of this session, never to ~/.prefect
+os.environ["PREFECT_LOCAL_STORAGE_PATH"] = tempfile.mkdtemp(prefix="lw-prefect-storage-")
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

@@ -181,7 +181,7 @@ def test_ops_notifications_go_to_the_ops_channel_not_to_subscribers(slack):
     assert TOKEN not in message["text"] and "<redacted>" in message["text"]
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_nothing(slack, tmp_path, prefect_server):
     from prefect.settings import PREFECT_API_URL
 

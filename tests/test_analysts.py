@@ -33,7 +33,7 @@ def warehouse(tmp_path_factory, prefect_server) -> Path:
     return path
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_a_query_succeeds_while_a_run_writes(warehouse, tmp_path):
     shared = tmp_path / "shared.duckdb"
     shutil.copyfile(warehouse, shared)
@@ -55,7 +55,7 @@ def test_a_query_succeeds_while_a_run_writes(warehouse, tmp_path):
         )  # the writer really was mid-change
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
     result = cli(
         "query",
@@ -104,7 +104,7 @@ def test_every_core_table_and_column_has_a_comment():
     assert all("Grain:" in comment for _, comment in tables)
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_report_writes_pngs_and_a_self_contained_html_page(warehouse, tmp_path):
     out = tmp_path / "report"
     result = cli("report", "--out", str(out), "--warehouse", str(warehouse))

@@ -40,7 +40,7 @@ def core_snapshot(path: Path) -> dict:
         con.close()
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables(tmp_path, server_env):
     warehouse = tmp_path / "w.duckdb"
     first = run_cli("run", "--source", "snapshot", "--warehouse", str(warehouse), env=server_env)
@@ -55,7 +55,7 @@ def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_ta
     assert all(again[name].equals(tables[name]) for name in CORE_TABLES)
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_a_corrupt_snapshot_exits_non_zero_naming_the_series_and_date(tmp_path, server_env, snapshot_dir):
     bad = tmp_path / "bad"
     shutil.copytree(snapshot_dir, bad)

@@ -15,7 +15,7 @@ import pytest
 
 from liquidity_watch.warehouse.db import connection
 
-pytestmark = pytest.mark.prefect
+pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 

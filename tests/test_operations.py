@@ -81,7 +81,7 @@ def test_a_missing_required_series_is_stale_and_ioer_never_is():
     assert "SOFR" in [f.series_id for f in stale_required(report)]
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_server, tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -112,7 +112,7 @@ def _published_digest(path: Path) -> str:
     return hashlib.sha256(repr((rows, raw)).encode()).hexdigest()
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes(
     prefect_server, tmp_path, snapshot_dir
 ):
@@ -142,7 +142,7 @@ def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_
     assert summary["tables"]["weekly_liquidity"]["latest"] == "2026-08-26"
 
 
-@pytest.mark.prefect
+@pytest.mark.integration
 def test_a_second_run_while_one_is_writing_is_refused_with_a_clear_message(prefect_server, tmp_path):
     from prefect.settings import PREFECT_API_URL
 

@@ -16,7 +16,7 @@ from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 from tests.fakes import FakeFed
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
 D = dt.date
 
 

@@ -19,7 +19,7 @@ from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.warehouse.db import connection
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
 D = dt.date
 
 

@@ -10,17 +10,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from liquidity_watch.locations import DEFAULT_WAREHOUSE, ENV_FILE, ENV_PREFIX
 from liquidity_watch.resources import bundled_snapshot_dir
-
-#: Where the published warehouse goes by default: relative to the working directory, so a
-#: clone, a wheel installed anywhere and a deployment's working folder all behave alike.
-DEFAULT_WAREHOUSE = Path("var") / "liquidity.duckdb"
 
 
 class Settings(BaseSettings):
     """Settings read from ``LW_*`` environment variables (and a ``.env`` file if present)."""
 
-    model_config = SettingsConfigDict(env_prefix="LW_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore")
 
     warehouse: Path = Field(
         default=DEFAULT_WAREHOUSE,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from liquidity_watch.signals.rules import SEVERITY_RANK
+from liquidity_watch.domain.delivery import DestinationKind
+from liquidity_watch.domain.severity import Severity
 
 
 class SlackSettings(BaseSettings):
@@ -46,34 +47,39 @@ class Destination:
     """One place a message can go. ``name`` is safe to store and print (no secrets)."""
 
     name: str
-    kind: str  # "bot", "webhook" or "terminal"
+    kind: DestinationKind
     channel: str | None = None
-    min_severity: str = "watch"
+    min_severity: Severity = Severity.WATCH
+
+    def __post_init__(self) -> None:
+        # accept plain strings ("bot", "alert") and refuse anything that is not a known value
+        object.__setattr__(self, "kind", DestinationKind(self.kind))
+        object.__setattr__(self, "min_severity", Severity(self.min_severity))
 
     def wants(self, severity: str) -> bool:
-        return SEVERITY_RANK[severity] >= SEVERITY_RANK[self.min_severity]
+        return Severity(severity) >= self.min_severity
 
 
 def subscriber_destinations(settings: SlackSettings) -> list[Destination]:
     """Subscriber destinations, or the terminal when no Slack is configured."""
     out: list[Destination] = []
     if settings.slack_bot_token and settings.slack_channel:
-        out.append(Destination(f"slack:{settings.slack_channel}", "bot", settings.slack_channel, "watch"))
+        out.append(Destination(f"slack:{settings.slack_channel}", DestinationKind.BOT, settings.slack_channel))
     if settings.slack_bot_token and settings.slack_subscriptions:
         for item in settings.slack_subscriptions.split(","):
-            channel, _, severity = item.strip().partition(":")
-            severity = severity or "watch"
-            if severity not in SEVERITY_RANK or severity == "none":
+            channel, _, level = item.strip().partition(":")
+            level = level or Severity.WATCH
+            if level not in set(Severity) - {Severity.NONE}:
                 raise ValueError(f"SLACK_SUBSCRIPTIONS: {item.strip()!r} must be CHANNEL:watch|alert|critical")
-            out.append(Destination(f"slack:{channel}", "bot", channel, severity))
+            out.append(Destination(f"slack:{channel}", DestinationKind.BOT, channel, Severity(level)))
     if settings.slack_webhook_url:
-        out.append(Destination("webhook", "webhook", None, "watch"))
-    return out or [Destination("terminal", "terminal")]
+        out.append(Destination("webhook", DestinationKind.WEBHOOK))
+    return out or [Destination("terminal", DestinationKind.TERMINAL)]
 
 
 def ops_destination(settings: SlackSettings) -> Destination:
     if settings.slack_bot_token and settings.slack_ops_channel:
-        return Destination(f"slack:{settings.slack_ops_channel}", "bot", settings.slack_ops_channel)
+        return Destination(f"slack:{settings.slack_ops_channel}", DestinationKind.BOT, settings.slack_ops_channel)
     if settings.slack_ops_webhook_url:
-        return Destination("ops-webhook", "webhook")
-    return Destination("terminal", "terminal")
+        return Destination("ops-webhook", DestinationKind.WEBHOOK)
+    return Destination("terminal", DestinationKind.TERMINAL)

@@ -12,6 +12,8 @@ from liquidity_watch.alerts.config import Destination
 from liquidity_watch.alerts.messages import signal_message
 from liquidity_watch.alerts.outbox import enqueue, mark_delivered, mark_failed, pending, signal_message_id
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
+from liquidity_watch.domain.delivery import DestinationKind, OutboxStatus
+from liquidity_watch.domain.severity import Severity
 
 logger = logging.getLogger("liquidity_watch.alerts")
 
@@ -34,7 +36,7 @@ def queue_signal_alerts(
     latest = evaluated.sort("date").row(-1, named=True)
     severity = latest["severity"]
     open_episodes = episodes.filter(pl.col("is_open")) if episodes.height else episodes
-    if severity == "none" or open_episodes.is_empty():
+    if severity == Severity.NONE or open_episodes.is_empty():
         return []
     start = open_episodes["start"].max()
     payload = signal_message(latest, str(start), latest["thresholds"])
@@ -74,20 +76,20 @@ def deliver_pending(
             mark_failed(con, row.message_id, f"destination {row.destination} is no longer configured")
             result["failed"].append(row.message_id)
             continue
-        if destination.kind == "terminal":
+        if destination.kind is DestinationKind.TERMINAL:
             echo(f"[liquidity-watch {row.severity or row.kind}] {row.payload['text']}")
-            mark_delivered(con, row.message_id, "printed", run_id)
+            mark_delivered(con, row.message_id, OutboxStatus.PRINTED, run_id)
             result["printed"].append(row.message_id)
             continue
-        if destination.kind == "bot" and chart_png is None:
+        if destination.kind is DestinationKind.BOT and chart_png is None:
             chart_png = chart()
         try:
-            sender.send(destination, row.payload, chart_png if destination.kind == "bot" else None)
+            sender.send(destination, row.payload, chart_png if destination.kind is DestinationKind.BOT else None)
         except DeliveryError as exc:
             logger.warning("could not deliver %s to %s: %s (stays in the outbox)", row.message_id, row.destination, exc)
             mark_failed(con, row.message_id, str(exc))
             result["failed"].append(row.message_id)
             continue
-        mark_delivered(con, row.message_id, "sent", run_id)
+        mark_delivered(con, row.message_id, OutboxStatus.SENT, run_id)
         result["sent"].append(row.message_id)
     return result

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from liquidity_watch.domain.rules import Rule, RuleStatus
+
 EMOJI = {"watch": ":large_yellow_circle:", "alert": ":large_orange_circle:", "critical": ":red_circle:"}
 
 
@@ -30,7 +32,7 @@ def signal_message(day: dict, episode_start: str, thresholds_json: str) -> dict:
     so it reads the same in a notification, a webhook or the terminal.
     """
     severity = day["severity"]
-    rules_on = [r for r in ("easing", "draining", "stress", "scarcity") if day.get(r) == "on"]
+    rules_on = [r.value for r in Rule if day.get(r) == RuleStatus.ON]
     target = f"{_pct(day.get('target_lower_pct'))}-{_pct(day.get('target_upper_pct'))}"
     facts = {
         "Target range": target,

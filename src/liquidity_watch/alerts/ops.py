@@ -12,6 +12,7 @@ import logging
 from liquidity_watch.alerts.config import SlackSettings, ops_destination
 from liquidity_watch.alerts.messages import ops_message
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender, redact
+from liquidity_watch.domain.delivery import DestinationKind
 
 logger = logging.getLogger("liquidity_watch.ops")
 
@@ -22,7 +23,7 @@ def notify_ops(text: str, settings: SlackSettings | None = None) -> bool:
     text = redact(text, settings.secrets())
     logger.error("OPS NOTIFICATION: %s", text)
     destination = ops_destination(settings)
-    if destination.kind == "terminal":
+    if destination.kind is DestinationKind.TERMINAL:
         return False
     try:
         SlackSender(settings).send(destination, ops_message(text), ops=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from liquidity_watch.alerts.config import Destination
+from liquidity_watch.domain.delivery import OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,17 @@ def enqueue(
     con.execute(
         "INSERT INTO meta.outbox (message_id, kind, destination, episode_start, severity, created_run_id, created_at,"
         " payload, status)"
-        " VALUES (?, ?, ?, ?, ?, ?, now(), ?, 'pending')",
-        [message_id, kind, destination.name, episode_start, severity, run_id, json.dumps(payload)],
+        " VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        [
+            message_id,
+            kind,
+            destination.name,
+            episode_start,
+            severity,
+            run_id,
+            json.dumps(payload),
+            OutboxStatus.PENDING,
+        ],
     )
     return True
 
@@ -56,12 +66,13 @@ def enqueue(
 def pending(con: duckdb.DuckDBPyConnection) -> list[OutboxRow]:
     rows = con.execute(
         "SELECT message_id, kind, destination, severity, payload FROM meta.outbox"
-        " WHERE status = 'pending' ORDER BY created_at, message_id"
+        " WHERE status = ? ORDER BY created_at, message_id",
+        [OutboxStatus.PENDING],
     ).fetchall()
     return [OutboxRow(m, k, d, s, json.loads(p)) for m, k, d, s, p in rows]
 
 
-def mark_delivered(con: duckdb.DuckDBPyConnection, message_id: str, status: str, run_id: str) -> None:
+def mark_delivered(con: duckdb.DuckDBPyConnection, message_id: str, status: OutboxStatus, run_id: str) -> None:
     con.execute(
         "UPDATE meta.outbox SET status = ?, attempts = attempts + 1, last_error = NULL, sent_at = now(),"
         " sent_run_id = ? WHERE message_id = ?",

@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from liquidity_watch.alerts.config import Destination, SlackSettings
+from liquidity_watch.domain.delivery import DestinationKind
 
 TIMEOUT_S = 30
 
@@ -69,9 +70,9 @@ class SlackSender:
     def send(self, destination: Destination, payload: dict, chart_png: bytes | None = None, ops: bool = False) -> str:
         """Deliver; return Slack's message ``ts`` (or ``ok``). Raise ``DeliveryError`` otherwise."""
         try:
-            if destination.kind == "bot":
+            if destination.kind is DestinationKind.BOT:
                 return self._post(destination.channel, payload, chart_png)
-            if destination.kind == "webhook":
+            if destination.kind is DestinationKind.WEBHOOK:
                 secret = self.settings.slack_ops_webhook_url if ops else self.settings.slack_webhook_url
                 return self._webhook(secret.get_secret_value(), payload)
         except SlackApiError as exc:

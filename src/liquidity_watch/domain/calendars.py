@@ -35,7 +35,7 @@ import holidays
 import polars as pl
 from dateutil.easter import easter
 
-from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.catalog import SERIES, Calendar
 
 NEW_YORK = ZoneInfo("America/New_York")
 _YEARS = range(2000, 2041)  # the data start in 2000 (EFFR); extend when 2040 nears
@@ -61,13 +61,22 @@ def sifma_holidays() -> frozenset[dt.date]:
     return frozenset(out)
 
 
-def is_business_day(day: dt.date, calendar: str = "fed") -> bool:
-    """Whether ``day`` is a business day on the ``fed`` or ``sifma`` calendar."""
-    closed = fed_holidays() if calendar == "fed" else sifma_holidays()
-    return day.weekday() < 5 and day not in closed
+def holidays_of(calendar: Calendar) -> frozenset[dt.date]:
+    """The weekdays a business-day calendar is closed (none for Wednesdays and every day)."""
+    calendar = Calendar(calendar)
+    if calendar is Calendar.FED:
+        return fed_holidays()
+    if calendar is Calendar.SIFMA:
+        return sifma_holidays()
+    return frozenset()
 
 
-def next_business_day(day: dt.date, calendar: str = "fed") -> dt.date:
+def is_business_day(day: dt.date, calendar: Calendar = Calendar.FED) -> bool:
+    """Whether ``day`` is a business day on the Fed or SIFMA calendar."""
+    return day.weekday() < 5 and day not in holidays_of(calendar)
+
+
+def next_business_day(day: dt.date, calendar: Calendar = Calendar.FED) -> dt.date:
     """The first business day strictly after ``day``."""
     nxt = day + dt.timedelta(days=1)
     while not is_business_day(nxt, calendar):
@@ -91,12 +100,12 @@ def published_at(release: str, day: dt.date) -> dt.datetime:
     """
     if release == "h41":
         thursday = day + dt.timedelta(days=(3 - day.weekday()) % 7 or 7)
-        release_day = thursday if is_business_day(thursday, "fed") else next_business_day(thursday, "fed")
+        release_day = thursday if is_business_day(thursday) else next_business_day(thursday)
         return _at(release_day, 16, 30)
     if release == "sofr":
-        return _at(next_business_day(day, "sifma"), 8)
+        return _at(next_business_day(day, Calendar.SIFMA), 8)
     if release == "effr":
-        return _at(next_business_day(day, "fed"), 9)
+        return _at(next_business_day(day), 9)
     if release == "rrp":
         return _at(day, 13, 30)
     if release == "policy":
@@ -137,8 +146,8 @@ def with_published_at(observations: pl.DataFrame) -> pl.DataFrame:
 RELEASE_TIME = {"h41": (16, 30), "sofr": (8, 0), "effr": (9, 0), "rrp": (13, 30), "policy": (14, 0)}
 
 
-def _open_days(calendar: str, start: dt.date, end: dt.date) -> pl.DataFrame:
-    closed = sorted(fed_holidays() if calendar == "fed" else sifma_holidays())
+def _open_days(calendar: Calendar, start: dt.date, end: dt.date) -> pl.DataFrame:
+    closed = sorted(holidays_of(calendar))
     days = pl.date_range(start, end, "1d", eager=True).alias("open_day")
     return (
         pl.DataFrame({"open_day": days})
@@ -147,7 +156,7 @@ def _open_days(calendar: str, start: dt.date, end: dt.date) -> pl.DataFrame:
     )
 
 
-def _first_open_on_or_after(days: pl.Series, calendar: str) -> pl.Series:
+def _first_open_on_or_after(days: pl.Series, calendar: Calendar) -> pl.Series:
     frame = pl.DataFrame({"key": days}).with_row_index("row")
     known = frame.drop_nulls("key")
     if known.is_empty():
@@ -179,9 +188,11 @@ def published_at_series(release: str, dates: pl.Series) -> pl.Series:
         weekday = dates.dt.weekday() - 1  # Monday = 0, as in Python
         offset = ((3 - weekday) % 7).replace(0, 7)
         thursday = pl.DataFrame({"d": dates, "o": offset}).select(pl.col("d") + pl.duration(days=pl.col("o")))["d"]
-        day = _first_open_on_or_after(thursday, "fed")
+        day = _first_open_on_or_after(thursday, Calendar.FED)
     elif release in ("sofr", "effr"):
-        day = _first_open_on_or_after(dates + dt.timedelta(days=1), "sifma" if release == "sofr" else "fed")
+        day = _first_open_on_or_after(
+            dates + dt.timedelta(days=1), Calendar.SIFMA if release == "sofr" else Calendar.FED
+        )
     elif release == "rrp":
         day = dates
     elif release == "policy":
@@ -196,7 +207,7 @@ def end_of_day_series(days: pl.Series) -> pl.Series:
     return at_new_york(days.cast(pl.Date) + dt.timedelta(days=1), 0).alias("cutoff")
 
 
-def business_days(start: dt.date, end: dt.date, calendar: str = "fed") -> list[dt.date]:
+def business_days(start: dt.date, end: dt.date, calendar: Calendar = Calendar.FED) -> list[dt.date]:
     """Every business day from ``start`` to ``end`` inclusive."""
     days, day = [], start
     while day <= end:

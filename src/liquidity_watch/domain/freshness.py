@@ -11,18 +11,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from liquidity_watch.domain.calendars import next_business_day, published_at
-from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.catalog import SERIES, Frequency, Release
 
 #: How late a release may be before it counts as stale.
 GRACE = {
-    "h41": dt.timedelta(hours=18),  # Thursday 16:30 + 18 h: Friday 10:30 ET, the catch-up run
-    "sofr": dt.timedelta(hours=6),
-    "effr": dt.timedelta(hours=6),
-    "rrp": dt.timedelta(hours=6),
-    "policy": dt.timedelta(days=7),  # FRED copies the daily policy rates with a lag
+    Release.H41: dt.timedelta(hours=18),  # Thursday 16:30 + 18 h: Friday 10:30 ET, the catch-up run
+    Release.SOFR: dt.timedelta(hours=6),
+    Release.EFFR: dt.timedelta(hours=6),
+    Release.RRP: dt.timedelta(hours=6),
+    Release.POLICY: dt.timedelta(days=7),  # FRED copies the daily policy rates with a lag
 }
-#: Series that have ended: never stale.
-DISCONTINUED = {"IOER": dt.date(2021, 7, 28)}
 
 
 @dataclass(frozen=True)
@@ -41,10 +39,10 @@ class Freshness:
 
 def next_observation(series_id: str, latest: dt.date) -> dt.date:
     series = SERIES[series_id]
-    if series.frequency == "weekly_wednesday":
+    if series.frequency is Frequency.WEEKLY_WEDNESDAY:
         return latest + dt.timedelta(days=7)
-    if series.frequency == "business_daily":
-        return next_business_day(latest, "sifma" if series.release == "sofr" else "fed")
+    if series.frequency is Frequency.BUSINESS_DAILY:
+        return next_business_day(latest, series.calendar)
     return latest + dt.timedelta(days=1)
 
 
@@ -53,7 +51,7 @@ def check(last_dates: dict[str, dt.date], now: dt.datetime) -> list[Freshness]:
     out = []
     for sid, series in SERIES.items():
         latest = last_dates.get(sid)
-        if sid in DISCONTINUED:
+        if series.discontinued is not None:
             out.append(Freshness(sid, series.required, latest, None, None, "discontinued"))
             continue
         if latest is None:

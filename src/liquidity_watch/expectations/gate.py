@@ -1,50 +1,25 @@
 """Run the suites on staged frames, turn results into rows and one readable failure message.
 
-Great Expectations takes about 6 s to import on this machine, so ``preload()`` starts the
-import in a background thread as early as possible (the CLI calls it before Prefect's
-server starts; the flow calls it before extracting), and the gate itself then costs only
-the validations.
+Great Expectations takes about 6 s to import on this machine, so ``bootstrap`` starts the
+import in a background thread as early as possible (the CLI before Prefect's server
+starts, the flow before extracting), and the gate itself then costs only the validations.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-_preload_thread: threading.Thread | None = None
-_preload_lock = threading.Lock()
-
-
-def _warm_up() -> None:
-    import great_expectations  # noqa: F401
-
-    from liquidity_watch.domain.calendars import fed_holidays, sifma_holidays
-
-    fed_holidays()
-    sifma_holidays()
-
-
-def preload() -> None:
-    """Start importing Great Expectations and building the holiday calendars in the background (idempotent)."""
-    global _preload_thread
-    with _preload_lock:
-        if _preload_thread is None:
-            _preload_thread = threading.Thread(target=_warm_up, name="gx-preload", daemon=True)
-            _preload_thread.start()
+from liquidity_watch.bootstrap import wait_for_background_imports
 
 
 def _gx():
-    if _preload_thread is not None:
-        _preload_thread.join()
+    wait_for_background_imports()
     import great_expectations as gx
 
     return gx

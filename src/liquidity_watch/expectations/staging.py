@@ -12,21 +12,9 @@ import datetime as dt
 import pandas as pd
 import polars as pl
 
-from liquidity_watch.domain.calendars import fed_holidays, sifma_holidays
-from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.calendars import holidays_of
+from liquidity_watch.domain.catalog import SERIES, Calendar
 from liquidity_watch.expectations.bounds import CALENDAR_EXCEPTIONS, REVISION_AGE_DAYS
-
-#: Which business-day calendar each business-daily series follows.
-CALENDAR = {
-    "SOFR": "sifma",
-    "SOFR1": "sifma",
-    "SOFR25": "sifma",
-    "SOFR75": "sifma",
-    "SOFR99": "sifma",
-    "SOFRVOL": "sifma",
-    "EFFR": "fed",
-    "RRPONTSYD": "fed",
-}
 
 
 def _day_columns(column: str) -> list[pl.Expr]:
@@ -48,8 +36,8 @@ def stage_raw(incoming: pl.DataFrame, stored: pl.DataFrame, today: dt.date) -> p
     meta = pl.DataFrame(
         {
             "series_id": list(SERIES),
-            "frequency": [s.frequency for s in SERIES.values()],
-            "calendar": [CALENDAR.get(sid, "none") for sid in SERIES],
+            "frequency": [s.frequency.value for s in SERIES.values()],
+            "calendar": [s.calendar.value for s in SERIES.values()],
         }
     )
     frame = incoming.select("series_id", "date", "value").join(meta, on="series_id", how="left")
@@ -89,7 +77,7 @@ def on_calendar(frame: pl.DataFrame) -> pl.Series:
     ``expectations.bounds.CALENDAR_EXCEPTIONS``. Daily series: any day.
     """
     holidays = pl.DataFrame(
-        [(cal, day) for cal, days in (("fed", fed_holidays()), ("sifma", sifma_holidays())) for day in days],
+        [(cal.value, day) for cal in Calendar for day in holidays_of(cal)],
         schema={"calendar": pl.String, "date": pl.Date},
         orient="row",
     ).with_columns(holiday=pl.lit(True))
@@ -107,9 +95,9 @@ def on_calendar(frame: pl.DataFrame) -> pl.Series:
     )
     weekday = flagged["date"].dt.weekday()
     ok = (
-        pl.when(flagged["frequency"] == "weekly_wednesday")
+        pl.when(flagged["calendar"] == Calendar.WEDNESDAYS)
         .then(weekday == 3)
-        .when(flagged["frequency"] == "business_daily")
+        .when(flagged["calendar"].is_in([Calendar.FED, Calendar.SIFMA]))
         .then((weekday <= 5) & (flagged["holiday"].is_null() | flagged["exception"].fill_null(False)))
         .otherwise(True)
     )

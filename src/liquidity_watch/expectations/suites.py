@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def _gx():
-    """Great Expectations and its expectations module, imported on first use (see gate.preload)."""
+    """Great Expectations and its expectations module, imported on first use (see ``bootstrap``)."""
     from liquidity_watch.expectations.gate import _gx as loaded
 
     gx = loaded()

@@ -28,11 +28,12 @@ from liquidity_watch.alerts.config import SlackSettings, subscriber_destinations
 from liquidity_watch.alerts.dispatch import deliver_pending, queue_signal_alerts
 from liquidity_watch.alerts.ops import notify_ops, on_flow_failure
 from liquidity_watch.alerts.slack import SlackSender
-from liquidity_watch.bootstrap import return_arrow_memory_to_the_os, startup_objects_frozen
+from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
 from liquidity_watch.domain.freshness import stale_required
 from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.sources import SourceKind
 from liquidity_watch.expectations import gate as quality
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
 from liquidity_watch.expectations.suites import (
@@ -45,7 +46,7 @@ from liquidity_watch.settings import Settings
 from liquidity_watch.signals.rules import RULES, SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.sources.errors import FetchError
-from liquidity_watch.sources.extract import SOURCE_KINDS, extract
+from liquidity_watch.sources.extract import extract
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES, publish_core
 from liquidity_watch.warehouse.db import connection
@@ -61,10 +62,6 @@ from liquidity_watch.warehouse.raw import (
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from liquidity_watch.warehouse.signals import publish_signals
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
-
-# Great Expectations takes seconds to import: start now, in the background, so the import
-# overlaps with Prefect's start-up and the extract (a worker imports this module per run).
-quality.preload()
 
 
 def retry_only_transport_errors(task: object, task_run: object, state: object) -> bool:
@@ -302,9 +299,9 @@ def pipeline(
     warehouse : published DuckDB file; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``.
     as_of : build the core tables from what had been published by the end of this day.
     """
-    if source not in SOURCE_KINDS:
-        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_KINDS)}")
-    return_arrow_memory_to_the_os()
+    if source not in set(SourceKind):
+        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
+    bootstrap(pipeline=True)
     with startup_objects_frozen():
         return _run(source, snapshot_dir, warehouse, as_of)
 

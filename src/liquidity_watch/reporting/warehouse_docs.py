@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 from liquidity_watch.warehouse.db import migrate
 
-#: Where ``liquidity-watch docs`` writes, relative to the working directory (the clone's root).
-DOC_PATH = Path("docs") / "warehouse.md"
 SCHEMAS = ("core", "raw", "meta")
 
 HEADER = """# The warehouse
@@ -92,8 +88,3 @@ def render_fresh() -> str:
         return render(con)
     finally:
         con.close()
-
-
-def write(path: Path = DOC_PATH) -> Path:
-    path.write_text(render_fresh())
-    return path

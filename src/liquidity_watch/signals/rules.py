@@ -28,13 +28,13 @@ import datetime as dt
 import polars as pl
 
 from liquidity_watch.domain.calendars import end_of_day_series, published_at_series
+from liquidity_watch.domain.rules import Rule
+from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
 from liquidity_watch.signals.thresholds import Thresholds
 
-RULES = ("easing", "draining", "stress", "scarcity")
+RULES: tuple[str, ...] = tuple(Rule)
 #: First evaluation day: the first business day of 2003 (H.4.1 history starts 2002-12-18).
 SIGNALS_START = dt.date(2003, 1, 2)
-SEVERITIES = ("none", "watch", "alert", "critical")
-SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
 
 def _status(condition: pl.Expr, available: pl.Expr) -> pl.Expr:
@@ -262,7 +262,7 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
             days=pl.len(),
             peak_rank=pl.col("rank").max(),
             peak_date=pl.col("date").filter(pl.col("rank") == pl.col("rank").max()).min(),
-            escalated_on=pl.col("date").filter(pl.col("rank") >= SEVERITY_RANK["alert"]).min(),
+            escalated_on=pl.col("date").filter(pl.col("rank") >= Severity.ALERT.rank).min(),
             **{f"{rule}_on": (pl.col(rule) == "on").any() for rule in RULES},
         )
         .with_columns(

@@ -17,13 +17,13 @@ from pathlib import Path
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.catalog import HISTORY_START, SERIES
 from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.sources import SourceKind
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp import DdpClient
 from liquidity_watch.sources.fred import FredClient
 from liquidity_watch.sources.nyfed import NyFedClient, windows
 from liquidity_watch.sources.snapshot import read_snapshot
 
-SOURCE_KINDS = ("live", "fred", "snapshot")
 Progress = Callable[[str, int, int], None]
 
 
@@ -39,7 +39,7 @@ def start_dates(last_stored: dict[str, dt.date], overlap_days: int) -> dict[str,
     >>> start_dates({}, 14)["WALCL"]
     datetime.date(2002, 12, 18)
     """
-    first = dt.date.fromisoformat(HISTORY_START)
+    first = HISTORY_START
     return {
         sid: (last_stored[sid] - dt.timedelta(days=overlap_days)) if sid in last_stored else first for sid in SERIES
     }
@@ -55,17 +55,16 @@ def extract(
     progress: Progress = _no_progress,
 ) -> list[Payload]:
     """Fetch every payload a run of ``kind`` needs and return them in fetch order."""
-    if kind == "snapshot":
+    kind = SourceKind(kind)
+    if kind is SourceKind.SNAPSHOT:
         folder = snapshot_dir or settings.resolved_snapshot_dir()
         progress(f"reading snapshot {folder}", 0, 1)
         payloads = read_snapshot(folder)
         progress(f"read {len(payloads)} series from {folder}", 1, 1)
         return payloads
-    if kind not in SOURCE_KINDS:
-        raise ValueError(f"unknown source {kind!r}; choose one of {', '.join(SOURCE_KINDS)}")
     end = end or today_new_york()
     starts = start_dates(last_stored, settings.overlap_days)
-    if kind == "fred":
+    if kind is SourceKind.FRED:
         client = FredClient(settings)
         ids = list(SERIES)
         payloads = []

@@ -1,0 +1,105 @@
+"""``backtest``, ``report`` and ``docs``: what analysts read, from the published warehouse (no Prefect, no GX)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from liquidity_watch.cli.app import (
+    FormatOption,
+    OutputFormat,
+    WarehouseOption,
+    app,
+    check_format,
+    fail,
+    parse_date,
+    print_rows,
+    published_warehouse,
+    say,
+)
+
+
+@app.command()
+def backtest(
+    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD); default 2003-01-02.")] = None,
+    to: Annotated[
+        str | None, typer.Option(help="Last day (YYYY-MM-DD); default: where the data end (at most today).")
+    ] = None,
+    format: FormatOption = OutputFormat.TABLE,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Replay the signal rules day by day with point-in-time data and print the episodes.
+
+    \b
+    Example:
+        liquidity-watch backtest --from 2019-01-01 --to 2019-12-31 --format csv
+    """
+    output = check_format(format)
+    start = parse_date(from_, "--from") if from_ else None
+    end = parse_date(to, "--to") if to else None
+    path = published_warehouse(warehouse)
+    from liquidity_watch.settings import Settings
+    from liquidity_watch.signals.backtest import run_backtest
+
+    try:
+        result = run_backtest(path, start, end, Settings().thresholds_file)
+    except ValueError as exc:
+        fail(str(exc))
+    episodes = result.episodes
+    title = f"signal episodes {result.start} to {result.end}"
+    print_rows(episodes.columns, episodes.rows(), output, title=title, wrap=("triggers",))
+    if output is OutputFormat.TABLE:
+        for note in result.coverage:
+            say(f"note: {note}")
+
+
+@app.command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG charts and index.html.")] = Path(
+        "var/report"
+    ),
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write PNG charts and one self-contained HTML page (no CDN, opens offline).
+
+    \b
+    Example:
+        liquidity-watch report --out var/report
+    """
+    path = published_warehouse(warehouse)
+    from liquidity_watch.reporting.report import write_report
+
+    try:
+        files = write_report(path, out_dir)
+    except ValueError as exc:
+        fail(str(exc))
+    for written in files:
+        say(f"wrote {written}")
+
+
+@app.command()
+def docs(
+    check: Annotated[
+        bool, typer.Option(help="Exit 1 if the file differs from the schema instead of writing it.")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="The Markdown file to write or check.")] = Path("docs/warehouse.md"),
+) -> None:
+    """Regenerate docs/warehouse.md from the COMMENTs of the schema.
+
+    \b
+    Example:
+        liquidity-watch docs --check
+    """
+    from liquidity_watch.reporting.warehouse_docs import render_fresh
+
+    text = render_fresh()
+    if check:
+        if not out.exists() or out.read_text() != text:
+            fail(f"{out} is out of date; run: liquidity-watch docs")
+        say(f"{out} matches the schema")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    say(f"wrote {out}")

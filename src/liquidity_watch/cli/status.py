@@ -1,0 +1,58 @@
+"""``liquidity-watch status``: is each series as fresh as its release calendar says it should be?"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from liquidity_watch.cli.app import WarehouseOption, app, published_warehouse, say, stdout_console
+
+
+@app.command()
+def status(
+    warehouse: WarehouseOption = None,
+    check: Annotated[bool, typer.Option(help="Exit 1 when a required series is stale (for monitoring).")] = False,
+) -> None:
+    """Per series: the latest observation, when the next is due, and whether the data are stale.
+
+    \b
+    Example:
+        liquidity-watch status --check
+    """
+    from rich.table import Table
+
+    from liquidity_watch.domain import freshness
+    from liquidity_watch.warehouse.db import connection
+    from liquidity_watch.warehouse.raw import last_dates
+
+    path = published_warehouse(warehouse)
+    with connection(path, read_only=True) as con:
+        latest = last_dates(con)
+        last_run = con.execute(
+            "SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    now = dt.datetime.now(dt.UTC)
+    report = freshness.check(latest, now)
+    table = Table(title=f"freshness at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
+    for column in ("series", "required", "latest", "next expected", "due by (UTC)", "status"):
+        table.add_column(column)
+    for f in report:
+        colour = {"fresh": "green", "stale": "red", "missing": "red"}.get(f.status, "dim")
+        table.add_row(
+            f.series_id,
+            "yes" if f.required else "",
+            str(f.latest or ""),
+            str(f.next_expected or ""),
+            f"{f.due_by:%Y-%m-%d %H:%M}" if f.due_by else "",
+            f"[{colour}]{f.status}[/]",
+        )
+    stdout_console(100).print(table)
+    if last_run:
+        say(f"last run: {last_run[0]} ({last_run[1]}) {last_run[2]} at {last_run[3]}")
+    stale = freshness.stale_required(report)
+    if stale:
+        say(f"stale: {', '.join(f.series_id for f in stale)}")
+        if check:
+            raise typer.Exit(1)
