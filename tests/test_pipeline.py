@@ -11,6 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from liquidity_watch.flows.pipeline import pipeline
+from liquidity_watch.flows.summary import TableCount
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
@@ -44,8 +45,8 @@ def snapshot_warehouse(tmp_path_factory) -> tuple[Path, dict]:
 
 def test_snapshot_run_publishes_core_tables_with_exact_source_values(snapshot_warehouse):
     path, summary = snapshot_warehouse
-    assert summary["tables"]["weekly_liquidity"] == {"rows": 1237, "latest": "2026-08-26"}
-    assert summary["tables"]["daily_rates"]["latest"] == "2026-08-27"
+    assert summary.tables["weekly_liquidity"] == TableCount(1237, "2026-08-26")
+    assert summary.tables["daily_rates"].latest == "2026-08-27"
     assert query(path, "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = DATE '2019-09-18'") == [
         (1_394_122.0,)
     ]
@@ -60,10 +61,10 @@ def test_a_run_is_recorded_in_meta_runs_with_counts(snapshot_warehouse):
     path, summary = snapshot_warehouse
     [(status, source, rows_in, rows_out, flow_run_id)] = query(
         path,
-        f"SELECT status, source, rows_in, rows_out, flow_run_id FROM meta.runs WHERE run_id = '{summary['run_id']}'",
+        f"SELECT status, source, rows_in, rows_out, flow_run_id FROM meta.runs WHERE run_id = '{summary.run_id}'",
     )
     assert (status, source) == ("completed", "snapshot")
-    assert rows_in == rows_out == sum(summary["observations_inserted"].values()) > 38_000
+    assert rows_in == rows_out == sum(summary.observations_inserted.values()) > 38_000
     assert flow_run_id
 
 
@@ -74,8 +75,8 @@ def test_rerunning_the_snapshot_changes_no_core_or_raw_row(snapshot_warehouse, t
     before = core_tables(copy)
     raw_before = query(copy, "SELECT md5(string_agg(o::VARCHAR, '|' ORDER BY series_id, date)) FROM raw.observations o")
     summary = pipeline(source="snapshot", warehouse=str(copy))
-    assert summary["observations_inserted"] == {} and summary["observations_changed"] == {}
-    assert summary["payloads_unchanged"] == 13
+    assert summary.observations_inserted == {} and summary.observations_changed == {}
+    assert summary.payloads_unchanged == 13
     after = core_tables(copy)
     for name in CORE_TABLES:
         assert after[name].equals(before[name]), name
@@ -88,8 +89,8 @@ def test_rerunning_the_snapshot_changes_no_core_or_raw_row(snapshot_warehouse, t
 def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_the_h41_of_the_18th(tmp_path):
     path = tmp_path / "asof.duckdb"
     summary = pipeline(source="snapshot", warehouse=str(path), as_of=D(2019, 9, 18))
-    assert summary["tables"]["weekly_liquidity"]["latest"] == "2019-09-11"
-    assert summary["tables"]["daily_rates"]["latest"] == "2019-09-17"
+    assert summary.tables["weekly_liquidity"].latest == "2019-09-11"
+    assert summary.tables["daily_rates"].latest == "2019-09-17"
     # the FOMC announced the cut effective 09-19 at 14:00 on 09-18
     assert query(path, "SELECT max(date) FROM core.policy_changes") == [(D(2019, 9, 19),)]
     assert query(path, "SELECT max(date) FROM core.daily_rates WHERE target_upper_pct IS NOT NULL") == [
@@ -131,7 +132,7 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     path = tmp_path / "live.duckdb"
 
     first = pipeline(source="live", warehouse=str(path))
-    assert first["tables"]["weekly_liquidity"]["rows"] == 1237
+    assert first.tables["weekly_liquidity"].rows == 1237
     live = core_tables(path)
     snap = core_tables(snapshot_warehouse[0])
     assert live["weekly_liquidity"].equals(snap["weekly_liquidity"])
@@ -145,7 +146,7 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
 
     fake.requests.clear()
     second = pipeline(source="live", warehouse=str(path))
-    assert second["observations_inserted"] == {} and second["observations_changed"] == {}
+    assert second.observations_inserted == {} and second.observations_changed == {}
     sofr_windows = [args for p, args in fake.requests if p == "/api/rates/secured/sofr/search.json"]
     assert sofr_windows[0]["startDate"] == "2026-08-13"  # last stored 2026-08-27 minus the 14-day overlap
     # one request per source; IOER ended in 2021 and is not asked for again

@@ -247,4 +247,4 @@ def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(go
     reader.stdin.flush()
     assert reader.stdout.readline().strip() == "1394122.0"
     assert reader.wait(timeout=60) == 0
-    assert summary["payloads_unchanged"] == 13
+    assert summary.payloads_unchanged == 13

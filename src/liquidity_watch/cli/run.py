@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from liquidity_watch.bootstrap import bootstrap
 from liquidity_watch.cli.app import WarehouseOption, app, fail, one_of, parse_date, say, stdout_console
 from liquidity_watch.domain.sources import SourceKind
+
+if TYPE_CHECKING:
+    from liquidity_watch.flows.summary import RunSummary
 
 
 @app.command()
@@ -53,39 +56,15 @@ def run(
     print_summary(summary)
 
 
-def print_summary(summary: dict[str, Any]) -> None:
+def print_summary(summary: RunSummary) -> None:
     from rich.table import Table
 
-    table = Table(title=f"liquidity-watch run {summary['run_id']}", title_justify="left")
+    table = Table(title=f"liquidity-watch run {summary.run_id}", title_justify="left")
     table.add_column("core table")
     table.add_column("rows", justify="right")
     table.add_column("latest", justify="right")
-    for name, info in summary["tables"].items():
-        table.add_row(f"core.{name}", f"{info['rows']:,}", info["latest"])
+    for name, count in summary.tables.items():
+        table.add_row(f"core.{name}", f"{count.rows:,}", count.latest)
     stdout_console().print(table)
-    inserted = sum(summary["observations_inserted"].values())
-    changed = sum(summary["observations_changed"].values())
-    unchanged = summary["payloads_unchanged"]
-    say(
-        f"observations: {summary['observations_fetched']:,} fetched, {inserted:,} new, {changed:,} changed"
-        + (f", {unchanged} payload(s) unchanged since the last run" if unchanged else "")
-    )
-    if summary.get("as_of"):
-        say(f"as of: end of {summary['as_of']} (America/New_York)")
-    say(f"quality gate: {summary['validation']['expectations']} expectations passed; data docs: {summary['data_docs']}")
-    signal = summary.get("signal", {})
-    say(
-        f"signal on {signal.get('date')}: {signal.get('severity')} "
-        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, "
-        f"stress {signal.get('stress')}, scarcity {signal.get('scarcity')}); "
-        f"{summary.get('episodes', 0)} episode(s) since 2003"
-    )
-    alerts = summary.get("alerts", {})
-    for text in alerts.get("printed_text", []):
-        say(f"ALERT {text}")
-    say(
-        f"alerts: {len(alerts.get('queued', []))} queued, {len(alerts.get('sent', []))} sent to Slack, "
-        f"{len(alerts.get('printed', []))} printed, {len(alerts.get('failed', []))} not delivered (kept in the outbox)"
-    )
-    stages = ", ".join(f"{k} {v:.2f}" for k, v in summary["stage_seconds"].items())
-    say(f"warehouse: {summary['warehouse']}  ({summary['seconds']:.2f} s: {stages})")
+    for line in summary.lines():
+        say(line)

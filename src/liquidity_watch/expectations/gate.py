@@ -10,51 +10,85 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from liquidity_watch.bootstrap import wait_for_background_imports
 
 
-def _gx():
+def _gx() -> Any:
     wait_for_background_imports()
     import great_expectations as gx
 
     return gx
 
 
-class QualityGateFailed(Exception):
-    """At least one expectation failed; the message names suite, series, dates and bound."""
+#: One row of ``meta.validation_results``.
+ValidationRow = dict[str, object]
 
-    def __init__(self, failures: list[str]):
-        self.failures = failures
-        shown = failures[:8]
-        more = f"\n  ... and {len(failures) - len(shown)} more" if len(failures) > len(shown) else ""
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """The outcome of validating one suite: a row per expectation, and a line per failure."""
+
+    suite: str
+    rows: tuple[ValidationRow, ...]
+    failures: tuple[str, ...]
+    seconds: float
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+
+class QualityGateFailed(Exception):
+    """At least one expectation failed; the message names suite, series, dates and bound.
+
+    Carries every suite result of the run so far, so a failed run still records them.
+    """
+
+    def __init__(self, results: Sequence[SuiteResult]):
+        self.results = tuple(results)
+        self.failures = [line for result in self.results for line in result.failures]
+        shown = self.failures[:8]
+        more = f"\n  ... and {len(self.failures) - len(shown)} more" if len(self.failures) > len(shown) else ""
         super().__init__("quality gate failed, nothing was published:\n  " + "\n  ".join(shown) + more)
 
 
-@dataclass
-class Gate:
-    """One run's validations: an ephemeral GX context, results collected as table rows."""
+def raise_if_failed(results: Sequence[SuiteResult]) -> None:
+    """Raise ``QualityGateFailed`` (carrying ``results``) if any suite failed."""
+    if any(not result.success for result in results):
+        raise QualityGateFailed(results)
 
-    run_id: str
-    rows: list[dict] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
-    def __post_init__(self) -> None:
+def validation_rows(results: Sequence[SuiteResult]) -> list[ValidationRow]:
+    """Every expectation's row of every suite, in order, for ``meta.validation_results``."""
+    return [row for result in results for row in result.rows]
+
+
+class Validator:
+    """One run's Great Expectations context: validates suites and builds Data Docs from what it ran.
+
+    The results are returned as values; the context only keeps GX's own store of them,
+    which Data Docs read.
+    """
+
+    def __init__(self, run_id: str) -> None:
         gx = _gx()
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        self.run_id = run_id
         self._gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.datasource = self.context.data_sources.add_pandas("liquidity_watch")
 
-    def validate(self, suite, frame: pd.DataFrame, index_columns: list[str]) -> bool:
-        """Validate ``frame`` against ``suite``; record every result; return success.
+    def validate(self, suite: Any, frame: pd.DataFrame, index_columns: list[str]) -> SuiteResult:
+        """Validate ``frame`` against ``suite``: one row per expectation and one line per failure.
 
         A first pass asks GX for counts and observed values only (``BASIC``). Only a suite
         that fails is run again for the unexpected rows' keys (``COMPLETE``), which name
@@ -81,50 +115,47 @@ class Gate:
                     "partial_unexpected_count": 5,
                 },
             )
+        rows, failures = [], []
         for item in result.results:
-            self._record(name, item.to_json_dict())
-        self.seconds += time.perf_counter() - started
-        return bool(result.success)
+            row, failure = self._row(name, item.to_json_dict())
+            rows.append(row)
+            if failure:
+                failures.append(failure)
+        return SuiteResult(name, tuple(rows), tuple(failures), time.perf_counter() - started)
 
-    def _forget(self, result) -> None:
+    def _forget(self, result: Any) -> None:
         """Drop a validation result from the context's store (it would show in Data Docs)."""
         store = self.context.validation_results_store
         for key in store.list_keys():
             if key.run_id == result.meta["run_id"]:
                 store.remove_key(key)
 
-    def _record(self, suite: str, item: dict) -> None:
+    def _row(self, suite: str, item: dict[str, Any]) -> tuple[ValidationRow, str | None]:
         config = item["expectation_config"]
         kwargs = config.get("kwargs", {})
         meta = config.get("meta") or {}
         res = item.get("result") or {}
         column = kwargs.get("column") or ",".join(kwargs.get("column_list", [])) or None
         examples = (res.get("unexpected_index_list") or [])[:5]
-        self.rows.append(
-            {
-                "run_id": self.run_id,
-                "suite": suite,
-                "expectation": config["type"],
-                "column_name": column,
-                "series": meta.get("series"),
-                "bound": meta.get("bound"),
-                "observed_value": json.dumps(res.get("observed_value"), default=str),
-                "element_count": res.get("element_count"),
-                "unexpected_count": res.get("unexpected_count"),
-                "examples": json.dumps(examples, default=str),
-                "success": bool(item["success"]),
-            }
-        )
-        if not item["success"]:
-            self.failures.append(describe_failure(suite, config["type"], column, meta, res, item.get("exception_info")))
-
-    def raise_if_failed(self) -> None:
-        if self.failures:
-            raise QualityGateFailed(self.failures)
+        row: ValidationRow = {
+            "run_id": self.run_id,
+            "suite": suite,
+            "expectation": config["type"],
+            "column_name": column,
+            "series": meta.get("series"),
+            "bound": meta.get("bound"),
+            "observed_value": json.dumps(res.get("observed_value"), default=str),
+            "element_count": res.get("element_count"),
+            "unexpected_count": res.get("unexpected_count"),
+            "examples": json.dumps(examples, default=str),
+            "success": bool(item["success"]),
+        }
+        if item["success"]:
+            return row, None
+        return row, describe_failure(suite, config["type"], column, meta, res, item.get("exception_info"))
 
     def build_docs(self, folder: Path) -> Path:
         """Write GX Data Docs for this run's validations into ``folder``; return index.html."""
-        started = time.perf_counter()
         folder = Path(folder).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         self.context.add_data_docs_site(
@@ -138,7 +169,6 @@ class Gate:
         self.context.build_data_docs(site_names=["liquidity_watch"])
         for page in folder.rglob("*.html"):
             make_offline(page)
-        self.seconds += time.perf_counter() - started
         return folder / "index.html"
 
 

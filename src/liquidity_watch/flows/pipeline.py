@@ -1,23 +1,24 @@
-"""The pipeline flow: extract -> audit raw -> land -> transform -> audit core -> publish -> record.
+"""The pipeline flow: extract -> audit raw -> land -> transform -> audit core -> publish -> signals -> alerts.
 
 Write, audit, publish: everything a run writes goes to a private working copy of the
 warehouse (``warehouse.store``), the Great Expectations suites gate it, and only a run
 whose every suite passes replaces the published file, in one ``os.replace``. A failed run
 publishes nothing; it only appends its ``meta.runs`` row and validation results.
 Tasks are thin wrappers over plain functions in ``sources``, ``warehouse``,
-``transforms`` and ``expectations``.
+``transforms``, ``signals`` and ``expectations``; they pass values, never shared state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -31,10 +32,11 @@ from liquidity_watch.alerts.slack import SlackSender
 from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
-from liquidity_watch.domain.freshness import stale_required
 from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.rules import Rule
 from liquidity_watch.domain.sources import SourceKind
-from liquidity_watch.expectations import gate as quality
+from liquidity_watch.expectations.gate import QualityGateFailed, SuiteResult, Validator, raise_if_failed
+from liquidity_watch.expectations.gate import validation_rows as rows_of
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
 from liquidity_watch.expectations.suites import (
     daily_rates_suite,
@@ -42,13 +44,14 @@ from liquidity_watch.expectations.suites import (
     raw_observations_suite,
     weekly_liquidity_suite,
 )
+from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheDay, TableCount, failure_markdown
 from liquidity_watch.settings import Settings
-from liquidity_watch.signals.rules import RULES, SIGNALS_START, episodes, evaluate, signals_long
+from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.sources.errors import FetchError
 from liquidity_watch.sources.extract import extract
 from liquidity_watch.transforms.core_tables import build_core_tables
-from liquidity_watch.warehouse.core import CORE_TABLES, publish_core
+from liquidity_watch.warehouse.core import CORE_TABLES, latest_dates, publish_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import (
     LandResult,
@@ -63,8 +66,10 @@ from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_
 from liquidity_watch.warehouse.signals import publish_signals
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
 
+ARTIFACT_KEY = "liquidity-watch-run"
 
-def retry_only_transport_errors(task: object, task_run: object, state: object) -> bool:
+
+def retry_only_transport_errors(task: object, task_run: object, state: Any) -> bool:
     """Retry the extract task when a source could not be reached, never when its content was bad."""
     try:
         state.result()  # re-raises the task's exception
@@ -75,12 +80,12 @@ def retry_only_transport_errors(task: object, task_run: object, state: object) -
     return False
 
 
-def extract_cache_key(context: object, parameters: dict) -> str | None:
+def extract_cache_key(context: object, parameters: dict[str, Any]) -> str | None:
     """Cache live fetches within one flow run only: when that run is retried (an operator
     presses Retry after fixing, say, a full disk) it reuses what it already fetched instead of
     hitting the upstreams again. Never across runs: a new run must see newly published data.
     Snapshots are local files and are never cached."""
-    if parameters["source"] == "snapshot":
+    if parameters["source"] == SourceKind.SNAPSHOT:
         return None
     flow_run_id = getattr(getattr(context, "task_run", None), "flow_run_id", None)
     if flow_run_id is None:
@@ -110,20 +115,23 @@ def extract_task(
 
 
 @task(name="audit-raw", cache_policy=NO_CACHE)
-def audit_raw_task(gate: quality.Gate, work: Path, payloads: list[Payload]) -> int:
-    """Validate this run's fresh observations before they touch ``raw``; return how many."""
-    incoming, stored = incoming_and_stored(work, payloads)
+def audit_raw_task(validator: Validator, work: Path, fresh: list[Payload]) -> SuiteResult:
+    """Validate this run's fresh observations before they touch ``raw``."""
+    with connection(work) as con:
+        incoming = incoming_frame(fresh)
+        stored = stored_values(con, sorted(incoming["series_id"].unique().to_list()))
     today = today_new_york()
     staged = stage_raw(incoming, stored, today)
-    gate.validate(raw_observations_suite(today, present=set(staged["series_id"])), staged, ["series_id", "day"])
-    gate.raise_if_failed()
-    return incoming.height
+    suite = raw_observations_suite(today, present=set(staged["series_id"]))
+    result = validator.validate(suite, staged, ["series_id", "day"])
+    raise_if_failed([result])
+    return result
 
 
 @task(name="land-raw", cache_policy=NO_CACHE)
-def land_task(work: Path, payloads: list[Payload], run_id: str) -> LandResult:
+def land_task(work: Path, fresh: list[Payload], run_id: str) -> LandResult:
     with connection(work) as con:
-        return land(con, payloads, run_id)
+        return land(con, fresh, run_id)
 
 
 @task(name="transform", cache_policy=NO_CACHE)
@@ -134,22 +142,27 @@ def transform_task(work: Path, as_of: dt.date | None) -> dict[str, pl.DataFrame]
 
 
 @task(name="audit-core", cache_policy=NO_CACHE)
-def audit_core_task(gate: quality.Gate, tables: dict[str, pl.DataFrame]) -> None:
-    gate.validate(weekly_liquidity_suite(), stage_weekly(tables["weekly_liquidity"]), ["day"])
-    gate.validate(daily_rates_suite(), stage_daily(tables["daily_rates"]), ["day"])
-    gate.validate(policy_changes_suite(), stage_policy(tables["policy_changes"]), ["day"])
-    gate.raise_if_failed()
+def audit_core_task(
+    validator: Validator, tables: dict[str, pl.DataFrame], before: list[SuiteResult]
+) -> list[SuiteResult]:
+    """Validate the core tables; raise (carrying every result so far) if any suite failed."""
+    results = [
+        validator.validate(weekly_liquidity_suite(), stage_weekly(tables["weekly_liquidity"]), ["day"]),
+        validator.validate(daily_rates_suite(), stage_daily(tables["daily_rates"]), ["day"]),
+        validator.validate(policy_changes_suite(), stage_policy(tables["policy_changes"]), ["day"]),
+    ]
+    raise_if_failed([*before, *results])
+    return results
 
 
 @task(name="publish-core", cache_policy=NO_CACHE)
-def publish_task(
-    work: Path, tables: dict[str, pl.DataFrame], validation_rows: list[dict], landed: LandResult, as_of: dt.date | None
-) -> dict:
+def publish_task(work: Path, tables: dict[str, pl.DataFrame], results: list[SuiteResult]) -> dict[str, TableCount]:
     """Replace the core tables and store the validation results, in the working copy."""
     with connection(work) as con:
         counts = publish_core(con, tables)
-        record_validation_results(con, validation_rows)
-        return summarize(con, landed, counts, as_of)
+        record_validation_results(con, rows_of(results))
+        latest = latest_dates(con)
+    return {name: TableCount(counts[name], latest[name]) for name in CORE_TABLES}
 
 
 @task(name="signals", cache_policy=NO_CACHE)
@@ -175,16 +188,14 @@ def signals_task(
 @task(name="alerts", cache_policy=NO_CACHE)
 def alerts_task(
     work: Path, tables: dict[str, pl.DataFrame], evaluated: pl.DataFrame, found: pl.DataFrame, end: dt.date, run_id: str
-) -> dict:
+) -> AlertOutcome:
     """Queue today's signal once per (episode, severity, destination), then drain the outbox."""
     slack = SlackSettings()
     destinations = subscriber_destinations(slack)
     printed: list[str] = []
 
     def chart() -> bytes:
-        from liquidity_watch.reporting.charts import (
-            liquidity_chart,
-        )  # matplotlib is only loaded when a bot message needs the image
+        from liquidity_watch.reporting.charts import liquidity_chart  # matplotlib only when a bot message needs it
 
         return liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], found, end)
 
@@ -195,7 +206,13 @@ def alerts_task(
     with connection(work) as con:
         queued = queue_signal_alerts(con, evaluated, found, destinations, run_id)
         delivered = deliver_pending(con, SlackSender(slack), destinations, run_id, chart=chart, echo=echo)
-    return {"queued": queued, **delivered, "printed_text": printed}
+    return AlertOutcome(
+        queued=queued,
+        sent=delivered["sent"],
+        printed=delivered["printed"],
+        failed=delivered["failed"],
+        printed_text=printed,
+    )
 
 
 @task(name="record-run", cache_policy=NO_CACHE)
@@ -204,47 +221,12 @@ def record_task(work: Path, run: RunRecord) -> None:
         record_run(con, run)
 
 
-def incoming_and_stored(work: Path, payloads: list[Payload]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """This run's fresh rows, and what ``raw`` already holds for their series."""
-    with connection(work) as con:
-        incoming = incoming_frame(fresh_payloads(con, payloads))
-        return incoming, stored_values(con, sorted(incoming["series_id"].unique().to_list()))
-
-
-def run_markdown(run: RunRecord, summary: dict | None, error: str | None = None) -> str:
-    """The Prefect artifact of a run: what was new, the gate, the signal, the alerts."""
-    lines = [
-        f"# liquidity-watch run `{run.run_id}`",
-        "",
-        f"source **{run.source}**, as of **{run.as_of or 'now'}**",
-        "",
-    ]
-    if error:
-        return "\n".join([*lines, "**Failed, nothing was published.**", "", "```", error[:3000], "```"])
-    inserted, changed = summary["observations_inserted"], summary["observations_changed"]
-    lines += ["| series | new | changed |", "|---|---:|---:|"]
-    lines += [
-        f"| {sid} | {inserted.get(sid, 0):,} | {changed.get(sid, 0):,} |"
-        for sid in sorted(set(inserted) | set(changed))
-    ]
-    if not inserted and not changed:
-        lines.append("| (none) | 0 | 0 |")
-    signal, alerts = summary.get("signal", {}), summary.get("alerts", {})
-    lines += [
-        "",
-        f"**Quality gate:** {summary['validation']['expectations']} expectations passed.",
-        f"**Signal on {signal.get('date')}:** {signal.get('severity')} "
-        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, "
-        f"stress {signal.get('stress')}, scarcity {signal.get('scarcity')}).",
-        f"**Alerts:** {len(alerts.get('queued', []))} queued, {len(alerts.get('sent', []))} sent, "
-        f"{len(alerts.get('printed', []))} printed, {len(alerts.get('failed', []))} kept in the outbox.",
-        f"**Stale series:** {', '.join(summary.get('stale', [])) or 'none'}.",
-        "",
-        "| core table | rows | latest |",
-        "|---|---:|---|",
-    ]
-    lines += [f"| core.{name} | {info['rows']:,} | {info['latest']} |" for name, info in summary["tables"].items()]
-    return "\n".join(lines)
+def signal_of_the_day(evaluated: pl.DataFrame) -> SignalOfTheDay | None:
+    """The last evaluated day's severity and rule statuses."""
+    if evaluated.is_empty():
+        return None
+    latest = evaluated.sort("date").row(-1, named=True)
+    return SignalOfTheDay(str(latest["date"]), latest["severity"], {rule: latest[rule] for rule in Rule})
 
 
 def last_stored_dates(work: Path) -> dict[str, dt.date]:
@@ -267,30 +249,14 @@ class StageTimer:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
 
 
-def summarize(
-    con: duckdb.DuckDBPyConnection, landed: LandResult, counts: dict[str, int], as_of: dt.date | None
-) -> dict:
-    latest = {
-        name: str(con.execute(f"SELECT max({col}) FROM core.{name}").fetchone()[0]) for name, col in CORE_TABLES.items()
-    }
-    return {
-        "tables": {name: {"rows": counts[name], "latest": latest[name]} for name in CORE_TABLES},
-        "observations_fetched": landed.rows_in,
-        "observations_inserted": landed.inserted,
-        "observations_changed": landed.changed,
-        "payloads_unchanged": landed.payloads_skipped,
-        "as_of": str(as_of) if as_of else None,
-    }
-
-
 @flow(name="liquidity-watch", log_prints=True, on_failure=[on_flow_failure])
 def pipeline(
-    source: str = "snapshot",
+    source: str = SourceKind.SNAPSHOT,
     snapshot_dir: str | None = None,
     warehouse: str | None = None,
     as_of: dt.date | None = None,
-) -> dict:
-    """Run the pipeline once and return a summary (rows and latest date per core table).
+) -> RunSummary:
+    """Run the pipeline once and return its summary.
 
     Parameters
     ----------
@@ -303,10 +269,10 @@ def pipeline(
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
     bootstrap(pipeline=True)
     with startup_objects_frozen():
-        return _run(source, snapshot_dir, warehouse, as_of)
+        return _run(SourceKind(source), snapshot_dir, warehouse, as_of)
 
 
-def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt.date | None) -> dict:
+def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as_of: dt.date | None) -> RunSummary:
     """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
     thresholds = load_thresholds(settings.thresholds_file)
@@ -317,68 +283,81 @@ def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt
     run = RunRecord.start(source, as_of, str(flow_run.id) if flow_run.id else None)
     logger = get_run_logger()
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
-    gate: quality.Gate | None = None
+    validator: Validator | None = None
+    results: list[SuiteResult] = []
     with write_lock(published, settings.lock_wait_s):
         leftovers = remove_stale_work_files(published)
         if leftovers:
-            logger.warning(
-                "removed %d working file(s) left by a run that died: %s", len(leftovers), [p.name for p in leftovers]
-            )
+            logger.warning("removed %d working file(s) left by a run that died: %s", len(leftovers), leftovers)
         try:
             with working_copy(published) as work:
                 with timer("extract"):
-                    payloads = extract_task(
-                        source, settings, last_stored_dates(work), Path(snapshot_dir) if snapshot_dir else None, as_of
-                    )
+                    folder = Path(snapshot_dir) if snapshot_dir else None
+                    payloads = extract_task(source, settings, last_stored_dates(work), folder, as_of)
                 with timer("validate"):
-                    gate = quality.Gate(run.run_id)
-                    audit_raw_task(gate, work, payloads)
+                    validator = Validator(run.run_id)
+                    with connection(work) as con:
+                        fresh = fresh_payloads(con, payloads)
+                    results.append(audit_raw_task(validator, work, fresh))
                 with timer("load"):
-                    landed = land_task(work, payloads, run.run_id)
+                    landed = land_task(work, fresh, run.run_id)
                 with timer("transform"):
                     tables = transform_task(work, as_of)
                 with timer("validate"):
-                    audit_core_task(gate, tables)
+                    results += audit_core_task(validator, tables, results)
                 with timer("publish"):
-                    summary = publish_task(work, tables, gate.rows, landed, as_of)
+                    counts = publish_task(work, tables, results)
                 with timer("signals"):
                     end = as_of or today_new_york()
                     evaluated, found = signals_task(work, tables, thresholds, end, run.run_id)
-                    latest = evaluated.sort("date").row(-1, named=True) if evaluated.height else {}
-                    summary["signal"] = {
-                        "date": str(latest.get("date")),
-                        "severity": latest.get("severity", "none"),
-                        **{rule: latest.get(rule) for rule in RULES},
-                    }
-                    summary["episodes"] = found.height
                 with timer("alerts"):
-                    summary["alerts"] = alerts_task(work, tables, evaluated, found, end, run.run_id)
-                stale = stale_required(freshness.check(last_stored_dates(work), dt.datetime.now(dt.UTC)))
-                summary["stale"] = [f.series_id for f in stale]
-                run = run.finish("completed", rows_in=landed.rows_in, rows_out=landed.rows_out, summary=summary)
+                    alerts = alerts_task(work, tables, evaluated, found, end, run.run_id)
+                stale = freshness.stale_required(freshness.check(last_stored_dates(work), dt.datetime.now(dt.UTC)))
+                summary = RunSummary(
+                    run_id=run.run_id,
+                    source=source,
+                    warehouse=str(published),
+                    as_of=as_of,
+                    tables=counts,
+                    observations_fetched=sum(p.observations.height for p in payloads),
+                    observations_inserted=landed.inserted,
+                    observations_changed=landed.changed,
+                    payloads_unchanged=len(payloads) - len(fresh),
+                    expectations=sum(len(result.rows) for result in results),
+                    data_docs=str(docs_dir / "index.html"),
+                    signal=signal_of_the_day(evaluated),
+                    episodes=found.height,
+                    alerts=alerts,
+                    stale=[f.series_id for f in stale],
+                    seconds=round(time.perf_counter() - started, 2),
+                    stage_seconds=dict(timer.seconds),
+                )
+                run = run.finish(
+                    "completed",
+                    rows_in=summary.observations_fetched,
+                    rows_out=landed.rows_out,
+                    summary=summary.to_json(),
+                )
                 record_task(work, run)
         except Exception as exc:
-            create_markdown_artifact(run_markdown(run, None, f"{type(exc).__name__}: {exc}"), key="liquidity-watch-run")
-            rows = gate.rows if gate else []
-            record_failed_run(published, run.finish("failed", error=f"{type(exc).__name__}: {exc}"), rows)
-            if gate is not None:
-                gate.build_docs(docs_dir)
+            error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, QualityGateFailed):
+                results = list(exc.results)
+            create_markdown_artifact(failure_markdown(run.run_id, source, as_of, error), key=ARTIFACT_KEY)
+            record_failed_run(published, run.finish("failed", error=error), rows_of(results))
+            if validator is not None:
+                validator.build_docs(docs_dir)
             raise  # the flow's on_failure hook raises the ops notification
     with timer("docs"):
-        gate.build_docs(docs_dir)
-    if stale and source != "snapshot":  # a snapshot is history by design; live data must keep up
+        validator.build_docs(docs_dir)
+    if stale and source is not SourceKind.SNAPSHOT:  # a snapshot is history by design; live data must keep up
         notify_ops(
             "data stale: "
             + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale)
         )
-    summary.update(
-        run_id=run.run_id,
-        warehouse=str(published),
-        data_docs=str(docs_dir / "index.html"),
-        validation={"expectations": len(gate.rows), "failed": 0},
-        seconds=round(time.perf_counter() - started, 2),
-        stage_seconds=timer.seconds,
+    summary = dataclasses.replace(
+        summary, seconds=round(time.perf_counter() - started, 2), stage_seconds=dict(timer.seconds)
     )
-    create_markdown_artifact(run_markdown(run, summary), key="liquidity-watch-run", description=f"run {run.run_id}")
-    logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary["seconds"], summary["data_docs"])
+    create_markdown_artifact(summary.markdown(), key=ARTIFACT_KEY, description=f"run {run.run_id}")
+    logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary.seconds, summary.data_docs)
     return summary

@@ -48,6 +48,14 @@ def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
     return counts
 
 
+def latest_dates(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The latest date (as text, ``None`` when empty) of each core table's grain column."""
+    return {
+        name: str(row[0]) if (row := con.execute(f"SELECT max({column}) FROM core.{name}").fetchone()) else "None"
+        for name, column in CORE_TABLES.items()
+    }
+
+
 def read_core(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
     """A core table as polars, in grain order."""
     if name not in CORE_TABLES:

@@ -18,10 +18,8 @@ from liquidity_watch.warehouse.db import transaction
 class LandResult:
     """What landing did: counts per series of inserted and changed rows."""
 
-    rows_in: int
     inserted: dict[str, int]
     changed: dict[str, int]
-    payloads_skipped: int
 
     @property
     def rows_out(self) -> int:
@@ -74,17 +72,15 @@ def stored_values(con: duckdb.DuckDBPyConnection, series: list[str]) -> pl.DataF
     ).pl()
 
 
-def land(con: duckdb.DuckDBPyConnection, payloads: list[Payload], run_id: str) -> LandResult:
-    """Upsert the payloads' observations into ``raw.observations``.
+def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> LandResult:
+    """Upsert the observations of ``fresh`` payloads (see ``fresh_payloads``) into ``raw.observations``.
 
-    Payloads whose hash is already in ``raw.payloads`` are skipped; rows whose value is
-    unchanged are not touched, so landing the same inputs twice changes nothing.
+    Rows whose value is unchanged are not touched, and a payload already in ``raw.payloads``
+    is not recorded twice, so landing the same inputs twice changes nothing.
     """
-    fresh = fresh_payloads(con, payloads)
     incoming = incoming_frame(fresh)
-    rows_in = sum(p.observations.height for p in payloads)
     if incoming.height == 0:
-        return LandResult(rows_in, {}, {}, len(payloads) - len(fresh))
+        return LandResult({}, {})
     latest = (
         incoming.sort("payload_order")
         .unique(subset=["series_id", "date"], keep="last", maintain_order=True)
@@ -135,12 +131,7 @@ def land(con: duckdb.DuckDBPyConnection, payloads: list[Payload], run_id: str) -
     finally:
         con.unregister("incoming")
         con.unregister("manifest")
-    return LandResult(
-        rows_in,
-        {s: n for s, n, _ in diff if n},
-        {s: n for s, _, n in diff if n},
-        len(payloads) - len(fresh),
-    )
+    return LandResult({s: n for s, n, _ in diff if n}, {s: n for s, _, n in diff if n})
 
 
 def last_dates(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -32,7 +31,7 @@ class RunRecord:
     rows_out: int | None = None
     status: str = "running"
     error: str | None = None
-    summary: dict = field(default_factory=dict)
+    summary: str | None = None  # the run's summary as JSON (flows.summary.RunSummary.to_json)
 
     @classmethod
     def start(cls, source: str, as_of: dt.date | None, flow_run_id: str | None) -> RunRecord:
@@ -58,7 +57,7 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
             run.rows_out,
             run.status,
             run.error,
-            json.dumps(run.summary, default=str),
+            run.summary,
         ],
     )
 

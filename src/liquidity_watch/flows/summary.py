@@ -1,0 +1,159 @@
+"""What one run did, as one typed value: built once at the end of the flow, rendered by the CLI and the artifact.
+
+Pure data and text; no Prefect. ``RunSummary.lines()`` is what ``liquidity-watch run``
+prints under its table, ``RunSummary.markdown()`` the Prefect artifact of the run, and
+``RunSummary.to_json()`` what ``meta.runs.summary`` stores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TableCount:
+    """Rows and the latest date of one published core table."""
+
+    rows: int
+    latest: str
+
+
+@dataclass(frozen=True)
+class SignalOfTheDay:
+    """The signal on the last evaluated day: its severity and each rule's status."""
+
+    date: str
+    severity: str
+    rules: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """``alert (easing on, draining on, stress off, scarcity on)``."""
+        rules = ", ".join(f"{rule} {status}" for rule, status in self.rules.items())
+        return f"{self.severity} ({rules})" if rules else self.severity
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What the outbox did this run: message ids per outcome, and the texts printed to the terminal."""
+
+    queued: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    printed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    printed_text: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Everything a person needs to know about one completed run."""
+
+    run_id: str
+    source: str
+    warehouse: str
+    as_of: dt.date | None
+    tables: dict[str, TableCount]
+    observations_fetched: int
+    observations_inserted: dict[str, int]
+    observations_changed: dict[str, int]
+    payloads_unchanged: int
+    expectations: int
+    data_docs: str
+    signal: SignalOfTheDay | None
+    episodes: int
+    alerts: AlertOutcome
+    stale: list[str]
+    seconds: float
+    stage_seconds: dict[str, float]
+
+    @property
+    def inserted(self) -> int:
+        return sum(self.observations_inserted.values())
+
+    @property
+    def changed(self) -> int:
+        return sum(self.observations_changed.values())
+
+    def observations_line(self) -> str:
+        line = f"observations: {self.observations_fetched:,} fetched, {self.inserted:,} new, {self.changed:,} changed"
+        if self.payloads_unchanged:
+            line += f", {self.payloads_unchanged} payload(s) unchanged since the last run"
+        return line
+
+    def signal_line(self) -> str:
+        if self.signal is None:
+            return f"signal: none evaluated; {self.episodes} episode(s) since 2003"
+        return f"signal on {self.signal.date}: {self.signal.describe()}; {self.episodes} episode(s) since 2003"
+
+    def alerts_line(self) -> str:
+        a = self.alerts
+        return (
+            f"alerts: {len(a.queued)} queued, {len(a.sent)} sent to Slack, {len(a.printed)} printed, "
+            f"{len(a.failed)} not delivered (kept in the outbox)"
+        )
+
+    def lines(self) -> list[str]:
+        """The plain lines ``liquidity-watch run`` prints under the table of core tables."""
+        out = [self.observations_line()]
+        if self.as_of:
+            out.append(f"as of: end of {self.as_of} (America/New_York)")
+        out.append(f"quality gate: {self.expectations} expectations passed; data docs: {self.data_docs}")
+        out.append(self.signal_line())
+        out += [f"ALERT {text}" for text in self.alerts.printed_text]
+        out.append(self.alerts_line())
+        if self.stale and self.source != "snapshot":
+            out.append(f"stale: {', '.join(self.stale)}")
+        stages = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.stage_seconds.items())
+        out.append(f"warehouse: {self.warehouse}  ({self.seconds:.2f} s: {stages})")
+        return out
+
+    def markdown(self) -> str:
+        """The Prefect artifact of the run: what was new, the gate, the signal, the alerts."""
+        lines = [
+            f"# liquidity-watch run `{self.run_id}`",
+            "",
+            f"source **{self.source}**, as of **{self.as_of or 'now'}**",
+        ]
+        lines += ["", "| series | new | changed |", "|---|---:|---:|"]
+        series = sorted(set(self.observations_inserted) | set(self.observations_changed))
+        lines += [
+            f"| {sid} | {self.observations_inserted.get(sid, 0):,} | {self.observations_changed.get(sid, 0):,} |"
+            for sid in series
+        ]
+        if not series:
+            lines.append("| (none) | 0 | 0 |")
+        lines += [
+            "",
+            f"**Quality gate:** {self.expectations} expectations passed.",
+            f"**Signal on {self.signal.date}:** {self.signal.describe()}." if self.signal else "**Signal:** none.",
+            f"**Alerts:** {self.alerts_line().removeprefix('alerts: ')}.",
+            f"**Stale series:** {', '.join(self.stale) or 'none'}.",
+            "",
+            "| core table | rows | latest |",
+            "|---|---:|---|",
+        ]
+        lines += [f"| core.{name} | {count.rows:,} | {count.latest} |" for name, count in self.tables.items()]
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        """The summary as JSON (``meta.runs.summary``)."""
+        return json.dumps(dataclasses.asdict(self), default=str)
+
+
+def failure_markdown(run_id: str, source: str, as_of: dt.date | None, error: str) -> str:
+    """The Prefect artifact of a run that failed: nothing was published."""
+    return "\n".join(
+        [
+            f"# liquidity-watch run `{run_id}`",
+            "",
+            f"source **{source}**, as of **{as_of or 'now'}**",
+            "",
+            "**Failed, nothing was published.**",
+            "",
+            "```",
+            error[:3000],
+            "```",
+        ]
+    )
