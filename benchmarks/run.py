@@ -15,7 +15,9 @@ Measures (targets in brackets, from issue 8):
 * scaling: the pipeline's steps on history 10x and 100x longer, each in a fresh process
   (time and peak RSS should grow no worse than linearly);
 * peak RSS of a real ``liquidity-watch run`` process [<= 600 MB] (and of this process,
-  which also holds the pandas baseline and the 10x data, for reference).
+  which also holds the pandas baseline and the 10x data, for reference);
+* start-up of the commands that orchestrate nothing beside a bare DuckDB query from Python
+  (``benchmarks/startup.py``) [``query`` <= 3x DuckDB's].
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import polars as pl  # noqa: E402
 
 from benchmarks.memory import peak_rss_mb  # noqa: E402
 from benchmarks.pandas_baseline import core_pandas  # noqa: E402
+from benchmarks.startup import startup  # noqa: E402
 from liquidity_watch.domain.calendars import fed_holidays  # noqa: E402
 from liquidity_watch.resources import bundled_snapshot_dir  # noqa: E402
 
@@ -109,12 +112,12 @@ def flow_runs(workdir: Path) -> dict:
         full = workdir / "full.duckdb"
         started = time.perf_counter()
         summary = pipeline(source="snapshot", warehouse=str(full))
-        out["full_backfill"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary["stage_seconds"]}
+        out["full_backfill"] = {"seconds": round(time.perf_counter() - started, 2), "stages": summary.stage_seconds}
         started = time.perf_counter()
         summary = pipeline(source="snapshot", warehouse=str(full))
         out["rerun_nothing_new"] = {
             "seconds": round(time.perf_counter() - started, 2),
-            "stages": summary["stage_seconds"],
+            "stages": summary.stage_seconds,
         }
         incremental = workdir / "incremental.duckdb"
         pipeline(source="snapshot", snapshot_dir=str(older), warehouse=str(incremental))
@@ -124,14 +127,15 @@ def flow_runs(workdir: Path) -> dict:
         summary = pipeline(source="snapshot", warehouse=str(incremental))
         out["incremental_one_week"] = {
             "seconds": round(time.perf_counter() - started, 2),
-            "stages": summary["stage_seconds"],
-            "new_observations": sum(summary["observations_inserted"].values()),
+            "stages": summary.stage_seconds,
+            "new_observations": summary.inserted,
         }
         shutil.copyfile(before_the_week, incremental)
         with temporary_settings(restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
             started = time.perf_counter()
             pipeline(source="snapshot", warehouse=str(incremental))
             out["incremental_one_week_with_heartbeats"] = {"seconds": round(time.perf_counter() - started, 2)}
+    out["startup"] = startup(full)
     started = time.perf_counter()
     result = run_backtest(full, None, None)
     out["backtest"] = {
@@ -245,9 +249,11 @@ def print_table(r: dict) -> None:
         ("transforms: pandas time / polars time, x", r["transforms"]["speedup"], 5.0, False),
         ("transforms at 10x history: pandas / polars, x", r["transforms_10x"]["speedup"], 5.0, False),
         ("peak RSS of a `liquidity-watch run` process, MB", r["peak_rss_mb"], 600.0, True),
+        ("`query` start-up / a bare DuckDB query's, x", r["startup"]["query_vs_duckdb"], 3.0, True),
     ]
     for name, value, target, lower in rows:
         print(f"{name:52} {value:>10} {target:>10}  {check(value, target, lower)}")
+    print("  start-up, best of fresh processes, s: " + ", ".join(f"{k} {v}" for k, v in r["startup"].items()))
     for key in ("full_backfill", "incremental_one_week", "rerun_nothing_new"):
         print(f"  {key} stages: " + ", ".join(f"{k} {v:.2f}" for k, v in r[key]["stages"].items()))
     if "scaling" in r:

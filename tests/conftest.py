@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import polars as pl
 import pytest
 
 from liquidity_watch.bootstrap import bootstrap
+from liquidity_watch.flows.summary import RunSummary
 from liquidity_watch.resources import bundled_snapshot_dir
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.snapshot import read_snapshot
@@ -61,6 +63,25 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+@pytest.fixture(scope="session")
+def snapshot_warehouse(prefect_server, tmp_path_factory) -> tuple[Path, RunSummary]:
+    """One warehouse built from the bundled snapshot through the real flow, for the whole session.
+
+    Read it, never write it: a test that changes a warehouse copies this one first (``copy_of``).
+    """
+    from liquidity_watch.flows.pipeline import pipeline
+
+    path = tmp_path_factory.mktemp("snapshot-warehouse") / "snapshot.duckdb"
+    return path, pipeline(source="snapshot", warehouse=str(path))
+
+
+def copy_of(warehouse: Path, folder: Path, name: str = "copy.duckdb") -> Path:
+    """A private copy of ``warehouse`` in ``folder`` for a test that writes."""
+    copy = folder / name
+    shutil.copyfile(warehouse, copy)
+    return copy
 
 
 def pytest_sessionfinish(session, exitstatus):

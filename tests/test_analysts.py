@@ -24,13 +24,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, env=os.environ.copy())
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, prefect_server) -> Path:
-    from liquidity_watch.flows.pipeline import pipeline
-
-    path = tmp_path_factory.mktemp("analysts") / "w.duckdb"
-    pipeline(source="snapshot", warehouse=str(path))
-    return path
+@pytest.fixture
+def warehouse(snapshot_warehouse) -> Path:
+    return snapshot_warehouse[0]
 
 
 @pytest.mark.integration

@@ -1,19 +1,90 @@
-"""The ``liquidity-watch`` command as a user runs it (real subprocesses)."""
+"""The ``liquidity-watch`` command: arguments and output in-process (CliRunner), and as a user runs it."""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from liquidity_watch.cli import app
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 
 EXE = Path(sys.executable).with_name("liquidity-watch")
+COMMANDS = ("run", "query", "backtest", "report", "status", "docs")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--as-of", "18/09/2019"], "error: --as-of expects a date as YYYY-MM-DD, got '18/09/2019'"),
+        (["run", "--source", "bloomberg"], "error: --source must be live, fred or snapshot, not 'bloomberg'"),
+        (["run", "--snapshot-dir", "/nonexistent/folder"], "error: --snapshot-dir /nonexistent/folder is not a folder"),
+        (["backtest", "--from", "2019-13-01"], "error: --from expects a date as YYYY-MM-DD, got '2019-13-01'"),
+        (["query", "select 1", "--format", "xml"], "error: --format must be table, csv or json, not 'xml'"),
+    ],
+)
+def test_bad_arguments_exit_1_with_one_error_line_and_no_traceback(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 1
+    assert one_line(result.stderr) == message
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["query", "backtest", "report", "status"])
+def test_read_commands_without_a_warehouse_say_how_to_build_one(command, tmp_path):
+    args = [command, "select 1"] if command == "query" else [command]
+    result = invoke(*args, "--warehouse", str(tmp_path / "none.duckdb"))
+    assert result.exit_code == 1
+    assert one_line(result.stderr) == (
+        f"error: no warehouse at {tmp_path / 'none.duckdb'}; build it first with: liquidity-watch run"
+    )
+
+
+def test_the_warehouse_defaults_to_lw_warehouse_from_the_environment(tmp_path):
+    result = invoke("status", env={"LW_WAREHOUSE": str(tmp_path / "from-env.duckdb")})
+    assert result.exit_code == 1
+    assert f"no warehouse at {tmp_path / 'from-env.duckdb'}" in one_line(result.stderr)
+
+
+def test_help_lists_every_command_with_its_summary():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    listed = dict(re.findall(r"│ (\w[\w-]*)\s+(\S[^│]*?)\s*│", result.stdout))
+    assert set(COMMANDS) <= set(listed)
+    assert listed["query"].startswith("Run SQL read-only on the published warehouse")
+    assert listed["run"].startswith("Run the pipeline once")
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [command for command in COMMANDS if f"liquidity-watch {command}" not in readme]
+    assert missing == []
+
+
+def test_docs_check_fails_on_a_stale_file_and_passes_after_writing_it(tmp_path):
+    target = tmp_path / "warehouse.md"
+    target.write_text("# stale\n")
+    stale = invoke("docs", "--check", "--out", str(target))
+    assert stale.exit_code == 1
+    assert one_line(stale.stderr) == f"error: {target} is out of date; run: liquidity-watch docs"
+    assert invoke("docs", "--out", str(target)).exit_code == 0
+    fresh = invoke("docs", "--check", "--out", str(target))
+    assert fresh.exit_code == 0 and one_line(fresh.stdout) == f"{target} matches the schema"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -50,7 +121,7 @@ def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_ta
     tables = core_snapshot(warehouse)
     second = run_cli("run", "--source", "snapshot", "--warehouse", str(warehouse), env=server_env)
     assert second.returncode == 0, second.stderr
-    assert "0 new, 0 changed, 13 payload(s) unchanged" in " ".join(second.stdout.split())
+    assert "0 new, 0 changed, 13 payload(s) unchanged" in one_line(second.stdout)
     again = core_snapshot(warehouse)
     assert all(again[name].equals(tables[name]) for name in CORE_TABLES)
 
@@ -58,29 +129,44 @@ def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_ta
 @pytest.mark.integration
 def test_a_corrupt_snapshot_exits_non_zero_naming_the_series_and_date(tmp_path, server_env, snapshot_dir):
     bad = tmp_path / "bad"
-    shutil.copytree(snapshot_dir, bad)
+    bad.mkdir()
+    for source in snapshot_dir.glob("*.csv"):
+        (bad / source.name).write_bytes(source.read_bytes())
     (bad / "SOFR.csv").write_text("observation_date,SOFR\n2019-09-17,5.25\n2019-09-18,2,55\n")
     result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
     assert result.returncode == 1
-    assert "error: run failed: snapshot: SOFR line 3: 3 fields, header has 2" in " ".join(result.stderr.split())
+    assert "error: run failed: snapshot: SOFR line 3: 3 fields, header has 2" in one_line(result.stderr)
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["run", "--as-of", "18/09/2019"], "--as-of expects a date as YYYY-MM-DD, got '18/09/2019'"),
-        (["run", "--source", "bloomberg"], "--source must be live, fred or snapshot, not 'bloomberg'"),
-        (["run", "--snapshot-dir", "/nonexistent/folder"], "--snapshot-dir /nonexistent/folder is not a folder"),
-    ],
-)
-def test_bad_arguments_exit_1_with_a_message_and_no_traceback(args, message):
-    result = run_cli(*args, timeout=60)
-    assert result.returncode == 1
-    assert message in " ".join(result.stderr.split())
-    assert "Traceback" not in result.stderr
+READ_COMMANDS_IN_ONE_PROCESS = """
+import json, sys
+from typer.testing import CliRunner
+from liquidity_watch.cli import app
+warehouse, out = sys.argv[1], sys.argv[2]
+loaded = {}
+for args in (["query", "select 1"], ["status"], ["backtest", "--from", "2019-01-01", "--to", "2019-12-31"],
+             ["report", "--out", out], ["docs", "--check", "--out", out + "/warehouse.md"]):
+    extra = [] if args[0] == "docs" else ["--warehouse", warehouse]
+    code = CliRunner().invoke(app, args + extra).exit_code
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & {"prefect", "great_expectations", "polars", "pydantic_settings"})
+    loaded[args[0]] = [code, heavy]
+print(json.dumps(loaded))
+"""
 
 
-def test_help_lists_the_run_command():
-    result = run_cli("--help", timeout=60)
-    assert result.returncode == 0
-    assert "run" in result.stdout
+@pytest.mark.integration
+def test_read_commands_load_neither_prefect_nor_great_expectations_and_query_not_even_polars(
+    snapshot_warehouse, tmp_path
+):
+    result = subprocess.run(
+        [sys.executable, "-c", READ_COMMANDS_IN_ONE_PROCESS, str(snapshot_warehouse[0]), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["query"] == [0, []]
+    assert loaded["status"][0] == 0 and loaded["backtest"][0] == 0 and loaded["report"][0] == 0
+    assert loaded["docs"][0] == 1  # no docs/warehouse.md in tmp_path: --check says it is out of date
+    assert all("prefect" not in heavy and "great_expectations" not in heavy for _, heavy in loaded.values())

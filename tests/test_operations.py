@@ -161,10 +161,30 @@ def test_a_second_run_while_one_is_writing_is_refused_with_a_clear_message(prefe
     assert not warehouse.exists()  # nothing was written
 
 
-def test_the_run_book_scripts_exist_and_are_executable():
-    for name in ("server.sh", "deploy.sh", "worker.sh"):
-        script = REPO / "ops" / name
-        assert script.exists() and os.access(script, os.X_OK), name
+def test_the_shell_entry_points_take_the_offline_environment_from_bootstrap(tmp_path):
+    from liquidity_watch.bootstrap import OFFLINE_ENVIRONMENT
+
+    script = f'eval "$({sys.executable} -m liquidity_watch.bootstrap)"; env'
+    clean = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENVIRONMENT}
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=clean, timeout=60)
+    exported = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert {k: exported.get(k) for k in OFFLINE_ENVIRONMENT} == OFFLINE_ENVIRONMENT
+    kept = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**clean, "DO_NOT_TRACK": "0"})
+    assert "DO_NOT_TRACK=0" in kept.stdout.splitlines()  # a value the user set wins
+    for name in ("server.sh", "deploy.sh", "worker.sh", "../.ci/run"):
+        text = (REPO / "ops" / name).read_text()
+        assert "python -m liquidity_watch.bootstrap" in text, name
+
+
+def test_deployments_set_the_same_offline_environment_as_every_other_entry_point():
+    from liquidity_watch.bootstrap import OFFLINE_ENVIRONMENT
+
+    for deployment in deployments().values():
+        env = deployment["work_pool"]["job_variables"]["env"]
+        assert {k: env[k] for k in OFFLINE_ENVIRONMENT if k in env} == {
+            k: v for k, v in OFFLINE_ENVIRONMENT.items() if k in env
+        }
+        assert {"PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK", "GX_ANALYTICS_ENABLED"} <= set(env)
 
 
 def test_a_local_run_turns_heartbeats_off_only_when_it_has_no_real_server():

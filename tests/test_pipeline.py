@@ -37,12 +37,6 @@ def query(path: Path, sql: str) -> list[tuple]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def snapshot_warehouse(tmp_path_factory) -> tuple[Path, dict]:
-    path = tmp_path_factory.mktemp("wh") / "snapshot.duckdb"
-    return path, pipeline(source="snapshot", warehouse=str(path))
-
-
 def test_snapshot_run_publishes_core_tables_with_exact_source_values(snapshot_warehouse):
     path, summary = snapshot_warehouse
     assert summary.tables["weekly_liquidity"] == TableCount(1237, "2026-08-26")

@@ -44,11 +44,9 @@ def published_content(path: Path) -> str:
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def good_warehouse(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("gate") / "good.duckdb"
-    pipeline(source="snapshot", warehouse=str(path))
-    return path
+@pytest.fixture
+def good_warehouse(snapshot_warehouse) -> Path:
+    return snapshot_warehouse[0]
 
 
 def _edit_lines(path: Path, edit: Callable[[list[str]], list[str]]) -> None:

@@ -20,6 +20,13 @@ def _all_series() -> dict[str, str]:
 
 ALL_SERIES = _all_series()
 
+#: core table -> its columns in order: the one Python definition, held equal to the migrations' DDL by a test.
+CORE_COLUMNS: dict[str, list[str]] = {
+    "weekly_liquidity": weekly_liquidity.COLUMNS,
+    "daily_rates": daily_rates.COLUMNS,
+    "policy_changes": policy_changes.COLUMNS,
+}
+
 
 def build_core_tables(observations: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """``{table name: frame}`` for every table in the ``core`` schema.

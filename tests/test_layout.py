@@ -1,0 +1,137 @@
+"""The floor plan: one import package, rooms that import only downwards, modules that do nothing when imported."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "liquidity_watch"
+
+#: Top-level modules every room may use: configuration and package data.
+BASE = {"settings", "resources", "locations", "bootstrap"}
+#: room -> the rooms it may import (besides itself). The README's layout section draws this.
+ALLOWED: dict[str, set[str]] = {
+    "domain": set(),
+    "base": {"domain"},
+    "sources": {"domain", "base"},
+    "warehouse": {"domain", "base"},
+    "transforms": {"domain"},
+    "expectations": {"domain", "base"},
+    "signals": {"domain", "base", "transforms", "warehouse"},
+    "reporting": {"domain", "base", "warehouse", "signals"},
+    "alerts": {"domain", "base", "reporting"},
+    "flows": {"domain", "base", "sources", "warehouse", "transforms", "expectations", "signals", "alerts", "reporting"},
+    "cli": {
+        "domain",
+        "base",
+        "sources",
+        "warehouse",
+        "transforms",
+        "expectations",
+        "signals",
+        "alerts",
+        "reporting",
+        "flows",
+    },
+}
+
+
+def room_of(module: str) -> str:
+    """``liquidity_watch.sources.http`` -> ``sources``; top-level modules -> ``base``."""
+    parts = module.split(".")
+    first = parts[1] if len(parts) > 1 else ""
+    return "base" if first in BASE or first == "" else first
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(part for part in relative.parts if part != "__init__")
+        found[name] = path
+    return found
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every ``liquidity_watch`` module imported anywhere in a file, function bodies included."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {alias.name for alias in node.names if alias.name.startswith("liquidity_watch")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("liquidity_watch"):
+            out.add(node.module)
+    return out
+
+
+def test_the_old_top_level_packages_are_gone():
+    old = ["sources", "alerts", "flows", "transforms", "expectations", "warehouse"]
+    assert [name for name in old if importlib.util.find_spec(name) is not None] == []
+
+
+def test_every_room_of_the_design_card_is_a_subpackage():
+    rooms = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert {
+        "flows",
+        "transforms",
+        "expectations",
+        "warehouse",
+        "sources",
+        "alerts",
+        "signals",
+        "reporting",
+        "domain",
+        "cli",
+    } <= rooms
+
+
+def test_every_import_goes_down_the_layers():
+    wrong = []
+    for name, path in modules().items():
+        here = room_of(name)
+        for target in imports_of(path):
+            there = room_of(target)
+            if there != here and there not in ALLOWED[here]:
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+
+
+def test_the_domain_imports_nothing_of_ours_but_itself():
+    outside = {
+        f"{name} -> {target}"
+        for name, path in modules().items()
+        if name.startswith("liquidity_watch.domain")
+        for target in imports_of(path)
+        if not target.startswith("liquidity_watch.domain")
+    }
+    assert outside == set()
+
+
+IMPORT_EVERYTHING = """
+import importlib, json, os, pkgutil, sys, threading
+# the libraries first: what they do on import (polars sets _RJEM_MALLOC_CONF) is not ours
+for library in ("polars", "duckdb", "pandas", "pyarrow", "prefect", "great_expectations", "matplotlib",
+                "slack_sdk", "httpx", "stamina", "typer", "rich", "pydantic_settings", "holidays"):
+    importlib.import_module(library)
+import liquidity_watch
+before_env, before_threads = dict(os.environ), threading.active_count()
+names = [m.name for m in pkgutil.walk_packages(liquidity_watch.__path__, "liquidity_watch.")]
+for name in names:
+    importlib.import_module(name)
+changed = sorted(k for k in set(os.environ) | set(before_env) if os.environ.get(k) != before_env.get(k))
+print(json.dumps({"modules": len(names), "env": changed, "threads": threading.active_count() - before_threads}))
+"""
+
+
+@pytest.mark.integration
+def test_importing_every_module_changes_no_environment_variable_and_starts_no_thread():
+    result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["modules"] > 50
+    assert report["env"] == [] and report["threads"] == 0
