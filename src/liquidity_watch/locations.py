@@ -28,7 +28,7 @@ def warehouse_location() -> Path:
     if env_file.is_file():
         from dotenv import dotenv_values
 
-        for name, value in dotenv_values(env_file).items():
-            if name.upper() == key and value:
-                return Path(value)
+        for name, found in dotenv_values(env_file).items():
+            if name.upper() == key and found:
+                return Path(found)
     return DEFAULT_WAREHOUSE

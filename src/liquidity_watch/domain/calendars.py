@@ -45,7 +45,7 @@ _YEARS = range(2000, 2041)  # the data start in 2000 (EFFR); extend when 2040 ne
 def fed_holidays() -> frozenset[dt.date]:
     """Weekdays on which the Federal Reserve is closed (EFFR and H.4.1 calendar)."""
     out: set[dt.date] = set()
-    for day in holidays.US(years=_YEARS, observed=False):
+    for day in holidays.country_holidays("US", years=_YEARS, observed=False):
         if day.weekday() == 6:
             out.add(day + dt.timedelta(days=1))
         elif day.weekday() < 5:
@@ -161,7 +161,9 @@ def _first_open_on_or_after(days: pl.Series, calendar: Calendar) -> pl.Series:
     known = frame.drop_nulls("key")
     if known.is_empty():
         return pl.Series("open_day", [None] * len(days), dtype=pl.Date)
-    calendar_days = _open_days(calendar, known["key"].min(), known["key"].max() + dt.timedelta(days=15))
+    first, last = known["key"].min(), known["key"].max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)  # a non-empty Date column
+    calendar_days = _open_days(calendar, first, last + dt.timedelta(days=15))
     found = known.sort("key").join_asof(calendar_days, left_on="key", right_on="open_day", strategy="forward")
     return frame.join(found.select("row", "open_day"), on="row", how="left").sort("row")["open_day"]
 

@@ -183,7 +183,12 @@ def _day(value: object) -> str:
 
 
 def describe_failure(
-    suite: str, kind: str, column: str | None, meta: dict, result: dict, exception: dict | None
+    suite: str,
+    kind: str,
+    column: str | None,
+    meta: dict[str, Any],
+    result: dict[str, Any],
+    exception: dict[str, Any] | None,
 ) -> str:
     """One line: suite, what was checked on which series/column, how many rows, which dates."""
     subject = meta.get("series") or column or "table"

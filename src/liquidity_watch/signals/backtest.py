@@ -58,7 +58,8 @@ def run_backtest(
     if daily.is_empty():
         raise ValueError(f"the warehouse {warehouse} has no rates yet; run: liquidity-watch run")
     # by default, stop where the data stop: later days would only repeat the last values
-    end = end or min(today_new_york(), next_business_day(daily["date"].max()))
+    last: dt.date = daily["date"].max()  # type: ignore[assignment]  # a Date column's max is a date
+    end = end or min(today_new_york(), next_business_day(last))
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
     evaluated = evaluate(weekly, daily, policy, business_days(start, end), load_thresholds(thresholds_file))

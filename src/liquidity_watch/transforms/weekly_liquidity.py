@@ -114,7 +114,7 @@ def _changes() -> dict[str, pl.Expr]:
     def past(column: str, weeks: int) -> pl.Expr:
         return pl.col(column).shift(7 * weeks)
 
-    out = {}
+    out: dict[str, pl.Expr] = {}
     for weeks in (1, 4, 13):
         same_basis = past("securities_basis", weeks) == pl.col("securities_basis")
         out[f"qt_runoff_{weeks}w_usd_mn"] = pl.when(same_basis).then(

@@ -60,4 +60,5 @@ def read_core(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
     """A core table as polars, in grain order."""
     if name not in CORE_TABLES:
         raise ValueError(f"unknown core table {name!r}")
-    return con.sql(f"SELECT * FROM core.{name} ORDER BY {CORE_TABLES[name]}").pl()
+    frame: pl.DataFrame = con.sql(f"SELECT * FROM core.{name} ORDER BY {CORE_TABLES[name]}").pl()
+    return frame

@@ -72,7 +72,9 @@ def connect(path: Path | str, *, read_only: bool = False, threads: int | None = 
 
     ``threads`` caps DuckDB's worker threads for this connection (default: one per core).
     """
-    config = dict(OFFLINE_CONFIG) if threads is None else {**OFFLINE_CONFIG, "threads": threads}
+    config: dict[str, str | bool | int | float | list[str]] = dict(OFFLINE_CONFIG)
+    if threads is not None:
+        config["threads"] = threads
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         migrate(con)

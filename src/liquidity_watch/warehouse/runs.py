@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -38,7 +39,7 @@ class RunRecord:
         now = dt.datetime.now(dt.UTC)
         return cls(new_run_id(now), source, now, as_of, flow_run_id)
 
-    def finish(self, status: str, **changes: object) -> RunRecord:
+    def finish(self, status: str, **changes: Any) -> RunRecord:
         return replace(self, status=status, ended_at=dt.datetime.now(dt.UTC), **changes)
 
 
@@ -62,7 +63,7 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     )
 
 
-def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
     """Append the gate's rows (one per expectation) to ``meta.validation_results``."""
     if not rows:
         return
@@ -83,7 +84,7 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) 
         con.unregister("validation_rows")
 
 
-def record_failed_run(published: Path, run: RunRecord, validation_rows: list[dict] | None = None) -> None:
+def record_failed_run(published: Path, run: RunRecord, validation_rows: list[dict[str, object]] | None = None) -> None:
     """Add a failed run's row (and its validation results) to the published warehouse, touching nothing else.
 
     Goes through the same working-copy swap as a normal run, so readers are never blocked
