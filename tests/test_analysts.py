@@ -70,11 +70,6 @@ def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
     assert write.returncode == 1 and "read-only mode" in write.stderr
 
 
-def test_query_without_a_warehouse_says_how_to_build_one(tmp_path):
-    result = cli("query", "select 1", "--warehouse", str(tmp_path / "none.duckdb"))
-    assert result.returncode == 1 and "build it first with: liquidity-watch run" in " ".join(result.stderr.split())
-
-
 def test_docs_warehouse_md_matches_the_live_schema():
     assert (REPO / "docs" / "warehouse.md").read_text() == render_fresh(), (
         "docs/warehouse.md is out of date: run `liquidity-watch docs`"

@@ -135,6 +135,7 @@ def test_stale_working_files_of_a_killed_run_are_removed(tmp_path: Path):
     assert [p.name for p in remove_stale_work_files(published)] == ["w.duckdb.work-deadbeef"]
 
 
+@pytest.mark.integration
 def test_a_second_writer_in_another_process_is_refused_with_a_clear_message(tmp_path: Path):
     published = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
@@ -169,6 +170,7 @@ def test_a_second_writer_in_another_process_is_refused_with_a_clear_message(tmp_
         pass
 
 
+@pytest.mark.integration
 def test_readers_in_another_process_keep_reading_while_a_run_replaces_the_file(tmp_path: Path):
     published = tmp_path / "w.duckdb"
     con = connect(published)
