@@ -91,6 +91,6 @@ def test_the_vectorised_calendar_equals_the_rules_on_every_day_2000_to_2030():
 
     days = [D(2000, 1, 1) + dt.timedelta(days=i) for i in range((D(2030, 12, 31) - D(2000, 1, 1)).days + 1)]
     series = pl.Series(days, dtype=pl.Date)
-    for release in ("h41", "sofr", "effr", "rrp", "policy"):
+    for release in ("h41", "h8", "sofr", "effr", "rrp", "repo", "policy"):
         assert published_at_series(release, series).to_list() == [published_at(release, d) for d in days], release
     assert end_of_day_series(series).to_list() == [end_of_day(d) for d in days]
