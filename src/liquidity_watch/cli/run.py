@@ -9,6 +9,7 @@ import typer
 
 from liquidity_watch.bootstrap import bootstrap
 from liquidity_watch.cli.app import WarehouseOption, app, fail, one_of, parse_date, say, stdout_console
+from liquidity_watch.domain.rules import Rule
 from liquidity_watch.domain.sources import SourceKind
 
 
@@ -74,12 +75,11 @@ def print_summary(summary: dict[str, Any]) -> None:
         say(f"as of: end of {summary['as_of']} (America/New_York)")
     say(f"quality gate: {summary['validation']['expectations']} expectations passed; data docs: {summary['data_docs']}")
     signal = summary.get("signal", {})
-    say(
-        f"signal on {signal.get('date')}: {signal.get('severity')} "
-        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, "
-        f"stress {signal.get('stress')}, scarcity {signal.get('scarcity')}); "
-        f"{summary.get('episodes', 0)} episode(s) since 2003"
-    )
+    rules = ", ".join(f"{rule} {signal.get(rule)}" for rule in Rule)
+    episodes = summary.get("episodes", 0)
+    say(f"signal on {signal.get('date')}: {signal.get('severity')} ({rules}); {episodes} episode(s) since 2003")
+    for note in summary.get("thresholds_notes", []):
+        say(f"note: {note}")
     alerts = summary.get("alerts", {})
     for text in alerts.get("printed_text", []):
         say(f"ALERT {text}")

@@ -234,8 +234,7 @@ def run_markdown(run: RunRecord, summary: dict | None, error: str | None = None)
         "",
         f"**Quality gate:** {summary['validation']['expectations']} expectations passed.",
         f"**Signal on {signal.get('date')}:** {signal.get('severity')} "
-        f"(easing {signal.get('easing')}, draining {signal.get('draining')}, "
-        f"stress {signal.get('stress')}, scarcity {signal.get('scarcity')}).",
+        f"({', '.join(f'{rule} {signal.get(rule)}' for rule in RULES)}).",
         f"**Alerts:** {len(alerts.get('queued', []))} queued, {len(alerts.get('sent', []))} sent, "
         f"{len(alerts.get('printed', []))} printed, {len(alerts.get('failed', []))} kept in the outbox.",
         f"**Stale series:** {', '.join(summary.get('stale', [])) or 'none'}.",
@@ -317,6 +316,8 @@ def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt
     run = RunRecord.start(source, as_of, str(flow_run.id) if flow_run.id else None)
     logger = get_run_logger()
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
+    for note in thresholds.notes:  # keys a user's older thresholds file lacks take their documented default
+        logger.warning("%s", note)
     gate: quality.Gate | None = None
     with write_lock(published, settings.lock_wait_s):
         leftovers = remove_stale_work_files(published)
@@ -351,6 +352,7 @@ def _run(source: str, snapshot_dir: str | None, warehouse: str | None, as_of: dt
                         **{rule: latest.get(rule) for rule in RULES},
                     }
                     summary["episodes"] = found.height
+                    summary["thresholds_notes"] = list(thresholds.notes)
                 with timer("alerts"):
                     summary["alerts"] = alerts_task(work, tables, evaluated, found, end, run.run_id)
                 stale = stale_required(freshness.check(last_stored_dates(work), dt.datetime.now(dt.UTC)))
