@@ -285,7 +285,7 @@ def test_the_first_release_rules_are_reproduced_for_the_comparison(evaluated):
 
 
 def test_the_evaluation_counts_grades_noise_and_lead_times(evaluated):
-    e = evaluate_rules(evaluated, load_thresholds(), D(2018, 4, 2), END)
+    e = evaluate_rules(evaluated, D(2018, 4, 2), END)
     grades = {row[0]: row[1:] for row in e.grades.rows()}
     assert grades["critical"] == (21, 12)
     assert grades["alert"] == (164, 91)

@@ -113,7 +113,7 @@ def run_evaluation(
     since = max(start or EVALUATION_START, SIGNALS_START)
     if result.end < since:
         raise ValueError(f"--to {result.end} is before --from {since}")
-    evaluation = evaluate_rules(result.evaluated, result.thresholds, since, result.end)
+    evaluation = evaluate_rules(result.evaluated, since, result.end)
     rows = calibrate(result.weekly, result.daily, result.thresholds)
     return EvaluationReport(
         result, evaluation, calibration_frame(rows, result.thresholds), pressure_day_profile(result.daily)

@@ -21,7 +21,6 @@ import polars as pl
 from liquidity_watch.domain.rules import SIGNS
 from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
 from liquidity_watch.signals.legacy import legacy_severity
-from liquidity_watch.signals.thresholds import Thresholds
 
 #: The evaluation starts with SOFR and TGCR.
 EVALUATION_START = dt.date(2018, 4, 2)
@@ -85,45 +84,8 @@ def _episodes(frame: pl.DataFrame, severity: str, dates: list[dt.date]) -> pl.Da
     )
 
 
-def critical_reasons(evaluated: pl.DataFrame, t: Thresholds) -> pl.Expr:
-    """Why a day is critical under the rules in force, in words (null on other days)."""
-    sofr, effr = pl.col("sofr_minus_iorb_bp"), pl.col("effr_minus_iorb_bp")
-    kind = pl.col("rates_pressure_day").fill_null("ordinary day")
-    parts = [
-        pl.when(sofr >= t.break_sofr_minus_iorb_bp).then(
-            pl.format(
-                "break: SOFR - IORB {} bp on {} ({}; >= {} bp)",
-                sofr.cast(pl.Int64),
-                pl.col("rates_date"),
-                kind,
-                pl.lit(f"{t.break_sofr_minus_iorb_bp:g}"),
-            )
-        ),
-        pl.when(effr >= t.break_effr_minus_iorb_bp).then(
-            pl.format(
-                "break: EFFR - IORB {} bp on {} ({}; >= {} bp)",
-                effr.cast(pl.Int64),
-                pl.col("rates_date"),
-                kind,
-                pl.lit(f"{t.break_effr_minus_iorb_bp:g}"),
-            )
-        ),
-        pl.when(pl.col("off_calendar_stress_days") >= t.off_calendar_days).then(
-            pl.format(
-                "repeats: {} ordinary days with SOFR - IORB >= {} bp in the last {} fixings",
-                pl.col("off_calendar_stress_days"),
-                pl.lit(f"{t.off_calendar_sofr_minus_iorb_bp:g}"),
-                pl.lit(t.window_days),
-            )
-        ),
-    ]
-    return pl.when(pl.col("severity") == Severity.CRITICAL.value).then(
-        pl.concat_str(parts, separator="; ", ignore_nulls=True)
-    )
-
-
 def evaluate_rules(
-    evaluated: pl.DataFrame, t: Thresholds, start: dt.date = EVALUATION_START, end: dt.date | None = None
+    evaluated: pl.DataFrame, start: dt.date = EVALUATION_START, end: dt.date | None = None
 ) -> Evaluation:
     """Compare v1 with the rules in force on the evaluated days from ``start`` to ``end``.
 
@@ -171,6 +133,6 @@ def evaluate_rules(
         ),
     )
     now_critical = frame.filter(pl.col("severity") == Severity.CRITICAL.value).select(
-        pl.lit(NOW).alias("rules"), "date", "rates_date", why=critical_reasons(frame, t)
+        pl.lit(NOW).alias("rules"), "date", "rates_date", why="stress_why"
     )
     return Evaluation(start, last, grade_rows, episodes, pl.concat([v1_critical, now_critical]))

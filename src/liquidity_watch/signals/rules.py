@@ -161,6 +161,18 @@ def _visible_takeup(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
     return frame.sort("visible_at")
 
 
+def _visible_changes(policy: pl.DataFrame) -> pl.DataFrame:
+    """The last change of the target range, cut or hike (the message's "last policy action")."""
+    changes = policy.sort("date")
+    return changes.select(
+        pl.col("date").alias("last_change_date"),
+        pl.col("change_bp").alias("last_change_bp"),
+        pl.col("new_lower_pct").alias("last_change_lower_pct"),
+        pl.col("new_upper_pct").alias("last_change_upper_pct"),
+        visible_at=published_at_series("policy", changes["date"]),
+    ).sort("visible_at")
+
+
 def _visible_cuts(policy: pl.DataFrame) -> pl.DataFrame:
     cuts = policy.filter(pl.col("change_bp") < 0).sort("date")
     return cuts.select(
@@ -236,6 +248,7 @@ def evaluate(
         daily_v,
         _visible_takeup(daily, t),
         _visible_cuts(policy),
+        _visible_changes(policy),
     ):
         frame = frame.join_asof(
             visible, left_on="cutoff", right_on="visible_at", strategy="backward", allow_exact_matches=False
@@ -244,7 +257,8 @@ def evaluate(
         days_since_cut=(pl.col("date") - pl.col("last_cut_date")).dt.total_days(),
         reserves_to_bank_assets_pct=(pl.col("reserves_usd_mn") / pl.col("bank_assets_usd_mn") * 100).round(3),
     )
-    return frame.with_columns(**_statuses(t)).with_columns(**_severity(), thresholds=pl.lit(t.to_json())).drop("cutoff")
+    frame = frame.with_columns(**_statuses(t))
+    return frame.with_columns(**_severity(), stress_why=_stress_why(t), thresholds=pl.lit(t.to_json())).drop("cutoff")
 
 
 def _statuses(t: Thresholds) -> dict[str, pl.Expr]:
@@ -288,6 +302,41 @@ def _statuses(t: Thresholds) -> dict[str, pl.Expr]:
             (pl.col("off_calendar_stress_days") >= t.off_calendar_days).fill_null(False) | breaks, has_sofr
         ),
     }
+
+
+def _stress_why(t: Thresholds) -> pl.Expr:
+    """Why ``stress`` is on, in words (null when it is not): the message and the evaluation show it."""
+    sofr, effr = pl.col("sofr_minus_iorb_bp"), pl.col("effr_minus_iorb_bp")
+    kind = pl.col("rates_pressure_day").fill_null("ordinary day")
+    parts = [
+        pl.when(sofr >= t.break_sofr_minus_iorb_bp).then(
+            pl.format(
+                "break: SOFR - IORB {} bp on {} ({}; >= {} bp)",
+                sofr.cast(pl.Int64),
+                pl.col("rates_date"),
+                kind,
+                pl.lit(f"{t.break_sofr_minus_iorb_bp:g}"),
+            )
+        ),
+        pl.when(effr >= t.break_effr_minus_iorb_bp).then(
+            pl.format(
+                "break: EFFR - IORB {} bp on {} ({}; >= {} bp)",
+                effr.cast(pl.Int64),
+                pl.col("rates_date"),
+                kind,
+                pl.lit(f"{t.break_effr_minus_iorb_bp:g}"),
+            )
+        ),
+        pl.when(pl.col("off_calendar_stress_days") >= t.off_calendar_days).then(
+            pl.format(
+                "repeats: {} ordinary days with SOFR - IORB >= {} bp in the last {} fixings",
+                pl.col("off_calendar_stress_days"),
+                pl.lit(f"{t.off_calendar_sofr_minus_iorb_bp:g}"),
+                pl.lit(t.window_days),
+            )
+        ),
+    ]
+    return pl.when(pl.col(Rule.STRESS) == "on").then(pl.concat_str(parts, separator="; ", ignore_nulls=True))
 
 
 def _severity() -> dict[str, pl.Expr]:
