@@ -113,7 +113,7 @@ CORRUPTIONS: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "truncated_file": (
         "SOFR",
         lambda p: p.write_bytes(p.read_bytes()[:-4]),
-        r"snapshot: SOFR: the file ends mid-line \('2026-08-27,3'.*truncated\?",
+        r"snapshot: SOFR: the file ends mid-line \('2026-09-03,3'.*truncated\?",
     ),
     "every_date_shifted_by_a_week": (
         "WRESBAL",
@@ -177,15 +177,25 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
             f"SELECT series FROM meta.validation_results WHERE run_id = '{run_id}' AND suite = 'raw_observations' AND series NOT IN ('*', 'weekly series')",
         )
     )
-    # one plausible-range check per series the snapshot brings (13 of the catalogue's ranges; DFF has none)
+    # one plausible-range check per series the snapshot brings (23 of the catalogue's ranges; DFF has none)
     assert ranged == [
+        "BGCRRATE",
         "DFEDTARL",
         "DFEDTARU",
         "EFFR",
         "IOER",
         "IORB",
+        "RPONTSYD",
+        "RRPONTSYAWARD",
         "RRPONTSYD",
         "SOFR",
+        "SOFR1",
+        "SOFR25",
+        "SOFR75",
+        "SOFR99",
+        "SOFRVOL",
+        "TGCRRATE",
+        "TLAACBW027SBOG",
         "TREAST",
         "WALCL",
         "WDTGAL",

@@ -401,3 +401,42 @@ def test_an_older_file_without_the_new_keys_gets_the_documented_defaults_and_say
     )
     assert "[stress] sofr_minus_iorb_bp is ignored" in notes
     assert len(t.notes) == len(defaults()) + 4
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(tables, tmp_path_factory) -> Path:
+    """A warehouse with the snapshot's core tables, published without a flow run."""
+    from liquidity_watch.warehouse.core import publish_core
+    from liquidity_watch.warehouse.db import connection
+
+    path = tmp_path_factory.mktemp("published") / "w.duckdb"
+    with connection(path) as con:
+        publish_core(con, tables)
+    return path
+
+
+def test_backtest_evaluate_prints_both_rule_sets_and_where_each_threshold_comes_from(published):
+    from typer.testing import CliRunner
+
+    from liquidity_watch.cli import app
+
+    result = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "json", "--warehouse", str(published)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {row["grade"]: (row["v1_days"], row["now_days"]) for row in doc["grades"]}["critical"] == (21, 12)
+    assert [(e["rules"], e["start"], e["peak"]) for e in doc["episodes"]][4:] == [
+        ("now", "2019-07-31", "critical"),
+        ("now", "2024-09-18", "watch"),
+        ("now", "2025-09-17", "alert"),
+        ("now", "2026-01-29", "alert"),
+    ]
+    assert {r["key"]: r["chosen_as"] for r in doc["thresholds"]}["stress.break_sofr_minus_iorb_bp"] == "99th percentile"
+    assert all(r["recomputed"] in (None, r["in_force"]) for r in doc["thresholds"])
+    assert [k["kind"] for k in doc["pressure_days"]][:3] == ["year_end", "quarter_end", "month_end"]
+    table = CliRunner().invoke(app, ["backtest", "--evaluate", "--warehouse", str(published)])
+    assert table.exit_code == 0 and "noise days" in table.stdout
+    csv = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "csv", "--warehouse", str(published)])
+    assert csv.exit_code == 1 and "--evaluate prints several tables" in csv.output
