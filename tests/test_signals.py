@@ -440,3 +440,22 @@ def test_backtest_evaluate_prints_both_rule_sets_and_where_each_threshold_comes_
     assert table.exit_code == 0 and "noise days" in table.stdout
     csv = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "csv", "--warehouse", str(published)])
     assert csv.exit_code == 1 and "--evaluate prints several tables" in csv.output
+
+
+def test_a_snapshot_without_the_optional_series_still_grades_saying_no_data_where_it_must(snapshot_observations):
+    first_release = ["WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL", "WTREGEN", "RRPONTSYD", "SOFR", "EFFR"]
+    first_release += ["DFEDTARU", "DFEDTARL", "IORB", "IOER"]
+    tables = build_core_tables(snapshot_observations.filter(pl.col("series_id").is_in(first_release)))
+    ev = evaluate(
+        tables["weekly_liquidity"],
+        tables["daily_rates"],
+        tables["policy_changes"],
+        business_days(D(2019, 6, 3), D(2019, 9, 18)),
+        load_thresholds(),
+    )
+    sept17 = _day(ev, D(2019, 9, 17))
+    assert sept17["facility_use"] == "no_data"  # no RPONTSYD
+    assert sept17["tgcr_above_iorb_share_pct"] is None  # no TGCR: sign (a) rests on SOFR's median
+    assert sept17["reserves_to_bank_assets_pct"] is None  # no H.8: scarcity rests on the 52-week fall
+    assert (sept17["scarcity"], sept17["severity"]) == ("off", "critical")  # the EFFR break still shows
+    assert _day(ev, D(2019, 8, 1))["severity"] == "alert"
