@@ -22,11 +22,11 @@ kind                   D is ...
                        settlement) or the business day after it
 =====================  ========================================================================
 
-A day that fits two kinds gets the first in this table. Why these days and no others:
-on SOFR 2018-04..2026-09 the 95th percentile of SOFR - IORB is 5 bp on other days and
-10-22 bp on each kind above; the third business day after a month-end and the second
-after the mid-month date are back at ordinary levels (``docs/signals.md``). Tax dates
-that were moved (2020: July 15) are not followed.
+A day that fits two kinds gets the first in this table. Why these days and no others
+(``signals.calibration.pressure_day_profile``, SOFR fixings 2018-04-02..2026-09-03): the
+95th percentile of SOFR - IORB is 5 bp on the other days and 10 to 60 bp on each kind
+above; the third business day after a month-end and the day after the two mid-month days
+are back near ordinary (7 bp). Tax dates that were moved (2020: July 15) are not followed.
 
 Examples
 --------
