@@ -254,6 +254,22 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
     shutil.rmtree(tmp_path / "data_docs", ignore_errors=True)
 
 
+def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):
+    import struct
+
+    from liquidity_watch.reporting.charts import liquidity_chart
+
+    _ev, eps = evaluate_until(tables, D(2019, 12, 31))
+    png = liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], eps, D(2019, 12, 31))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1100, 935)
+    assert (
+        tables["daily_rates"].filter(pl.col("date").is_between(D(2018, 1, 1), D(2019, 12, 31)))["sofr_pct"].null_count()
+        > 0
+    )
+
+
 def test_the_chart_marks_the_known_pressure_days():
     import matplotlib
 
@@ -280,19 +296,3 @@ def test_the_chart_marks_the_known_pressure_days():
         (33.0, PRESSURE_COLOR),
         (315.0, PRESSURE_COLOR),
     ]
-
-
-def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):
-    import struct
-
-    from liquidity_watch.reporting.charts import liquidity_chart
-
-    _ev, eps = evaluate_until(tables, D(2019, 12, 31))
-    png = liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], eps, D(2019, 12, 31))
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (1100, 935)
-    assert (
-        tables["daily_rates"].filter(pl.col("date").is_between(D(2018, 1, 1), D(2019, 12, 31)))["sofr_pct"].null_count()
-        > 0
-    )

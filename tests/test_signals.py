@@ -436,8 +436,6 @@ def test_backtest_evaluate_prints_both_rule_sets_and_where_each_threshold_comes_
     assert {r["key"]: r["chosen_as"] for r in doc["thresholds"]}["stress.break_sofr_minus_iorb_bp"] == "99th percentile"
     assert all(r["recomputed"] in (None, r["in_force"]) for r in doc["thresholds"])
     assert [k["kind"] for k in doc["pressure_days"]][:3] == ["year_end", "quarter_end", "month_end"]
-    table = CliRunner().invoke(app, ["backtest", "--evaluate", "--warehouse", str(published)])
-    assert table.exit_code == 0 and "noise days" in table.stdout
     csv = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "csv", "--warehouse", str(published)])
     assert csv.exit_code == 1 and "--evaluate prints several tables" in csv.output
 
