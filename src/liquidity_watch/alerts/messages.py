@@ -60,7 +60,8 @@ def _bp(value: float | None) -> str:
 
 
 def _status(day: Day, rule: Rule) -> str:
-    return {RuleStatus.ON: "ON", RuleStatus.OFF: "off", RuleStatus.NO_DATA: "no data"}.get(day.get(rule), "n/a")
+    words = {RuleStatus.ON.value: "ON", RuleStatus.OFF.value: "off", RuleStatus.NO_DATA.value: "no data"}
+    return words.get(str(day.get(rule)), "n/a")
 
 
 def sign_lines(day: Day, t: dict[str, float]) -> dict[str, str]:
@@ -172,7 +173,9 @@ def what_changed(previous: dict[str, Any] | None, current: dict[str, Any]) -> st
     return f"{since}: " + ("; ".join(changes) if changes else "no change in severity, rules or their main inputs") + "."
 
 
-def signal_message(day: Day, episode_start: str, thresholds_json: str, previous: dict[str, Any] | None = None) -> dict:
+def signal_message(
+    day: Day, episode_start: str, thresholds_json: str, previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The message for one evaluated day (a row of ``signals.rules.evaluate``).
 
     ``previous`` is the ``state`` of the last signal message to the same destination.
@@ -218,7 +221,7 @@ def signal_message(day: Day, episode_start: str, thresholds_json: str, previous:
     return {"text": text, "blocks": blocks, "state": state}
 
 
-def ops_message(text: str) -> dict:
+def ops_message(text: str) -> dict[str, Any]:
     return {
         "text": f"liquidity-watch ops: {text}",
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":rotating_light: *ops* {text}"[:2900]}}],
