@@ -1,7 +1,8 @@
 """A loopback stand-in for the NY Fed, the Board's DDP and FRED, in their real wire formats.
 
 It serves the bundled snapshot history the way each upstream would: NY Fed JSON (newest
-first, JSON numbers, EFFR records with the target range, repo operations in dollars),
+first, JSON numbers, EFFR records with the target range, SOFR with its percentiles and
+volume, TGCR and BGCR, reverse repo and repo operations in dollars with the award rate),
 DDP CSV (six quoted header rows, CRLF, no final newline) and FRED keyless CSV. Handlers
 can be told to fail first (status, Retry-After) to exercise the clients' retries.
 """
@@ -20,6 +21,22 @@ from werkzeug import Request, Response
 from liquidity_watch.sources.ddp import H41_IDENTIFIERS
 
 DDP_SERIES = ["WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"]
+#: NY Fed rate type -> (canonical id of percentRate, {record key: canonical id} of the other fields)
+RATE_RECORDS = {
+    "SOFR": (
+        "SOFR",
+        {
+            "percentPercentile1": "SOFR1",
+            "percentPercentile25": "SOFR25",
+            "percentPercentile75": "SOFR75",
+            "percentPercentile99": "SOFR99",
+            "volumeInBillions": "SOFRVOL",
+        },
+    ),
+    "EFFR": ("EFFR", {"targetRateFrom": "DFEDTARL", "targetRateTo": "DFEDTARU"}),
+    "TGCR": ("TGCRRATE", {}),
+    "BGCR": ("BGCRRATE", {}),
+}
 
 
 class FakeFed:
@@ -32,9 +49,15 @@ class FakeFed:
             self.by_series[sid][day] = value
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.failures: list[tuple[str, int, dict[str, str]]] = []
-        server.expect_request("/api/rates/secured/sofr/search.json").respond_with_handler(self._sofr)
-        server.expect_request("/api/rates/unsecured/effr/search.json").respond_with_handler(self._effr)
+        for kind, path in (
+            ("SOFR", "/api/rates/secured/sofr/search.json"),
+            ("TGCR", "/api/rates/secured/tgcr/search.json"),
+            ("BGCR", "/api/rates/secured/bgcr/search.json"),
+            ("EFFR", "/api/rates/unsecured/effr/search.json"),
+        ):
+            server.expect_request(path).respond_with_handler(lambda request, kind=kind: self._rates(request, kind))
         server.expect_request("/api/rp/reverserepo/all/results/search.json").respond_with_handler(self._rrp)
+        server.expect_request("/api/rp/repo/all/results/search.json").respond_with_handler(self._repo)
         server.expect_request("/datadownload/Output.aspx").respond_with_handler(self._ddp)
         server.expect_request("/graph/fredgraph.csv").respond_with_handler(self._fred)
 
@@ -63,24 +86,16 @@ class FakeFed:
         if failure:
             return failure
         start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
+        rate_id, fields = RATE_RECORDS[kind]
         records = []
-        for day, value in self._window(kind, start, end):
+        for day, value in self._window(rate_id, start, end):
             record = {"effectiveDate": day.isoformat(), "type": kind, "percentRate": value}
-            if kind == "SOFR" and day in self.by_series.get("SOFR99", {}):
-                record["percentPercentile99"] = self.by_series["SOFR99"][day]
-            if kind == "EFFR":
-                for key, sid in (("targetRateFrom", "DFEDTARL"), ("targetRateTo", "DFEDTARU")):
-                    if day in self.by_series.get(sid, {}):
-                        record[key] = self.by_series[sid][day]
+            for key, sid in fields.items():
+                if day in self.by_series.get(sid, {}):
+                    record[key] = self.by_series[sid][day]
             record["revisionIndicator"] = ""
             records.append(record)
         return Response(json.dumps({"refRates": records}), content_type="application/json; charset=utf-8")
-
-    def _sofr(self, request: Request) -> Response:
-        return self._rates(request, "SOFR")
-
-    def _effr(self, request: Request) -> Response:
-        return self._rates(request, "EFFR")
 
     def _rrp(self, request: Request) -> Response:
         args, failure = self._record(request)
@@ -94,10 +109,44 @@ class FakeFed:
                 "operationType": "Reverse Repo",
                 "operationMethod": "Fixed Rate",
                 "term": "Overnight",
+                "note": "",
                 "totalAmtAccepted": round(value * 1e9),
-                "details": [{"securityType": "Treasury", "amtAccepted": round(value * 1e9)}],
+                "details": [
+                    {
+                        "securityType": "Treasury",
+                        "amtAccepted": round(value * 1e9),
+                        **(
+                            {"percentAwardRate": self.by_series["RRPONTSYAWARD"][day]}
+                            if day in self.by_series.get("RRPONTSYAWARD", {})
+                            else {}
+                        ),
+                    }
+                ],
             }
             for day, value in self._window("RRPONTSYD", start, end)
+        ]
+        return Response(json.dumps({"repo": {"operations": operations}}), content_type="application/json")
+
+    def _repo(self, request: Request) -> Response:
+        args, failure = self._record(request)
+        if failure:
+            return failure
+        start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
+        operations = [
+            {
+                "operationId": f"RP {day:%m%d%y} 2",
+                "operationDate": day.isoformat(),
+                "operationType": "Repo",
+                "operationMethod": "Multiple Price",
+                "term": "Overnight",
+                "note": "",
+                "totalAmtAccepted": round(value * 1e9),
+                "details": [
+                    {"securityType": "Treasury", "amtAccepted": round(value * 1e9)},
+                    {"securityType": "Mortgage-Backed", "amtAccepted": 0},
+                ],
+            }
+            for day, value in self._window("RPONTSYD", start, end)
         ]
         return Response(json.dumps({"repo": {"operations": operations}}), content_type="application/json")
 

@@ -70,16 +70,36 @@ def outbox(warehouse: Path) -> list[tuple]:
         ).fetchall()
 
 
-def test_the_message_states_range_reserves_and_sofr_minus_iorb_and_uploads_the_chart(tables, slack, tmp_path):
+def test_the_message_states_the_three_signs_the_reserve_ratio_and_the_last_action_and_uploads_the_chart(
+    tables, slack, tmp_path
+):
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
     result = run_alerts(tmp_path / "w.duckdb", bot_settings(slack), ev, eps, "run1")
     assert result["sent"] == ["signal:2019-07-31:critical:slack:C0SUBS"]
     [message] = slack.messages()
     assert message["channel"] == "C0SUBS"
-    assert "Target range: 2.00%-2.25%" in message["text"]
-    assert "Reserves: $1,457bn (13w -130bn, week of 2019-09-11)" in message["text"]
-    assert "SOFR - IORB: +315 bp (SOFR 5.25%, IORB 2.10%, 2019-09-17)" in message["text"]
-    assert "sofr_minus_iorb_bp=15" in message["text"]  # thresholds echoed
+    text = message["text"]
+    # the three signs, with today's values and their thresholds
+    assert (
+        "(a) Repo rates above IORB: ON: SOFR above IORB on 80% of the last 20 fixings (threshold 80%), "
+        "TGCR on 80% (50%); median SOFR - IORB +5 bp (+3 bp)" in text
+    )
+    assert (
+        "(b) Repo facility use: ON: take-up of $1.5bn or more on 2 of the last 20 days (threshold 2); "
+        "latest $51.5bn on 2019-09-18" in text
+    )
+    assert (
+        "(c) EFFR rising against IORB: off: median EFFR - IORB +3 bp, +0.5 bp over 60 fixings (threshold +3 bp)" in text
+    )
+    # the reserve ratio (WRESBAL 2019-09-11 / H.8 of 2019-09-04), facility take-up and the last policy action
+    assert "Reserves: $1,457bn (13w -130bn, week of 2019-09-11)" in text
+    assert "Reserve ratio: 8.33% of banks' assets (H.8 week of 2019-09-04; scarce at or below 9.33%)" in text
+    assert "Last policy action: -25 bp to 1.75%-2.00%, effective 2019-09-19" in text  # announced 09-18, 14:00
+    assert "SOFR - IORB: +315 bp (SOFR 5.25%, IORB 2.10%, 2019-09-17, tax date: a known pressure day)" in text
+    assert "Stress: ON: break: SOFR - IORB 315 bp on 2019-09-17 (tax_date; >= 36 bp)" in text
+    assert "First signal message to this destination." in text
+    assert "break_sofr_minus_iorb_bp=36" in text  # thresholds echoed
+    assert "The Fed's three signs" in message["blocks"][2]["text"]["text"]
     assert message["blocks"][0]["type"] == "header" and message["blocks"][0]["text"]["text"].startswith("CRITICAL")
     assert slack.calls[0]["auth"] == f"Bearer {TOKEN}"
     assert [c["method"] for c in slack.calls] == [
@@ -115,17 +135,26 @@ def test_slack_down_keeps_the_message_and_the_next_run_delivers_it(tables, slack
     assert len(slack.messages()) == 1
 
 
-def test_a_rerun_sends_nothing_and_an_escalation_sends_once(tables, slack, tmp_path):
+def test_a_rerun_sends_nothing_and_an_escalation_sends_once_saying_what_changed(tables, slack, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     settings = bot_settings(slack)
-    ev, eps = evaluate_until(tables, D(2019, 7, 31))  # the cut is announced: alert
+    ev, eps = evaluate_until(tables, D(2019, 7, 31))  # the cut is announced: alert (repo rates above IOER)
     assert ev.row(-1, named=True)["severity"] == "alert"
     assert run_alerts(warehouse, settings, ev, eps, "run1")["sent"] == ["signal:2019-07-31:alert:slack:C0SUBS"]
     assert run_alerts(warehouse, settings, ev, eps, "run2")["sent"] == []  # same episode, same severity
-    ev, eps = evaluate_until(tables, D(2019, 8, 1))  # SOFR above the range: critical
-    assert run_alerts(warehouse, settings, ev, eps, "run3")["sent"] == ["signal:2019-07-31:critical:slack:C0SUBS"]
-    assert run_alerts(warehouse, settings, ev, eps, "run4")["sent"] == []
-    assert len(slack.messages()) == 2
+    ev, eps = evaluate_until(tables, D(2019, 8, 1))  # the July month-end pop (+20 bp) is not critical
+    assert ev.row(-1, named=True)["severity"] == "alert"
+    assert run_alerts(warehouse, settings, ev, eps, "run3")["sent"] == []
+    ev, eps = evaluate_until(tables, D(2019, 9, 17))  # EFFR 15 bp over IOER on 09-16: a break
+    assert run_alerts(warehouse, settings, ev, eps, "run4")["sent"] == ["signal:2019-07-31:critical:slack:C0SUBS"]
+    assert run_alerts(warehouse, settings, ev, eps, "run5")["sent"] == []
+    first, second = slack.messages()
+    assert "First signal message to this destination." in first["text"]
+    assert (
+        "Since the last message (alert, 2019-07-31): severity alert -> critical; facility use no data -> off; "
+        "stress off -> on; SOFR - IORB +4 bp -> +33 bp; reserves/bank assets 8.75% -> 8.33%; "
+        "days of material facility take-up 0 -> 1." in second["text"]
+    )
 
 
 def test_subscriptions_get_only_the_severities_they_asked_for(tables, slack, tmp_path):
@@ -135,6 +164,18 @@ def test_subscriptions_get_only_the_severities_they_asked_for(tables, slack, tmp
     assert sorted(m["channel"] for m in slack.messages()) == ["C0RISK", "C0SUBS"]
 
 
+def test_what_changed_is_told_against_the_last_message_to_the_same_destination(tables, slack, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    settings = bot_settings(slack, slack_subscriptions="C0DESK:critical")
+    ev, eps = evaluate_until(tables, D(2019, 7, 31))  # alert: only C0SUBS wants it
+    run_alerts(warehouse, settings, ev, eps, "run1")
+    ev, eps = evaluate_until(tables, D(2019, 9, 17))  # critical: both
+    run_alerts(warehouse, settings, ev, eps, "run2")
+    by_channel = {m["channel"]: m["text"] for m in slack.messages()[1:]}
+    assert "Since the last message (alert, 2019-07-31): severity alert -> critical" in by_channel["C0SUBS"]
+    assert "First signal message to this destination." in by_channel["C0DESK"]
+
+
 def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, tmp_path):
     settings = SlackSettings(slack_webhook_url=slack.webhook_url)
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
@@ -142,7 +183,7 @@ def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, 
         "signal:2019-07-31:critical:webhook"
     ]
     [message] = slack.messages()
-    assert "Target range: 2.00%-2.25%" in message["text"] and message["blocks"]
+    assert "Last policy action: -25 bp to 1.75%-2.00%" in message["text"] and message["blocks"]
     assert slack.uploads == []
 
 
@@ -201,8 +242,9 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
     assert first.returncode == 0, first.stderr
     assert "1 queued, 1 sent to Slack" in " ".join(first.stdout.split())
     [message] = slack.messages()
-    assert "Target range: 2.00%-2.25%" in message["text"]
+    assert "Last policy action: -25 bp to 1.75%-2.00%" in message["text"]
     assert "Reserves: $1,457bn (13w -130bn" in message["text"]
+    assert "Reserve ratio: 8.33% of banks' assets" in message["text"]
     assert "SOFR - IORB: +315 bp" in message["text"]
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
@@ -226,3 +268,31 @@ def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):
         tables["daily_rates"].filter(pl.col("date").is_between(D(2018, 1, 1), D(2019, 12, 31)))["sofr_pct"].null_count()
         > 0
     )
+
+
+def test_the_chart_marks_the_known_pressure_days():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from liquidity_watch.reporting.charts import PRESSURE_COLOR, _pressure_marked_bars
+
+    daily = pl.DataFrame(
+        {
+            "date": [D(2019, 9, 13), D(2019, 9, 16), D(2019, 9, 17), D(2019, 9, 18)],
+            "sofr_minus_iorb_bp": [10.0, 33.0, 315.0, 45.0],
+            "pressure_day": [None, "tax_date", "tax_date", None],
+        }
+    )
+    fig, ax = plt.subplots()
+    _pressure_marked_bars(ax, daily)
+    colors = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
+    heights = [bar.get_height() for bar in ax.patches]
+    plt.close(fig)
+    assert list(zip(heights, colors, strict=True)) == [
+        (10.0, "#d62728"),
+        (45.0, "#d62728"),
+        (33.0, PRESSURE_COLOR),
+        (315.0, PRESSURE_COLOR),
+    ]

@@ -61,7 +61,7 @@ def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
         "--warehouse",
         str(warehouse),
     )
-    assert result.returncode == 0 and json.loads(result.stdout) == [{"weeks": 1237}]
+    assert result.returncode == 0 and json.loads(result.stdout) == [{"weeks": 1238}]
     bad = cli("query", "select * from core.nope", "--warehouse", str(warehouse))
     assert bad.returncode == 1
     assert "query failed: Catalog Error: Table with name nope does not exist!" in " ".join(bad.stderr.split())

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from liquidity_watch.domain.calendars import (
+    business_days,
     end_of_day,
     fed_holidays,
     is_business_day,
@@ -91,6 +92,39 @@ def test_the_vectorised_calendar_equals_the_rules_on_every_day_2000_to_2030():
 
     days = [D(2000, 1, 1) + dt.timedelta(days=i) for i in range((D(2030, 12, 31) - D(2000, 1, 1)).days + 1)]
     series = pl.Series(days, dtype=pl.Date)
-    for release in ("h41", "sofr", "effr", "rrp", "policy"):
+    for release in ("h41", "h8", "sofr", "effr", "rrp", "repo", "policy"):
         assert published_at_series(release, series).to_list() == [published_at(release, d) for d in days], release
     assert end_of_day_series(series).to_list() == [end_of_day(d) for d in days]
+
+
+def test_known_pressure_days_follow_the_sifma_calendar():
+    from liquidity_watch.domain.pressure_days import pressure_kind
+
+    kinds = {
+        D(2018, 3, 29): "quarter_end",  # Good Friday 2018-03-30: no repo market
+        D(2024, 3, 28): "quarter_end",  # Good Friday 2024-03-29
+        D(2025, 12, 31): "year_end",
+        D(2026, 1, 2): "after_month_end",  # New Year's Day is closed
+        D(2026, 1, 5): "after_month_end",
+        D(2026, 1, 6): None,
+        D(2019, 9, 16): "tax_date",  # the 15th was a Sunday: settlement and corporate taxes on Monday
+        D(2019, 9, 17): "tax_date",
+        D(2019, 9, 18): None,
+        D(2025, 10, 15): "mid_month",
+        D(2025, 10, 16): "mid_month",
+        D(2025, 11, 17): "mid_month",  # the 15th was a Saturday
+        D(2025, 10, 31): "month_end",
+        D(2019, 7, 4): None,  # a holiday is no pressure day
+    }
+    assert {day: pressure_kind(day) for day in kinds} == kinds
+
+
+def test_about_a_quarter_of_repo_market_days_are_known_pressure_days():
+    from liquidity_watch.domain.pressure_days import pressure_day_series, pressure_kind
+
+    days = business_days(D(2018, 4, 2), D(2026, 9, 3), "sifma")
+    labels = pressure_day_series(pl.Series(days, dtype=pl.Date)).to_list()
+    assert labels == [pressure_kind(d) for d in days]
+    # per month: the month-end, two days after it, two mid-month days
+    share = sum(label is not None for label in labels) / len(labels)
+    assert 0.22 < share < 0.25

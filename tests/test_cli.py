@@ -116,12 +116,12 @@ def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_ta
     warehouse = tmp_path / "w.duckdb"
     first = run_cli("run", "--source", "snapshot", "--warehouse", str(warehouse), env=server_env)
     assert first.returncode == 0, first.stderr
-    assert "core.weekly_liquidity │ 1,237 │ 2026-08-26" in first.stdout
-    assert "38,683 new" in first.stdout
+    assert "core.weekly_liquidity │ 1,238 │ 2026-09-02" in first.stdout
+    assert "61,751 new" in first.stdout
     tables = core_snapshot(warehouse)
     second = run_cli("run", "--source", "snapshot", "--warehouse", str(warehouse), env=server_env)
     assert second.returncode == 0, second.stderr
-    assert "0 new, 0 changed, 13 payload(s) unchanged" in one_line(second.stdout)
+    assert "0 new, 0 changed, 23 payload(s) unchanged" in one_line(second.stdout)
     again = core_snapshot(warehouse)
     assert all(again[name].equals(tables[name]) for name in CORE_TABLES)
 

@@ -42,6 +42,29 @@ def test_nyfed_client_requests_the_search_window_and_parses_the_reply(httpserver
     ]
 
 
+def test_nyfed_client_fetches_tgcr_bgcr_and_repo_operations_as_the_snapshot_has_them(
+    httpserver: HTTPServer, fast_settings, snapshot_observations
+):
+    from tests.fakes import FakeFed
+
+    FakeFed(httpserver, snapshot_observations)
+    client = NyFedClient(_settings(fast_settings, httpserver))
+    week = (dt.date(2019, 9, 16), dt.date(2019, 9, 20))
+    tgcr = client.fetch_rates("TGCR", *week).observations
+    bgcr = client.fetch_rates("BGCR", *week).observations
+    repo = client.fetch_repo(*week).observations
+    rrp = client.fetch_rrp(dt.date(2022, 4, 25), dt.date(2022, 4, 26)).observations
+    assert dict(tgcr.select("date", "value").rows())[dt.date(2019, 9, 17)] == 5.25
+    assert bgcr["series_id"].unique().to_list() == ["BGCRRATE"]
+    assert repo.sort("date").select("date", "value").rows() == [
+        (dt.date(2019, 9, 17), 40.85),
+        (dt.date(2019, 9, 18), 51.55),
+        (dt.date(2019, 9, 19), 55.843),
+        (dt.date(2019, 9, 20), 59.15),
+    ]
+    assert sorted(rrp.filter(rrp["series_id"] == "RRPONTSYAWARD")["value"].to_list()) == [0.3, 0.3]
+
+
 def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPServer, fast_settings):
     seen: list[float] = []
 

@@ -8,7 +8,13 @@ import polars as pl
 import pytest
 
 from liquidity_watch.sources.errors import ParseError
-from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results, year_windows
+from liquidity_watch.sources.nyfed import (
+    parse_reference_rates,
+    parse_repo_results,
+    parse_rrp_results,
+    windows,
+    year_windows,
+)
 from tests.conftest import fixture_bytes
 
 
@@ -31,9 +37,13 @@ def test_effr_search_carries_the_target_range_equal_to_fred(snapshot_observation
     assert dt.date(2023, 5, 29) not in frame["date"].to_list()
 
 
-def test_all_latest_skips_rates_we_do_not_use():
+RP_RESULTS = "nyfed/rp_all_all_results_last_500_2022-04-22_2023-04-21.json"
+
+
+def test_all_latest_keeps_tgcr_and_bgcr_and_skips_rates_we_do_not_use():
     frame = parse_reference_rates(fixture_bytes("nyfed/rates_all_latest_2023-04-17.json"), url="u")
     assert sorted(frame["series_id"].unique()) == [
+        "BGCRRATE",
         "DFEDTARL",
         "DFEDTARU",
         "EFFR",
@@ -43,15 +53,58 @@ def test_all_latest_skips_rates_we_do_not_use():
         "SOFR75",
         "SOFR99",
         "SOFRVOL",
+        "TGCRRATE",
     ]
+    day = dict(frame.filter(pl.col("series_id").is_in(["TGCRRATE", "BGCRRATE"])).select("series_id", "value").rows())
+    assert day == {"TGCRRATE": 4.77, "BGCRRATE": 4.77}
+    assert frame.filter(pl.col("series_id") == "TGCRRATE")["date"].to_list() == [dt.date(2023, 4, 14)]
+
+
+def test_tgcr_and_bgcr_are_fetched_from_their_own_paths_from_2018_04_02():
+    assert windows("TGCR", dt.date(2002, 12, 18), dt.date(2018, 5, 1)) == [(dt.date(2018, 4, 2), dt.date(2018, 5, 1))]
+    body = b'{"refRates":[{"effectiveDate":"2019-09-17","type":"TGCR","percentRate":5.25,"volumeInBillions":300}]}'
+    assert parse_reference_rates(body, url="u", rate_type="TGCR").rows() == [("TGCRRATE", dt.date(2019, 9, 17), 5.25)]
 
 
 def test_reverse_repo_results_sum_to_fred_rrpontsyd_on_every_day(snapshot_observations):
-    frame = parse_rrp_results(fixture_bytes("nyfed/rp_all_all_results_last_500_2022-04-22_2023-04-21.json"), url="u")
+    frame = parse_rrp_results(fixture_bytes(RP_RESULTS), url="u").filter(pl.col("series_id") == "RRPONTSYD")
     joined = frame.join(snapshot_observations, on=["series_id", "date"], how="inner", suffix="_fred")
     assert frame.height == 249
     assert joined.height == 249
     assert joined.filter((pl.col("value") - pl.col("value_fred")).abs() > 1e-9).height == 0
+
+
+def test_the_award_rate_of_reverse_repos_equals_fred_rrpontsyaward_on_every_day(snapshot_observations):
+    frame = parse_rrp_results(fixture_bytes(RP_RESULTS), url="u").filter(pl.col("series_id") == "RRPONTSYAWARD")
+    joined = frame.join(snapshot_observations, on=["series_id", "date"], how="inner", suffix="_fred")
+    assert frame.height == 249
+    assert joined.height == 249
+    assert joined.filter(pl.col("value") != pl.col("value_fred")).height == 0
+    rates = dict(frame.select("date", "value").rows())
+    assert rates[dt.date(2022, 4, 22)] == 0.3
+    assert rates[dt.date(2023, 3, 23)] == 4.8  # the March 2023 hike, effective the day after the FOMC
+
+
+def test_repo_operations_give_fred_rpontsyd_without_small_value_exercises_or_term_repos(snapshot_observations):
+    frame = parse_repo_results(fixture_bytes(RP_RESULTS), url="u")
+    assert frame["series_id"].unique().to_list() == ["RPONTSYD"]
+    assert frame.height == 248  # every day with an overnight repo operation, take-up 0 included
+    joined = frame.join(snapshot_observations, on=["series_id", "date"], how="left", suffix="_fred")
+    differ = joined.filter((pl.col("value") - pl.col("value_fred").fill_null(0.0)).abs() > 1e-9)
+    # FRED counts the 2022-09-08 small value exercise ($27 mn of Treasuries); it is a test trade
+    assert differ.select("date", "value", "value_fred").rows() == [(dt.date(2022, 9, 8), 0.0, 0.027)]
+    takeup = dict(frame.select("date", "value").rows())
+    assert takeup[dt.date(2023, 3, 8)] == 0.0  # that day's $24 mn was a 5-day term repo, not overnight
+    assert takeup[dt.date(2022, 10, 19)] == 0.005
+
+
+def test_a_day_whose_only_repo_operation_is_a_small_value_exercise_has_no_row():
+    body = (
+        b'{"repo":{"operations":[{"operationId":"RP 090822 99","operationType":"Repo","operationDate":"2022-09-08",'
+        b'"term":"Overnight","note":"This operation is a Small Value Exercise (SVE); the daily Repo operation will '
+        b'still take place","details":[{"securityType":"Treasury","amtAccepted":27000000}]}]}}'
+    )
+    assert parse_repo_results(body, url="u").height == 0
 
 
 def test_missing_percentiles_are_absent_values_not_errors():

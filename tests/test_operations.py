@@ -98,7 +98,7 @@ def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_se
             return [a for a in found if summary.run_id in (a.description or "")]
 
     [artifact] = asyncio.run(latest())
-    assert "| WRESBAL | 1,237 | 0 |" in artifact.data
+    assert "| WRESBAL | 1,238 | 0 |" in artifact.data
     assert "**Signal on 2019-09-18:** critical" in artifact.data
     assert "expectations passed" in artifact.data
 
@@ -139,7 +139,7 @@ def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_
     assert list(tmp_path.glob("w.duckdb.work-*"))  # the dead run's working file is still there...
     summary = pipeline(source="snapshot", warehouse=str(warehouse))
     assert list(tmp_path.glob("w.duckdb.work-*")) == []  # ...until the next run removes it
-    assert summary.tables["weekly_liquidity"].latest == "2026-08-26"
+    assert summary.tables["weekly_liquidity"].latest == "2026-09-02"
 
 
 @pytest.mark.integration

@@ -111,7 +111,7 @@ CORRUPTIONS: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "truncated_file": (
         "SOFR",
         lambda p: p.write_bytes(p.read_bytes()[:-4]),
-        r"snapshot: SOFR: the file ends mid-line \('2026-08-27,3'.*truncated\?",
+        r"snapshot: SOFR: the file ends mid-line \('2026-09-03,3'.*truncated\?",
     ),
     "every_date_shifted_by_a_week": (
         "WRESBAL",
@@ -175,15 +175,25 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
             f"SELECT series FROM meta.validation_results WHERE run_id = '{run_id}' AND suite = 'raw_observations' AND series NOT IN ('*', 'weekly series')",
         )
     )
-    # one plausible-range check per series the snapshot brings (13 of the catalogue's ranges; DFF has none)
+    # one plausible-range check per series the snapshot brings (23 of the catalogue's ranges; DFF has none)
     assert ranged == [
+        "BGCRRATE",
         "DFEDTARL",
         "DFEDTARU",
         "EFFR",
         "IOER",
         "IORB",
+        "RPONTSYD",
+        "RRPONTSYAWARD",
         "RRPONTSYD",
         "SOFR",
+        "SOFR1",
+        "SOFR25",
+        "SOFR75",
+        "SOFR99",
+        "SOFRVOL",
+        "TGCRRATE",
+        "TLAACBW027SBOG",
         "TREAST",
         "WALCL",
         "WDTGAL",
@@ -213,9 +223,9 @@ def test_a_failed_gate_records_its_failing_expectations(good_warehouse, snapshot
         "SELECT v.series, v.unexpected_count, v.examples FROM meta.validation_results v JOIN meta.runs r USING (run_id) "
         "WHERE r.status = 'failed' AND NOT v.success",
     )
-    # near-zero SOFR of 2020-21 stays under 25 after x100, so 1,599 of the 2,099 rows break the range;
-    # all 2,099 rewrite stored history
-    assert sorted((series, count) for series, count, _ in rows) == [("*", 2099), ("SOFR", 1599)]
+    # near-zero SOFR of 2020-21 stays under 25 after x100, so 1,604 of the 2,104 rows break the range;
+    # all 2,104 rewrite stored history
+    assert sorted((series, count) for series, count, _ in rows) == [("*", 2104), ("SOFR", 1604)]
     assert '"day": "2018-04-03"' in rows[0][2]
 
 
@@ -245,4 +255,4 @@ def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(go
     reader.stdin.flush()
     assert reader.stdout.readline().strip() == "1394122.0"
     assert reader.wait(timeout=60) == 0
-    assert summary.payloads_unchanged == 13
+    assert summary.payloads_unchanged == 23

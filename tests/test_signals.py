@@ -1,9 +1,11 @@
-"""The rules on 24 years of real history, point in time, and their configuration."""
+"""The rules: on small synthetic series (a quarter-end pop against a persistent drift), on 2018-2026 history
+point in time, the evaluation against the first release's rules, and the thresholds file."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -11,17 +13,150 @@ import pytest
 
 from liquidity_watch.domain.calendars import business_days
 from liquidity_watch.resources import default_thresholds_file
+from liquidity_watch.signals.calibration import calibrate
+from liquidity_watch.signals.evaluation import evaluate_rules
+from liquidity_watch.signals.legacy import legacy_severity
 from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
-from liquidity_watch.signals.thresholds import load_thresholds
+from liquidity_watch.signals.thresholds import defaults, load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 
 D = dt.date
+END = D(2026, 9, 4)  # the day after the bundled snapshot's last fixing (2026-09-03)
+
+
+# --- synthetic series: one quarter of a made-up year, the Fed easing while it drains --------------------------
+
+
+def synthetic_tables(sofr_minus_iorb: Callable[[dt.date], float], takeup_usd_bn: dict | None = None) -> dict:
+    """Core tables of 2031-03..2031-09: a 25 bp cut on 2031-06-12 during QT ($10bn a week), reserves
+    ample (12 % of banks' assets), EFFR 7 bp under IORB, TGCR 2 bp under SOFR; SOFR - IORB as given."""
+    rows: list[tuple[str, dt.date, float]] = []
+    day = D(2031, 1, 1)
+    for i in range(52 * 7):
+        d = day + dt.timedelta(days=i)
+        upper = 4.25 if d < D(2031, 6, 12) else 4.00
+        iorb = upper - 0.10
+        rows += [("DFEDTARU", d, upper), ("DFEDTARL", d, upper - 0.25), ("IORB", d, iorb)]
+        if d.weekday() == 2:
+            week = i // 7
+            rows += [
+                ("WALCL", d, 6_500_000.0 - 10_000 * week),
+                ("WSHOSHO", d, 6_000_000.0 - 10_000 * week),
+                ("WRESBAL", d, 3_000_000.0),
+                ("WDTGAL", d, 800_000.0),
+                ("TLAACBW027SBOG", d, 25_000.0),
+            ]
+        if d.weekday() < 5 and d >= D(2031, 3, 3):
+            sofr = round(iorb + sofr_minus_iorb(d) / 100, 4)
+            rows += [
+                ("SOFR", d, sofr),
+                ("TGCRRATE", d, round(sofr - 0.02, 4)),
+                ("EFFR", d, round(iorb - 0.07, 4)),
+                ("RRPONTSYD", d, 100.0),
+                ("RPONTSYD", d, (takeup_usd_bn or {}).get(d, 0.0)),
+            ]
+    observations = pl.DataFrame(
+        rows, schema={"series_id": pl.String, "date": pl.Date, "value": pl.Float64}, orient="row"
+    )
+    return build_core_tables(observations)
+
+
+def synthetic_day(tables: dict, day: dt.date) -> dict:
+    ev = evaluate(
+        tables["weekly_liquidity"],
+        tables["daily_rates"],
+        tables["policy_changes"],
+        business_days(D(2031, 6, 2), D(2031, 8, 29)),
+        load_thresholds(),
+    )
+    return ev.filter(pl.col("date") == day).row(0, named=True)
+
+
+def test_a_quarter_end_pop_alone_is_information_not_an_alert():
+    tables = synthetic_tables(lambda d: 25.0 if d == D(2031, 6, 30) else -5.0)
+    day = synthetic_day(tables, D(2031, 7, 1))  # sees the quarter-end fixing of 2031-06-30
+    assert (day["rates_date"], day["rates_pressure_day"], day["sofr_minus_iorb_bp"]) == (
+        D(2031, 6, 30),
+        "quarter_end",
+        25.0,
+    )
+    assert (day["easing"], day["draining"]) == ("on", "on")
+    assert (day["repo_rates"], day["stress"], day["severity"]) == ("off", "off", "watch")
+
+
+def test_a_persistent_drift_of_repo_rates_above_iorb_is_an_alert():
+    tables = synthetic_tables(lambda d: 5.0)
+    day = synthetic_day(tables, D(2031, 7, 1))
+    assert day["sofr_above_iorb_share_pct"] == 100.0
+    assert day["tgcr_above_iorb_share_pct"] == 100.0  # TGCR 3 bp over IORB
+    assert day["sofr_minus_iorb_median_bp"] == 5.0
+    assert (day["repo_rates"], day["stress"], day["severity"]) == ("on", "off", "alert")
+
+
+def test_the_same_drift_a_little_lower_stays_at_watch():
+    tables = synthetic_tables(lambda d: 2.0 if d.day % 4 else -1.0)  # mostly above IORB, median 2 bp < 3
+    day = synthetic_day(tables, D(2031, 7, 1))
+    assert day["sofr_minus_iorb_median_bp"] == 2.0
+    assert day["tgcr_above_iorb_share_pct"] == 0.0  # TGCR stays under IORB
+    assert (day["repo_rates"], day["severity"]) == ("off", "watch")
+
+
+def test_stress_repeating_on_three_ordinary_days_is_critical_two_is_not():
+    stressed = {D(2031, 7, 7), D(2031, 7, 9), D(2031, 7, 22)}  # ordinary days (not month-end, mid-month or turn)
+    tables = synthetic_tables(lambda d: 20.0 if d in stressed else 5.0)
+    assert synthetic_day(tables, D(2031, 7, 21))["off_calendar_stress_days"] == 2
+    assert synthetic_day(tables, D(2031, 7, 21))["severity"] == "alert"
+    day = synthetic_day(tables, D(2031, 7, 23))
+    assert (day["off_calendar_stress_days"], day["stress"], day["severity"]) == (3, "on", "critical")
+
+
+def test_the_same_three_pops_on_pressure_days_are_not_critical():
+    pressure = {D(2031, 6, 30), D(2031, 7, 1), D(2031, 7, 15)}  # quarter-end, the turn, mid-month
+    tables = synthetic_tables(lambda d: 20.0 if d in pressure else 5.0)
+    day = synthetic_day(tables, D(2031, 7, 16))
+    assert (day["off_calendar_stress_days"], day["stress"], day["severity"]) == (0, "off", "alert")
+
+
+def test_a_break_beyond_what_pressure_days_show_is_critical_on_the_day_it_is_published():
+    tables = synthetic_tables(lambda d: 60.0 if d == D(2031, 6, 30) else -5.0)
+    assert synthetic_day(tables, D(2031, 6, 30))["severity"] == "watch"  # the fixing comes out the next morning
+    day = synthetic_day(tables, D(2031, 7, 1))
+    assert (day["stress"], day["severity"]) == ("on", "critical")
+    assert synthetic_day(tables, D(2031, 7, 2))["severity"] == "watch"  # one print: no persistent sign
+
+
+def test_repeated_facility_takeup_is_the_second_sign_and_is_seen_the_afternoon_it_happens():
+    tables = synthetic_tables(lambda d: -5.0, takeup_usd_bn={D(2031, 6, 16): 2.0, D(2031, 6, 30): 2.0})
+    assert synthetic_day(tables, D(2031, 6, 16))["facility_use"] == "off"  # once is not repeated use
+    day = synthetic_day(tables, D(2031, 6, 30))
+    assert (day["takeup_date"], day["repo_ops_takeup_usd_mn"], day["takeup_material_days"]) == (
+        D(2031, 6, 30),
+        2000.0,
+        2,
+    )
+    assert (day["facility_use"], day["severity"]) == ("on", "alert")
+
+
+def test_scarcity_is_judged_against_banks_assets_with_h8_seen_nine_days_after_its_wednesday():
+    tables = synthetic_tables(lambda d: -5.0)
+    day = synthetic_day(tables, D(2031, 7, 1))
+    assert day["week_ending"] == D(2031, 6, 25)  # H.4.1 of Wednesday 06-25 came out Thursday 06-26
+    assert day["bank_week_ending"] == D(2031, 6, 18)  # H.8 of 06-18 came out Friday 06-27; 06-25's on 07-04
+    assert day["reserves_to_bank_assets_pct"] == 12.0
+    assert day["scarcity"] == "off"
+
+
+# --- 2018-2026 history, point in time --------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def evaluated(snapshot_observations) -> pl.DataFrame:
-    tables = build_core_tables(snapshot_observations)
-    days = business_days(SIGNALS_START, D(2026, 8, 28))
+def tables(snapshot_observations) -> dict:
+    return build_core_tables(snapshot_observations)
+
+
+@pytest.fixture(scope="module")
+def evaluated(tables) -> pl.DataFrame:
+    days = business_days(SIGNALS_START, END)
     return evaluate(
         tables["weekly_liquidity"], tables["daily_rates"], tables["policy_changes"], days, load_thresholds()
     )
@@ -36,15 +171,38 @@ def _day(evaluated: pl.DataFrame, day: dt.date) -> dict:
     return evaluated.filter(pl.col("date") == day).row(0, named=True)
 
 
-def test_the_2019_episode_starts_with_the_july_31_cut_and_is_critical_by_september_17(found, evaluated):
-    [ep] = found.filter(pl.col("start").dt.year() == 2019).to_dicts()
-    assert D(2019, 7, 31) <= ep["start"] <= D(2019, 8, 9)  # the cut was announced 2019-07-31 at 14:00 ET
-    assert ep["peak_severity"] == "critical"
-    assert ep["escalated_on"] <= D(2019, 9, 17)
+def test_2019_is_at_watch_by_early_august_at_alert_before_september_17_and_critical_on_the_break(evaluated):
+    summer = evaluated.filter(pl.col("date").is_between(D(2019, 7, 31), D(2019, 9, 16)))
+    assert summer["severity"].unique().sort().to_list() == ["alert"]  # from the July 31 cut on, never critical
     sept17 = _day(evaluated, D(2019, 9, 17))
-    assert sept17["severity"] == "critical"
-    assert sept17["rates_date"] == D(2019, 9, 16)  # SOFR of the 17th is only published on the 18th
-    assert _day(evaluated, D(2019, 9, 18))["sofr_minus_iorb_bp"] == 315.0
+    # what was public by the end of 09-17: the 09-16 fixings (EFFR at the top of the range) and that
+    # morning's repo operation, the first since 2008
+    assert (sept17["rates_date"], sept17["rates_pressure_day"]) == (D(2019, 9, 16), "tax_date")
+    assert (sept17["effr_minus_iorb_bp"], sept17["sofr_minus_iorb_bp"]) == (15.0, 33.0)
+    assert (sept17["takeup_date"], sept17["repo_ops_takeup_usd_mn"]) == (D(2019, 9, 17), 40850.0)
+    assert (sept17["stress"], sept17["severity"]) == ("on", "critical")
+    sept18 = _day(evaluated, D(2019, 9, 18))
+    assert (sept18["rates_date"], sept18["sofr_minus_iorb_bp"], sept18["severity"]) == (
+        D(2019, 9, 17),
+        315.0,
+        "critical",
+    )
+
+
+def test_the_2019_values_behind_the_early_august_alert(evaluated):
+    aug1 = _day(evaluated, D(2019, 8, 1))
+    assert (aug1["easing"], aug1["draining"], aug1["last_cut_date"]) == ("on", "on", D(2019, 8, 1))
+    # sign (a): SOFR above IOER on all 20 July fixings, TGCR on 19; median +8.5 bp
+    assert (aug1["sofr_above_iorb_share_pct"], aug1["tgcr_above_iorb_share_pct"]) == (100.0, 95.0)
+    assert aug1["sofr_minus_iorb_median_bp"] == 8.5
+    assert aug1["repo_rates"] == "on"
+    # reserves of the week to 07-31 (WRESBAL 1,534,523) against banks' assets of the latest H.8 out by
+    # then, 07-17's (17,360.3705 $bn): 8.839 %, in the lowest decile since 2018
+    assert (aug1["week_ending"], aug1["reserves_usd_mn"]) == (D(2019, 7, 31), 1534523.0)
+    assert (aug1["bank_week_ending"], aug1["bank_assets_usd_mn"]) == (D(2019, 7, 17), 17360370.5)
+    assert (aug1["reserves_to_bank_assets_pct"], aug1["scarcity"]) == (8.839, "on")
+    assert (aug1["facility_use"], aug1["effr_rising"]) == ("no_data", "off")
+    assert aug1["severity"] == "alert"
 
 
 def test_nothing_fires_while_the_balance_sheet_exploded_in_2020(evaluated):
@@ -52,11 +210,9 @@ def test_nothing_fires_while_the_balance_sheet_exploded_in_2020(evaluated):
     assert window.height > 200
     assert window["severity"].unique().to_list() == ["none"]
     assert (window["easing"] == "on").sum() > 0  # the cuts were seen...
-    # ...but the balance sheet was not draining then: securities runoff never crossed its
-    # thresholds, and the total-assets fall as the emergency lines unwound came after the
-    # 90-day cut window had closed
+    assert (window["facility_use"] == "on").sum() > 0  # ...and the March 2020 repo operations...
+    # ...but the balance sheet was not draining: no frame, no signal
     assert window.filter((pl.col("easing") == "on") & (pl.col("draining") == "on")).height == 0
-    assert window.filter(pl.col("qt_runoff_13w_usd_mn") >= 50_000).height == 0
 
 
 def test_nothing_fires_during_the_2022_23_hikes(evaluated):
@@ -65,12 +221,31 @@ def test_nothing_fires_during_the_2022_23_hikes(evaluated):
     assert (window["draining"] == "on").sum() > 200  # QT ran; there was no easing
 
 
+def test_critical_is_rare_twelve_days_since_2018_all_at_the_september_2019_break(evaluated):
+    critical = evaluated.filter((pl.col("date") >= D(2018, 4, 2)) & (pl.col("severity") == "critical"))
+    assert critical["date"].to_list() == [
+        d for d in business_days(D(2019, 9, 17), D(2019, 10, 2))
+    ]  # 12 business days: the break, then stress repeating off the calendar until the frame ended
+    assert critical.height == 12
+
+
+def test_the_backtest_from_2003_finds_exactly_these_episodes(found):
+    assert found.select("start", "end", "peak_severity", "escalated_on").rows() == [
+        (D(2009, 1, 8), D(2009, 2, 17), "alert", D(2009, 1, 8)),
+        (D(2019, 7, 31), D(2019, 10, 2), "critical", D(2019, 7, 31)),
+        (D(2024, 9, 18), D(2025, 3, 19), "watch", None),  # cuts during QT; month-end pops only
+        (D(2025, 9, 17), D(2025, 12, 17), "alert", D(2025, 9, 30)),  # SRF used on 09-15 and 09-30
+        (D(2026, 1, 29), D(2026, 2, 4), "alert", D(2026, 1, 29)),
+    ]
+
+
 def test_rules_without_inputs_say_no_data_instead_of_guessing(evaluated):
     early = _day(evaluated, D(2005, 6, 1))
-    assert early["stress"] == "no_data"  # no SOFR before 2018-04-02
+    assert early["repo_rates"] == "no_data"  # no SOFR before 2018-04-02
+    assert early["stress"] == "no_data"
     assert early["easing"] == "no_data"  # no target range or IOER yet
     assert early["severity"] == "none"
-    assert _day(evaluated, D(2018, 4, 4))["stress"] != "no_data"
+    assert _day(evaluated, D(2018, 5, 1))["repo_rates"] != "no_data"
 
 
 def test_h41_of_a_wednesday_is_seen_only_from_thursday(evaluated):
@@ -80,23 +255,64 @@ def test_h41_of_a_wednesday_is_seen_only_from_thursday(evaluated):
 
 def test_every_signal_row_echoes_its_inputs_and_thresholds(evaluated):
     rows = signals_long(evaluated.filter(pl.col("date") == D(2019, 9, 17)))
-    assert rows["rule"].to_list() == ["draining", "easing", "scarcity", "stress"]
+    assert rows["rule"].to_list() == [
+        "draining",
+        "easing",
+        "effr_rising",
+        "facility_use",
+        "repo_rates",
+        "scarcity",
+        "stress",
+    ]
     stress = rows.filter(pl.col("rule") == "stress").row(0, named=True)
-    assert json.loads(stress["inputs"])["sofr_minus_iorb_bp"] == 33.0
-    assert json.loads(stress["thresholds"])["sofr_minus_iorb_bp"] == 15
+    assert json.loads(stress["inputs"])["effr_minus_iorb_bp"] == 15.0
+    assert json.loads(stress["inputs"])["rates_pressure_day"] == "tax_date"
+    assert json.loads(stress["thresholds"])["break_effr_minus_iorb_bp"] == 10
 
 
-def test_the_backtest_from_2003_finds_exactly_these_episodes(found):
-    assert found.select("start", "end", "peak_severity").rows() == [
-        (D(2009, 1, 8), D(2009, 2, 17), "alert"),
-        (D(2019, 7, 31), D(2019, 10, 2), "critical"),
-        (D(2024, 9, 18), D(2025, 3, 19), "critical"),
-        (D(2025, 9, 17), D(2025, 12, 17), "critical"),
-        (D(2026, 1, 29), D(2026, 2, 4), "alert"),
+# --- the evaluation: v1 beside the rules in force ---------------------------------------------------------
+
+
+def test_the_first_release_rules_are_reproduced_for_the_comparison(evaluated):
+    v1 = legacy_severity(evaluated).filter(pl.col("date") >= D(2018, 4, 2))
+    # the first release's own code gave these on the same snapshot before the rules changed
+    assert dict(v1.group_by("severity_v1").len().rows()) == {"critical": 21, "alert": 164, "watch": 52, "none": 1881}
+    assert v1.filter(pl.col("severity_v1") == "critical")["date"].to_list()[:3] == [
+        D(2019, 8, 1),  # SOFR 5 bp over the top of the range on the July month-end
+        D(2019, 9, 17),
+        D(2019, 9, 18),
     ]
 
 
-def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, snapshot_observations):
+def test_the_evaluation_counts_grades_noise_and_lead_times(evaluated):
+    e = evaluate_rules(evaluated, D(2018, 4, 2), END)
+    grades = {row[0]: row[1:] for row in e.grades.rows()}
+    assert grades["critical"] == (21, 12)
+    assert grades["alert"] == (164, 91)
+    assert grades["watch"] == (52, 134)
+    assert grades["business days"] == (2118, 2118)
+    # v1 alerted on 90 days on which none of the three signs had persisted; the alert days of the
+    # rules in force without a sign are 2019-08-27..09-06, when scarcity alone carried the alert
+    assert grades["noise days (alert+, no sign persisted)"] == (90, 8)
+    now = e.episodes.filter(pl.col("rules") == "now")
+    ep2019 = now.filter(pl.col("start") == D(2019, 7, 31)).row(0, named=True)
+    assert (ep2019["largest_stress_day"], ep2019["stress_bp"], ep2019["lead_alert_bd"]) == (D(2019, 9, 17), 315.0, 33)
+    assert ep2019["first_critical"] == D(2019, 9, 17)
+    why = e.critical_days.filter((pl.col("rules") == "now") & (pl.col("date") == D(2019, 9, 17)))["why"].item()
+    assert why == "break: EFFR - IORB 15 bp on 2019-09-16 (tax_date; >= 10 bp)"
+
+
+def test_the_packaged_thresholds_are_the_stated_percentiles_of_the_bundled_history(tables):
+    t = load_thresholds()
+    for row in calibrate(tables["weekly_liquidity"], tables["daily_rates"], t):
+        if row.value is not None:
+            assert getattr(t, row.key) == row.value, (row.key, row.rule, row.value)
+
+
+# --- the thresholds file --------------------------------------------------------------------------------
+
+
+def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, tables):
     strict = tmp_path / "t.toml"
     strict.write_text(
         default_thresholds_file()
@@ -105,7 +321,6 @@ def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, snapshot_
         .replace("qt_runoff_4w_usd_mn = 20000", "qt_runoff_4w_usd_mn = 5000000")
         .replace("total_assets_fall_4w_usd_mn = 50000", "total_assets_fall_4w_usd_mn = 5000000")
     )
-    tables = build_core_tables(snapshot_observations)
     ev = evaluate(
         tables["weekly_liquidity"],
         tables["daily_rates"],
@@ -117,39 +332,128 @@ def test_a_stricter_threshold_file_changes_the_outcome(tmp_path: Path, snapshot_
     assert json.loads(ev["thresholds"][0])["qt_runoff_13w_usd_mn"] == 5000000
 
 
-def test_a_broken_thresholds_file_names_the_key(tmp_path: Path):
+def test_the_packaged_file_and_the_documented_defaults_agree():
+    t = load_thresholds()
+    assert t.notes == ()
+    assert {key: getattr(t, key) for key in defaults()} == defaults()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("window_days = 20", "window_days = -20", "[persistence] window_days = -20: input should be greater than 0"),
+        ("window_days = 20", "window_days = 0", "[persistence] window_days = 0: input should be greater than 0"),
+        ("change_lag_days = 60", "change_lag_days = 2.5", "[effr_rising] change_lag_days = 2.5: input should be"),
+        ("iorb_drop_bp = 10", 'iorb_drop_bp = "ten"', "[easing] iorb_drop_bp = 'ten': input should be a valid number"),
+        ("iorb_drop_bp = 10", "iorb_drop_bp = true", "[easing] iorb_drop_bp = True: input should be a valid number"),
+        ("break_sofr_minus_iorb_bp = 36", "break_sofr_minus_iorb_bp = nan", "break_sofr_minus_iorb_bp = nan: input"),
+        ("takeup_floor_usd_mn = 1500", "takeup_floor_usd_mn = inf", "[facility_use] takeup_floor_usd_mn = inf"),
+        (
+            "reserves_below_52w_high_pct = 24.28",
+            "reserves_below_52w_high_pct = -10",
+            "[scarcity] reserves_below_52w_high_pct = -10: input should be greater than or equal to 0",
+        ),
+        (
+            "reserves_to_bank_assets_pct = 9.33",
+            "reserves_to_bank_assets_pct = 120",
+            "[scarcity] reserves_to_bank_assets_pct = 120: input should be less than or equal to 100",
+        ),
+        (
+            "[stress]\n",
+            "[stress]\nwindow_days = 20\n",
+            "[stress] window_days is in the wrong table; it belongs in [persistence]",
+        ),
+        ("[stress]\n", "[stress]\nbreak_bp = 20\n", "[stress] break_bp is not a known key"),
+        ("[stress]\n", "[stres]\n", "[stres] is not a table of the rules"),
+        ("# Every threshold", "window_days = 20\n# Every", "window_days = 20 is outside any table; it belongs in"),
+        ("iorb_drop_bp = 10\n", "", "missing [easing] iorb_drop_bp"),
+        ("off_calendar_days = 3", "off_calendar_days = -10 %", "not valid TOML"),
+    ],
+)
+def test_a_bad_thresholds_file_is_refused_in_one_line_naming_the_key(tmp_path: Path, old: str, new: str, message):
     bad = tmp_path / "t.toml"
-    bad.write_text(default_thresholds_file().read_text().replace("iorb_drop_bp = 10", 'iorb_drop_bp = "ten"'))
-    with pytest.raises(ValueError, match=r"\['iorb_drop_bp'\] must be numbers"):
+    text = default_thresholds_file().read_text()
+    assert old in text
+    bad.write_text(text.replace(old, new, 1))
+    with pytest.raises(ValueError) as info:
         load_thresholds(bad)
-    bad.write_text(default_thresholds_file().read_text().replace("iorb_drop_bp = 10\n", ""))
-    with pytest.raises(ValueError, match=r"missing \['iorb_drop_bp'\]"):
-        load_thresholds(bad)
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"thresholds file {bad}")
+    assert "\n" not in str(info.value)
 
 
-def test_publishing_signals_rewrites_only_changes_and_keeps_the_run_that_first_saw_each(tmp_path, evaluated):
-    from liquidity_watch.warehouse.db import connection
-    from liquidity_watch.warehouse.signals import publish_signals
-
-    first = evaluated.filter(pl.col("date") <= D(2019, 9, 16))
-    second = evaluated.filter(pl.col("date") <= D(2019, 9, 17)).with_columns(
-        severity=pl.when(pl.col("date") == D(2019, 9, 16)).then(pl.lit("watch")).otherwise(pl.col("severity"))
+def test_an_older_file_without_the_new_keys_gets_the_documented_defaults_and_says_so(tmp_path: Path):
+    first_release = tmp_path / "t.toml"
+    first_release.write_text(
+        "[easing]\ncut_lookback_days = 90\niorb_drop_bp = 10\niorb_lookback_days = 60\n"
+        "[draining]\nqt_runoff_13w_usd_mn = 50000\nqt_runoff_4w_usd_mn = 20000\ntotal_assets_fall_4w_usd_mn = 50000\n"
+        "[stress]\nsofr_minus_iorb_bp = 15\nsofr_p99_minus_iorb_bp = 40\n"
+        "[scarcity]\nreserves_below_usd_mn = 1500000\nreserves_fall_13w_usd_mn = 150000\n"
+        "reserves_below_52w_high_pct = 10\n"
     )
-    with connection(tmp_path / "w.duckdb") as con:
-        publish_signals(con, signals_long(first), episodes(first), "run1")
-        publish_signals(con, signals_long(second), episodes(second), "run2")
-        rows = dict(
-            con.execute(
-                "SELECT date::VARCHAR || ' ' || severity || ' ' || first_seen_run_id, count(*) FROM core.signals "
-                "WHERE date >= '2019-09-13' GROUP BY ALL ORDER BY 1"
-            ).fetchall()
-        )
-        [(total,)] = con.execute("SELECT count(*) FROM core.signals").fetchall()
-        shorter = first.filter(pl.col("date") <= D(2019, 9, 13))  # e.g. a rerun --as-of an earlier day
-        publish_signals(con, signals_long(shorter), episodes(shorter), "run3")
-        after = con.execute(
-            "SELECT max(date), count(*), count(*) FILTER (WHERE first_seen_run_id <> 'run1') FROM core.signals"
-        ).fetchone()
-    assert rows == {"2019-09-13 alert run1": 4, "2019-09-16 watch run1": 4, "2019-09-17 critical run2": 4}
-    assert total == 4 * second.height
-    assert after == (D(2019, 9, 13), 4 * shorter.height, 0)
+    t = load_thresholds(first_release)
+    assert t.reserves_below_52w_high_pct == 10  # the user's own value wins
+    assert t.break_sofr_minus_iorb_bp == 36 and t.window_days == 20
+    notes = " | ".join(t.notes)
+    assert (
+        f"thresholds file {first_release}: no [stress] break_sofr_minus_iorb_bp; using the documented default 36"
+        in notes
+    )
+    assert "[stress] sofr_minus_iorb_bp is ignored" in notes
+    assert len(t.notes) == len(defaults()) + 4
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(tables, tmp_path_factory) -> Path:
+    """A warehouse with the snapshot's core tables, published without a flow run."""
+    from liquidity_watch.warehouse.core import publish_core
+    from liquidity_watch.warehouse.db import connection
+
+    path = tmp_path_factory.mktemp("published") / "w.duckdb"
+    with connection(path) as con:
+        publish_core(con, tables)
+    return path
+
+
+def test_backtest_evaluate_prints_both_rule_sets_and_where_each_threshold_comes_from(published):
+    from typer.testing import CliRunner
+
+    from liquidity_watch.cli import app
+
+    result = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "json", "--warehouse", str(published)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {row["grade"]: (row["v1_days"], row["now_days"]) for row in doc["grades"]}["critical"] == (21, 12)
+    assert [(e["rules"], e["start"], e["peak"]) for e in doc["episodes"]][4:] == [
+        ("now", "2019-07-31", "critical"),
+        ("now", "2024-09-18", "watch"),
+        ("now", "2025-09-17", "alert"),
+        ("now", "2026-01-29", "alert"),
+    ]
+    assert {r["key"]: r["chosen_as"] for r in doc["thresholds"]}["stress.break_sofr_minus_iorb_bp"] == "99th percentile"
+    assert all(r["recomputed"] in (None, r["in_force"]) for r in doc["thresholds"])
+    assert [k["kind"] for k in doc["pressure_days"]][:3] == ["year_end", "quarter_end", "month_end"]
+    csv = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "csv", "--warehouse", str(published)])
+    assert csv.exit_code == 1 and "--evaluate prints several tables" in csv.output
+
+
+def test_a_snapshot_without_the_optional_series_still_grades_saying_no_data_where_it_must(snapshot_observations):
+    first_release = ["WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL", "WTREGEN", "RRPONTSYD", "SOFR", "EFFR"]
+    first_release += ["DFEDTARU", "DFEDTARL", "IORB", "IOER"]
+    tables = build_core_tables(snapshot_observations.filter(pl.col("series_id").is_in(first_release)))
+    ev = evaluate(
+        tables["weekly_liquidity"],
+        tables["daily_rates"],
+        tables["policy_changes"],
+        business_days(D(2019, 6, 3), D(2019, 9, 18)),
+        load_thresholds(),
+    )
+    sept17 = _day(ev, D(2019, 9, 17))
+    assert sept17["facility_use"] == "no_data"  # no RPONTSYD
+    assert sept17["tgcr_above_iorb_share_pct"] is None  # no TGCR: sign (a) rests on SOFR's median
+    assert sept17["reserves_to_bank_assets_pct"] is None  # no H.8: scarcity rests on the 52-week fall
+    assert (sept17["scarcity"], sept17["severity"]) == ("off", "critical")  # the EFFR break still shows
+    assert _day(ev, D(2019, 8, 1))["severity"] == "alert"

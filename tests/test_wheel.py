@@ -80,7 +80,7 @@ def test_installed_outside_the_clone_it_runs_on_the_bundled_snapshot_into_var_of
     env.pop("LW_WAREHOUSE", None)
     bin_dir = installed / "venv" / "bin"
     result = run([str(bin_dir / "liquidity-watch"), "run"], cwd=elsewhere, env=env)
-    assert "core.weekly_liquidity │ 1,237 │ 2026-08-26" in result.stdout
+    assert "core.weekly_liquidity │ 1,238 │ 2026-09-02" in result.stdout
     with connection(elsewhere / "var" / "liquidity.duckdb", read_only=True) as con:
         assert con.execute(
             "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = '2019-09-18'"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -39,11 +41,12 @@ def queue_signal_alerts(
     if severity == Severity.NONE or open_episodes.is_empty():
         return []
     start = open_episodes["start"].max()
-    payload = signal_message(latest, str(start), latest["thresholds"])
     queued = []
     for destination in destinations:
         if destination.wants(severity):
             message_id = signal_message_id(start, severity, destination)
+            previous = last_signal_state(con, destination.name)
+            payload = signal_message(latest, str(start), latest["thresholds"], previous)
             if enqueue(
                 con,
                 message_id=message_id,
@@ -56,6 +59,16 @@ def queue_signal_alerts(
             ):
                 queued.append(message_id)
     return queued
+
+
+def last_signal_state(con: duckdb.DuckDBPyConnection, destination: str) -> dict[str, Any] | None:
+    """The ``state`` of the last signal message queued for ``destination`` (to say what changed since)."""
+    row = con.execute(
+        "SELECT payload FROM meta.outbox WHERE kind = 'signal' AND destination = ?"
+        " ORDER BY created_at DESC, message_id DESC LIMIT 1",
+        [destination],
+    ).fetchone()
+    return json.loads(row[0]).get("state") if row else None
 
 
 def deliver_pending(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -29,18 +32,32 @@ def backtest(
     ] = None,
     format: FormatOption = OutputFormat.TABLE,
     warehouse: WarehouseOption = None,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--evaluate",
+            help="Evaluate the rules (and the first release's, side by side) from --from, default 2018-04-02: "
+            "episodes with lead times, days per grade, noise days, critical days and why; and where every "
+            "threshold comes from.",
+        ),
+    ] = False,
 ) -> None:
     """Replay the signal rules day by day with point-in-time data and print the episodes.
 
     \b
-    Example:
+    Examples:
         liquidity-watch backtest --from 2019-01-01 --to 2019-12-31 --format csv
+        liquidity-watch backtest --evaluate
     """
     output = check_format(format)
     start = parse_date(from_, "--from") if from_ else None
     end = parse_date(to, "--to") if to else None
     path = published_warehouse(warehouse)
     from liquidity_watch.settings import Settings
+
+    if evaluate:
+        _print_evaluation(path, start, end, Settings().thresholds_file, output)
+        return
     from liquidity_watch.signals.backtest import run_backtest
 
     try:
@@ -51,8 +68,39 @@ def backtest(
     title = f"signal episodes {result.start} to {result.end}"
     print_rows(episodes.columns, episodes.rows(), output, title=title, wrap=("triggers",))
     if output is OutputFormat.TABLE:
-        for note in result.coverage:
+        for note in result.notes:
             say(f"note: {note}")
+
+
+def _print_evaluation(
+    path: Path, start: dt.date | None, end: dt.date | None, thresholds_file: Path | None, output: OutputFormat
+) -> None:
+    """``backtest --evaluate``: several tables, so a table per section or one JSON object (no CSV)."""
+    if output is OutputFormat.CSV:
+        fail("--evaluate prints several tables: use --format table or --format json")
+    from liquidity_watch.signals.backtest import run_evaluation
+
+    try:
+        report = run_evaluation(path, start, end, thresholds_file)
+    except ValueError as exc:
+        fail(str(exc))
+    e = report.evaluation
+    sections = {
+        "grades": (f"days at each grade, {e.start} to {e.end}: v1 (first release) and the rules in force", e.grades),
+        "episodes": ("episodes, with the lead time to the largest stress day inside each", e.episodes),
+        "critical_days": ("critical days and why", e.critical_days),
+        "thresholds": ("where each threshold comes from (recomputed on this warehouse)", report.calibration),
+        "pressure_days": ("SOFR - IORB by kind of day since 2018-04-02 (bp)", report.pressure_days),
+    }
+    notes = report.notes
+    if output is OutputFormat.JSON:
+        doc = {name: frame.to_dicts() for name, (_, frame) in sections.items()}
+        sys.stdout.write(json.dumps({**doc, "notes": notes}, default=str) + "\n")
+        return
+    for title, frame in sections.values():
+        print_rows(frame.columns, frame.rows(), output, title=title, wrap=("why", "population"), width=200)
+    for note in notes:
+        say(f"note: {note}")
 
 
 @app.command()

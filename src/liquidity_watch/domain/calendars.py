@@ -13,6 +13,12 @@ release               an observation dated D is published                    sou
 ``sofr``              the next SIFMA business day after D at 08:00            spec 1.7
 ``effr``              the next Fed business day after D at 09:00              spec 1.7
 ``rrp``               D at 13:30 (results follow the 13:15 close)             spec 1.8
+``repo``              D at 14:00 (the day's last repo operation and the       spec 1.8
+                      Standing Repo Facility close at 13:45)
+``h8``                Friday D+9 at 16:15 (H.8 for the week ending           H.8
+                      Wednesday D comes out the Friday of the next week);
+                      if that Friday is a Fed holiday, the next Fed
+                      business day at 16:15
 ``policy``            D-1 at 14:00: a target range or IORB rate taking       FOMC
                       effect on D is announced in the 14:00 statement of     statement
                       the day before (intermeeting moves: within hours)
@@ -97,17 +103,25 @@ def published_at(release: str, day: dt.date) -> dt.datetime:
     '2019-09-18T12:00:00+00:00'
     >>> published_at("h41", dt.date(2019, 9, 18)).isoformat()
     '2019-09-19T20:30:00+00:00'
+    >>> published_at("h8", dt.date(2019, 9, 18)).isoformat()
+    '2019-09-27T20:15:00+00:00'
     """
     if release == "h41":
         thursday = day + dt.timedelta(days=(3 - day.weekday()) % 7 or 7)
         release_day = thursday if is_business_day(thursday) else next_business_day(thursday)
         return _at(release_day, 16, 30)
+    if release == "h8":
+        friday = day + dt.timedelta(days=(4 - day.weekday()) % 7 + 7)
+        release_day = friday if is_business_day(friday) else next_business_day(friday)
+        return _at(release_day, 16, 15)
     if release == "sofr":
         return _at(next_business_day(day, Calendar.SIFMA), 8)
     if release == "effr":
         return _at(next_business_day(day), 9)
     if release == "rrp":
         return _at(day, 13, 30)
+    if release == "repo":
+        return _at(day, 14)
     if release == "policy":
         return _at(day - dt.timedelta(days=1), 14)
     raise ValueError(f"unknown release {release!r}")
@@ -143,7 +157,15 @@ def with_published_at(observations: pl.DataFrame) -> pl.DataFrame:
 
 
 #: Release -> (hour, minute) New York time of publication.
-RELEASE_TIME = {"h41": (16, 30), "sofr": (8, 0), "effr": (9, 0), "rrp": (13, 30), "policy": (14, 0)}
+RELEASE_TIME = {
+    "h41": (16, 30),
+    "h8": (16, 15),
+    "sofr": (8, 0),
+    "effr": (9, 0),
+    "rrp": (13, 30),
+    "repo": (14, 0),
+    "policy": (14, 0),
+}
 
 
 def _open_days(calendar: Calendar, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -191,11 +213,16 @@ def published_at_series(release: str, dates: pl.Series) -> pl.Series:
         offset = ((3 - weekday) % 7).replace(0, 7)
         thursday = pl.DataFrame({"d": dates, "o": offset}).select(pl.col("d") + pl.duration(days=pl.col("o")))["d"]
         day = _first_open_on_or_after(thursday, Calendar.FED)
+    elif release == "h8":
+        weekday = dates.dt.weekday() - 1
+        offset = (4 - weekday) % 7 + 7
+        friday = pl.DataFrame({"d": dates, "o": offset}).select(pl.col("d") + pl.duration(days=pl.col("o")))["d"]
+        day = _first_open_on_or_after(friday, Calendar.FED)
     elif release in ("sofr", "effr"):
         day = _first_open_on_or_after(
             dates + dt.timedelta(days=1), Calendar.SIFMA if release == "sofr" else Calendar.FED
         )
-    elif release == "rrp":
+    elif release in ("rrp", "repo"):
         day = dates
     elif release == "policy":
         day = dates - dt.timedelta(days=1)

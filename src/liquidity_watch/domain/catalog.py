@@ -44,6 +44,8 @@ class Release(StrEnum):
     SOFR = "sofr"
     EFFR = "effr"
     RRP = "rrp"
+    REPO = "repo"
+    H8 = "h8"
     POLICY = "policy"
 
 
@@ -105,13 +107,42 @@ SERIES: dict[str, Series] = {
             Calendar.FED,
             Release.RRP,
         ),
+        Series(
+            "RRPONTSYAWARD",
+            "ON RRP award rate (Treasury securities sold in overnight reverse repos)",
+            Unit.PCT,
+            Frequency.BUSINESS_DAILY,
+            Calendar.FED,
+            Release.RRP,
+            required=False,
+        ),
+        Series(
+            "RPONTSYD",
+            "Overnight repos (repo operations and the Standing Repo Facility), Treasury take-up, daily total",
+            Unit.USD_BN,
+            Frequency.BUSINESS_DAILY,
+            Calendar.FED,
+            Release.REPO,
+            required=False,
+        ),
         _sofr("SOFR", "Secured Overnight Financing Rate", required=True),
         _sofr("SOFR1", "SOFR 1st percentile"),
         _sofr("SOFR25", "SOFR 25th percentile"),
         _sofr("SOFR75", "SOFR 75th percentile"),
         _sofr("SOFR99", "SOFR 99th percentile"),
         _sofr("SOFRVOL", "SOFR volume", Unit.USD_BN),
+        _sofr("TGCRRATE", "Tri-Party General Collateral Rate (TGCR)"),
+        _sofr("BGCRRATE", "Broad General Collateral Rate (BGCR)"),
         Series("EFFR", "Effective federal funds rate", Unit.PCT, Frequency.BUSINESS_DAILY, Calendar.FED, Release.EFFR),
+        Series(
+            "TLAACBW027SBOG",
+            "Total assets, all commercial banks (H.8), seasonally adjusted, Wednesday level",
+            Unit.USD_BN,
+            Frequency.WEEKLY_WEDNESDAY,
+            Calendar.WEDNESDAYS,
+            Release.H8,
+            required=False,
+        ),
         _policy("DFEDTARU", "FOMC target range, upper bound"),
         _policy("DFEDTARL", "FOMC target range, lower bound"),
         _policy("IORB", "Interest on reserve balances (from 2021-07-29)"),

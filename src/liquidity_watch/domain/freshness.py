@@ -19,6 +19,8 @@ GRACE = {
     Release.SOFR: dt.timedelta(hours=6),
     Release.EFFR: dt.timedelta(hours=6),
     Release.RRP: dt.timedelta(hours=6),
+    Release.REPO: dt.timedelta(hours=6),
+    Release.H8: dt.timedelta(hours=18),  # Friday 16:15 + 18 h: Saturday morning
     Release.POLICY: dt.timedelta(days=7),  # FRED copies the daily policy rates with a lag
 }
 

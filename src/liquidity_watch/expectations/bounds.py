@@ -12,7 +12,9 @@ import datetime as dt
 
 #: Plausible range per series in its declared unit (``liquidity_watch.catalog``).
 #: History: WALCL 712,809..8,965,487; WRESBAL 2,795..4,275,806; WDTGAL 1,592..1,792,434;
-#: TREAST 0.47..5.8 tn; WSHOMCB 0..2,740,185; RRPONTSYD 0..2,554 ($bn); rates -0.0..7.03 %.
+#: TREAST 0.47..5.8 tn; WSHOMCB 0..2,740,185; RRPONTSYD 0..2,554 ($bn); rates -0.0..7.03 %;
+#: RPONTSYD 0..100.8 ($bn, 2020-03-16); TLAACBW027SBOG 699.6..25,253 ($bn, 1973-2026);
+#: SOFRVOL 702..3,508 ($bn); SOFR99 up to 9.00 % (2019-09-17).
 #: Lower bounds above zero catch a millions-to-billions slip on any file whose history
 #: starts in 2002 (its first values fall below them).
 PLAUSIBLE_RANGE: dict[str, tuple[float, float]] = {
@@ -26,12 +28,17 @@ PLAUSIBLE_RANGE: dict[str, tuple[float, float]] = {
     "WTREGEN": (500, 5_000_000),
     "WLRRAL": (0, 5_000_000),
     "RRPONTSYD": (0, 5_000),
+    "RPONTSYD": (0, 2_000),
+    "TLAACBW027SBOG": (300, 100_000),
     "SOFRVOL": (0, 10_000),
     "SOFR": (-1, 25),
     "SOFR1": (-1, 25),
     "SOFR25": (-1, 25),
     "SOFR75": (-1, 25),
     "SOFR99": (-1, 25),
+    "TGCRRATE": (-1, 25),
+    "BGCRRATE": (-1, 25),
+    "RRPONTSYAWARD": (-1, 25),
     "EFFR": (-1, 25),
     "DFEDTARU": (-1, 25),
     "DFEDTARL": (-1, 25),

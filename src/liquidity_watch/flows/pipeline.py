@@ -283,6 +283,8 @@ def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as
     run = RunRecord.start(source, as_of, str(flow_run.id) if flow_run.id else None)
     logger = get_run_logger()
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
+    for note in thresholds.notes:  # keys a user's older thresholds file lacks take their documented default
+        logger.warning("%s", note)
     validator: Validator | None = None
     results: list[SuiteResult] = []
     with write_lock(published, settings.lock_wait_s):
@@ -329,6 +331,7 @@ def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as
                     episodes=found.height,
                     alerts=alerts,
                     stale=[f.series_id for f in stale],
+                    thresholds_notes=list(thresholds.notes),
                     seconds=round(time.perf_counter() - started, 2),
                     stage_seconds=dict(timer.seconds),
                 )

@@ -65,6 +65,7 @@ class RunSummary:
     episodes: int
     alerts: AlertOutcome
     stale: list[str]
+    thresholds_notes: list[str]
     seconds: float
     stage_seconds: dict[str, float]
 
@@ -101,6 +102,7 @@ class RunSummary:
             out.append(f"as of: end of {self.as_of} (America/New_York)")
         out.append(f"quality gate: {self.expectations} expectations passed; data docs: {self.data_docs}")
         out.append(self.signal_line())
+        out += [f"note: {note}" for note in self.thresholds_notes]
         out += [f"ALERT {text}" for text in self.alerts.printed_text]
         out.append(self.alerts_line())
         if self.stale and self.source != "snapshot":

@@ -1,4 +1,5 @@
-"""The liquidity chart: reserves, the policy range and SOFR - IORB, with signal episodes shaded.
+"""The liquidity chart: reserves, the policy range and SOFR - IORB, with signal episodes shaded and the
+known pressure days marked (the Slack image).
 
 Used for the Slack image and for ``liquidity-watch report``. Headless (Agg), PNG bytes out.
 """
@@ -69,10 +70,11 @@ def liquidity_chart(
     ax.set_title("Price of money: policy range, IORB and SOFR", loc="left", fontsize=11)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax = axes[2]
-    ax.bar(*_xy(d, "date", "sofr_minus_iorb_bp"), width=1.0, color="#d62728")
+    _pressure_marked_bars(ax, d)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("basis points")
-    ax.set_title("Funding stress: SOFR - IORB", loc="left", fontsize=11)
+    ax.set_title("Funding stress: SOFR - IORB (known pressure days marked)", loc="left", fontsize=11)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
     for ax in axes:
         _shade(ax, episodes, start, end)
         ax.grid(alpha=0.3)
@@ -82,6 +84,42 @@ def liquidity_chart(
         fontsize=10,
     )
     return _png(fig)
+
+
+PRESSURE_COLOR = "#7f7f7f"
+
+
+def _pressure_marked_bars(ax, daily: pl.DataFrame) -> None:
+    """SOFR - IORB bars, red on ordinary days and grey on known pressure days (``domain.pressure_days``),
+    with a tick under the axis on every pressure day: a pop there is information, not a crisis."""
+    points = daily.select("date", "sofr_minus_iorb_bp", "pressure_day").drop_nulls("sofr_minus_iorb_bp")
+    pressure = points["pressure_day"].is_not_null()
+    ordinary = points.filter(~pressure)
+    marked = points.filter(pressure)
+    ax.bar(
+        ordinary["date"].to_list(),
+        ordinary["sofr_minus_iorb_bp"].to_list(),
+        width=1.0,
+        color="#d62728",
+        label="ordinary day",
+    )
+    ax.bar(
+        marked["date"].to_list(),
+        marked["sofr_minus_iorb_bp"].to_list(),
+        width=1.0,
+        color=PRESSURE_COLOR,
+        label="known pressure day (month-end, turn, mid-month, tax date)",
+    )
+    if marked.height:
+        ax.plot(
+            marked["date"].to_list(),
+            [0.0] * marked.height,
+            linestyle="none",
+            marker="|",
+            markersize=5,
+            color=PRESSURE_COLOR,
+            transform=ax.get_xaxis_transform(),
+        )
 
 
 def _png(fig) -> bytes:

@@ -1,24 +1,40 @@
-"""The rules: is the Fed easing the price of money while it drains the quantity?
+"""The rules: is the Fed easing the price of money while it drains the quantity, and are reserves still abundant?
 
 Evaluated for each Fed business day D with only what had been published before the end
 of D (New York): each core row carries the instant it became visible
-(``liquidity_watch.calendars``) and is joined "as of" D. The same function serves a run
-(today's signal), the backtest (every day) and ``core.signals``.
+(``domain.calendars``) and is joined "as of" D. The same function serves a run (today's
+signal), the backtest (every day) and ``core.signals``. ``docs/signals.md`` explains each
+rule and grade for subscribers; every number comes from the thresholds file.
 
-Rules (thresholds from the thresholds file, ``signals/thresholds.toml`` by default, echoed in every row):
+The frame (unchanged from the first release):
 
 * easing: the target range's upper bound was cut within ``cut_lookback_days``, or IORB fell
   by ``iorb_drop_bp`` or more over ``iorb_lookback_days``;
 * draining: 13-week or 4-week runoff of securities held outright, or a 4-week fall of
-  total assets, beyond its threshold;
-* stress: SOFR - IORB, or SOFR's 99th percentile - IORB, at or above its threshold;
-* scarcity: reserves below a level, falling fast over 13 weeks, or far below their
-  52-week high.
+  total assets, beyond its threshold.
 
-Severity: ``watch`` = easing and draining; ``alert`` = watch and (stress or scarcity);
-``critical`` = watch and SOFR above the top of the target range. A rule whose inputs do
-not exist yet on D (no target range before 2008-12-16, no IORB/IOER before 2008-10-09, no
-SOFR before 2018-04-02) is ``no_data``, never ``off`` by guess.
+The Fed's three signs that reserves are no longer abundant (the Chair, 2025-10-29), each
+"on" only when it persisted over the last ``window_days`` published fixings:
+
+* repo_rates (a): the share of fixings with SOFR above IORB and the share with TGCR above
+  IORB both at their thresholds, or the median of SOFR - IORB at its threshold;
+* facility_use (b): take-up at the Fed's repo operations (the Standing Repo Facility since
+  2021-07-29) of at least ``takeup_floor_usd_mn`` on ``takeup_days`` or more days;
+* effr_rising (c): the median of EFFR - IORB rose by ``effr_minus_iorb_rise_bp`` or more
+  against the same median ``change_lag_days`` fixings earlier (its change, not its level).
+
+And two more:
+
+* scarcity: reserves at or below ``reserves_to_bank_assets_pct`` of commercial banks'
+  total assets (H.8), or ``reserves_below_52w_high_pct`` or more below their 52-week high;
+* stress: SOFR - IORB at pressure-day levels (``off_calendar_sofr_minus_iorb_bp``) on
+  ``off_calendar_days`` or more *ordinary* days of the window (``domain.pressure_days``),
+  or a break: the latest SOFR - IORB or EFFR - IORB at or beyond what pressure days
+  ordinarily show (``break_*``).
+
+Severity: ``watch`` = easing and draining; ``alert`` = watch and (a sign persisted, or
+scarcity); ``critical`` = watch and stress. A rule whose inputs do not exist yet on D is
+``no_data``, never ``off`` by guess.
 """
 
 from __future__ import annotations
@@ -28,7 +44,7 @@ import datetime as dt
 import polars as pl
 
 from liquidity_watch.domain.calendars import end_of_day_series, published_at_series
-from liquidity_watch.domain.rules import Rule
+from liquidity_watch.domain.rules import SIGNS, Rule
 from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
 from liquidity_watch.signals.thresholds import Thresholds
 
@@ -41,17 +57,79 @@ def _status(condition: pl.Expr, available: pl.Expr) -> pl.Expr:
     return pl.when(~available).then(pl.lit("no_data")).when(condition).then(pl.lit("on")).otherwise(pl.lit("off"))
 
 
-def _visible_weekly(weekly: pl.DataFrame) -> pl.DataFrame:
-    frame = weekly.sort("week_ending").with_columns(
-        reserves_52w_high_usd_mn=pl.col("reserves_usd_mn").rolling_max(window_size=52, min_samples=1),
+def _min_samples(window: int) -> int:
+    """A rolling measure needs at least half its window (holidays and a series' first days leave gaps)."""
+    return max(1, (window + 1) // 2)
+
+
+def rate_measures(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
+    """``core.daily_rates`` with the rolling measures of signs (a) and (c) and of stress, per fixing.
+
+    Each measure at a row uses that row and the fixings before it only, so it is public
+    when the row is. SOFR measures run over the last ``window_days`` rows with a SOFR
+    fixing, EFFR measures over the rows with an EFFR fixing; a row without one carries
+    the last value forward (Good Friday has EFFR, no SOFR).
+
+    Examples
+    --------
+    >>> from liquidity_watch.signals.thresholds import load_thresholds
+    >>> days = pl.date_range(dt.date(2019, 7, 1), dt.date(2019, 7, 26), "1d", eager=True)
+    >>> days = days.filter(days.dt.weekday() <= 5)
+    >>> daily = pl.DataFrame({"date": days, "sofr_minus_iorb_bp": [5.0] * len(days),
+    ...     "tgcr_minus_iorb_bp": [-1.0] * len(days), "effr_minus_iorb_bp": [3.0] * len(days),
+    ...     "sofr_pct": 2.4, "effr_pct": 2.38, "pressure_day": None})
+    >>> rate_measures(daily, load_thresholds()).select(
+    ...     "sofr_above_iorb_share_pct", "tgcr_above_iorb_share_pct", "sofr_minus_iorb_median_bp").row(-1)
+    (100.0, 0.0, 5.0)
+    """
+    window, lag = t.window_days, t.change_lag_days
+    need = _min_samples(window)
+    frame = daily.sort("date")
+    sofr = frame.filter(pl.col("sofr_minus_iorb_bp").is_not_null()).select(
+        "date",
+        sofr_above_iorb_share_pct=((pl.col("sofr_minus_iorb_bp") > 0).cast(pl.Float64) * 100)
+        .rolling_mean(window, min_samples=need)
+        .round(1),
+        tgcr_above_iorb_share_pct=((pl.col("tgcr_minus_iorb_bp") > 0).cast(pl.Float64) * 100)
+        .rolling_mean(window, min_samples=need)
+        .round(1),
+        sofr_minus_iorb_median_bp=pl.col("sofr_minus_iorb_bp").rolling_median(window, min_samples=need).round(2),
+        off_calendar_stress_days=(
+            pl.col("pressure_day").is_null() & (pl.col("sofr_minus_iorb_bp") >= t.off_calendar_sofr_minus_iorb_bp)
+        )
+        .cast(pl.Int32)
+        .rolling_sum(window, min_samples=1),
     )
+    median = pl.col("effr_minus_iorb_bp").rolling_median(window, min_samples=need)
+    effr = frame.filter(pl.col("effr_minus_iorb_bp").is_not_null()).select(
+        "date",
+        effr_minus_iorb_median_bp=median.round(2),
+        effr_minus_iorb_rise_bp=(median - median.shift(lag)).round(2),
+    )
+    measures = [c for c in (*sofr.columns, *effr.columns) if c != "date"]
+    frame = frame.join(sofr, on="date", how="left").join(effr, on="date", how="left")
+    return frame.with_columns(pl.col(measures).forward_fill())
+
+
+def _visible_weekly(weekly: pl.DataFrame) -> pl.DataFrame:
+    frame = weekly.sort("week_ending")
     return frame.with_columns(visible_at=published_at_series("h41", frame["week_ending"])).sort("visible_at")
 
 
-def _visible_daily(daily: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
-    frame = daily.sort("date")
+def _visible_bank_assets(weekly: pl.DataFrame) -> pl.DataFrame:
+    """H.8 bank assets with the instant each week's figure came out (about nine days after H.4.1's)."""
+    frame = weekly.select("week_ending", "bank_assets_usd_mn").drop_nulls().sort("week_ending")
+    return frame.select(
+        pl.col("week_ending").alias("bank_week_ending"),
+        "bank_assets_usd_mn",
+        visible_at=published_at_series("h8", frame["week_ending"]),
+    ).sort("visible_at")
+
+
+def _visible_daily(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
+    frame = rate_measures(daily, t)
     past = frame.select(pl.col("date").alias("past_date"), pl.col("iorb_pct").alias("iorb_past_pct")).drop_nulls()
-    frame = frame.with_columns(lookup=pl.col("date") - pl.duration(days=lookback_days)).join_asof(
+    frame = frame.with_columns(lookup=pl.col("date") - pl.duration(days=t.iorb_lookback_days)).join_asof(
         past, left_on="lookup", right_on="past_date", strategy="backward"
     )
     sofr_at = published_at_series("sofr", frame["date"])
@@ -65,6 +143,36 @@ def _visible_daily(daily: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
     return frame.drop("lookup", "past_date").sort("visible_at")
 
 
+def _visible_takeup(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
+    """Repo operation take-up, public the afternoon of its day (not a day later with the rates)."""
+    frame = daily.select("date", "repo_ops_takeup_usd_mn").sort("date")
+    takeup = pl.col("repo_ops_takeup_usd_mn")
+    frame = frame.select(
+        pl.col("date").alias("takeup_date"),
+        "repo_ops_takeup_usd_mn",
+        takeup_material_days=(takeup >= t.takeup_floor_usd_mn)
+        .fill_null(False)
+        .cast(pl.Int32)
+        .rolling_sum(t.window_days),
+        takeup_max_usd_mn=takeup.rolling_max(t.window_days, min_samples=1),
+        takeup_seen_days=takeup.is_not_null().cast(pl.Int32).rolling_sum(t.window_days),
+        visible_at=published_at_series("repo", frame["date"]),
+    )
+    return frame.sort("visible_at")
+
+
+def _visible_changes(policy: pl.DataFrame) -> pl.DataFrame:
+    """The last change of the target range, cut or hike (the message's "last policy action")."""
+    changes = policy.sort("date")
+    return changes.select(
+        pl.col("date").alias("last_change_date"),
+        pl.col("change_bp").alias("last_change_bp"),
+        pl.col("new_lower_pct").alias("last_change_lower_pct"),
+        pl.col("new_upper_pct").alias("last_change_upper_pct"),
+        visible_at=published_at_series("policy", changes["date"]),
+    ).sort("visible_at")
+
+
 def _visible_cuts(policy: pl.DataFrame) -> pl.DataFrame:
     cuts = policy.filter(pl.col("change_bp") < 0).sort("date")
     return cuts.select(
@@ -74,6 +182,38 @@ def _visible_cuts(policy: pl.DataFrame) -> pl.DataFrame:
         pl.col("new_upper_pct").alias("cut_new_upper_pct"),
         visible_at=published_at_series("policy", cuts["date"]),
     ).sort("visible_at")
+
+
+WEEKLY_INPUTS = [
+    "week_ending",
+    "reserves_usd_mn",
+    "reserves_change_13w_usd_mn",
+    "reserves_below_52w_high_pct",
+    "qt_runoff_4w_usd_mn",
+    "qt_runoff_13w_usd_mn",
+    "total_assets_change_4w_usd_mn",
+    "net_liquidity_usd_mn",
+]
+DAILY_INPUTS = [
+    "sofr_pct",
+    "sofr_p99_pct",
+    "tgcr_pct",
+    "effr_pct",
+    "iorb_pct",
+    "iorb_change_bp",
+    "target_lower_pct",
+    "target_upper_pct",
+    "sofr_minus_iorb_bp",
+    "tgcr_minus_iorb_bp",
+    "effr_minus_iorb_bp",
+    "sofr_minus_target_upper_bp",
+    "sofr_above_iorb_share_pct",
+    "tgcr_above_iorb_share_pct",
+    "sofr_minus_iorb_median_bp",
+    "off_calendar_stress_days",
+    "effr_minus_iorb_median_bp",
+    "effr_minus_iorb_rise_bp",
+]
 
 
 def evaluate(
@@ -89,91 +229,136 @@ def evaluate(
 
     Examples
     --------
-    See ``tests/test_signals.py``: the 2019 episode, 2020 and 2022-23 stay quiet.
+    See ``tests/test_signals.py``: synthetic series (a quarter-end pop against a persistent
+    drift) and the real 2019 episode; 2020 and 2022-23 stay quiet.
     """
     if not days:
         return pl.DataFrame()
     frame = pl.DataFrame({"date": days}, schema={"date": pl.Date}).sort("date")
     frame = frame.with_columns(cutoff=end_of_day_series(frame["date"]))
-    weekly_v = _visible_weekly(weekly).select(
-        "visible_at",
-        "week_ending",
-        "reserves_usd_mn",
-        "reserves_change_13w_usd_mn",
-        "reserves_52w_high_usd_mn",
-        "qt_runoff_4w_usd_mn",
-        "qt_runoff_13w_usd_mn",
-        "total_assets_change_4w_usd_mn",
-        "net_liquidity_usd_mn",
-    )
-    daily_v = _visible_daily(daily, t.iorb_lookback_days).select(
+    daily_v = _visible_daily(daily, t).select(
         "visible_at",
         pl.col("date").alias("rates_date"),
-        "sofr_pct",
-        "sofr_p99_pct",
-        "effr_pct",
-        "iorb_pct",
-        "iorb_change_bp",
-        "target_lower_pct",
-        "target_upper_pct",
-        "sofr_minus_iorb_bp",
-        "sofr_minus_target_upper_bp",
+        pl.col("pressure_day").alias("rates_pressure_day"),
+        *DAILY_INPUTS,
     )
-    asof = dict(left_on="cutoff", right_on="visible_at", strategy="backward", allow_exact_matches=False)
-    frame = frame.join_asof(weekly_v, **asof).drop("visible_at")
-    frame = frame.join_asof(daily_v, **asof).drop("visible_at")
-    frame = frame.join_asof(_visible_cuts(policy), **asof).drop("visible_at")
+    for visible in (
+        _visible_weekly(weekly).select("visible_at", *WEEKLY_INPUTS),
+        _visible_bank_assets(weekly),
+        daily_v,
+        _visible_takeup(daily, t),
+        _visible_cuts(policy),
+        _visible_changes(policy),
+    ):
+        frame = frame.join_asof(
+            visible, left_on="cutoff", right_on="visible_at", strategy="backward", allow_exact_matches=False
+        ).drop("visible_at")
     frame = frame.with_columns(
         days_since_cut=(pl.col("date") - pl.col("last_cut_date")).dt.total_days(),
-        reserves_below_52w_high_pct=((1 - pl.col("reserves_usd_mn") / pl.col("reserves_52w_high_usd_mn")) * 100).round(
-            2
-        ),
-        sofr_p99_minus_iorb_bp=((pl.col("sofr_p99_pct") - pl.col("iorb_pct")) * 100).round(2),
+        reserves_to_bank_assets_pct=(pl.col("reserves_usd_mn") / pl.col("bank_assets_usd_mn") * 100).round(3),
     )
-    has_range = pl.col("target_upper_pct").is_not_null()
-    has_iorb = pl.col("iorb_change_bp").is_not_null()
-    has_sofr = pl.col("sofr_minus_iorb_bp").is_not_null()
+    frame = frame.with_columns(**_statuses(t))
+    return frame.with_columns(**_severity(), stress_why=_stress_why(t), thresholds=pl.lit(t.to_json())).drop("cutoff")
+
+
+def _statuses(t: Thresholds) -> dict[str, pl.Expr]:
     has_weekly = pl.col("week_ending").is_not_null()
+    has_sofr = pl.col("sofr_above_iorb_share_pct").is_not_null()
     cut_recent = pl.col("days_since_cut").is_not_null() & (pl.col("days_since_cut") <= t.cut_lookback_days)
     iorb_fell = pl.col("iorb_change_bp") <= -t.iorb_drop_bp
-    frame = frame.with_columns(
-        easing=_status(cut_recent.fill_null(False) | iorb_fell.fill_null(False), has_range | has_iorb),
-        draining=_status(
+    shares = (pl.col("sofr_above_iorb_share_pct") >= t.sofr_above_iorb_share_pct) & (
+        pl.col("tgcr_above_iorb_share_pct") >= t.tgcr_above_iorb_share_pct
+    )
+    median = pl.col("sofr_minus_iorb_median_bp") >= t.sofr_minus_iorb_median_bp
+    breaks = (pl.col("sofr_minus_iorb_bp") >= t.break_sofr_minus_iorb_bp).fill_null(False) | (
+        pl.col("effr_minus_iorb_bp") >= t.break_effr_minus_iorb_bp
+    ).fill_null(False)
+    return {
+        Rule.EASING: _status(
+            cut_recent.fill_null(False) | iorb_fell.fill_null(False),
+            pl.col("target_upper_pct").is_not_null() | pl.col("iorb_change_bp").is_not_null(),
+        ),
+        Rule.DRAINING: _status(
             (pl.col("qt_runoff_13w_usd_mn") >= t.qt_runoff_13w_usd_mn).fill_null(False)
             | (pl.col("qt_runoff_4w_usd_mn") >= t.qt_runoff_4w_usd_mn).fill_null(False)
             | (pl.col("total_assets_change_4w_usd_mn") <= -t.total_assets_fall_4w_usd_mn).fill_null(False),
             has_weekly & pl.col("qt_runoff_13w_usd_mn").is_not_null(),
         ),
-        stress=_status(
-            (pl.col("sofr_minus_iorb_bp") >= t.sofr_minus_iorb_bp).fill_null(False)
-            | (pl.col("sofr_p99_minus_iorb_bp") >= t.sofr_p99_minus_iorb_bp).fill_null(False),
-            has_sofr,
+        Rule.REPO_RATES: _status(shares.fill_null(False) | median.fill_null(False), has_sofr),
+        Rule.FACILITY_USE: _status(
+            (pl.col("takeup_material_days") >= t.takeup_days).fill_null(False),
+            pl.col("takeup_seen_days").fill_null(0) > 0,
         ),
-        scarcity=_status(
-            (pl.col("reserves_usd_mn") < t.reserves_below_usd_mn).fill_null(False)
-            | (pl.col("reserves_change_13w_usd_mn") <= -t.reserves_fall_13w_usd_mn).fill_null(False)
+        Rule.EFFR_RISING: _status(
+            (pl.col("effr_minus_iorb_rise_bp") >= t.effr_minus_iorb_rise_bp).fill_null(False),
+            pl.col("effr_minus_iorb_rise_bp").is_not_null(),
+        ),
+        Rule.SCARCITY: _status(
+            (pl.col("reserves_to_bank_assets_pct") <= t.reserves_to_bank_assets_pct).fill_null(False)
             | (pl.col("reserves_below_52w_high_pct") >= t.reserves_below_52w_high_pct).fill_null(False),
-            has_weekly,
+            pl.col("reserves_to_bank_assets_pct").is_not_null() | pl.col("reserves_below_52w_high_pct").is_not_null(),
         ),
-    )
-    watch = (pl.col("easing") == "on") & (pl.col("draining") == "on")
-    above_range = (pl.col("sofr_minus_target_upper_bp") > 0).fill_null(False)
-    frame = frame.with_columns(
-        severity=pl.when(watch & above_range)
-        .then(pl.lit("critical"))
-        .when(watch & ((pl.col("stress") == "on") | (pl.col("scarcity") == "on")))
-        .then(pl.lit("alert"))
+        Rule.STRESS: _status(
+            (pl.col("off_calendar_stress_days") >= t.off_calendar_days).fill_null(False) | breaks, has_sofr
+        ),
+    }
+
+
+def _stress_why(t: Thresholds) -> pl.Expr:
+    """Why ``stress`` is on, in words (null when it is not): the message and the evaluation show it."""
+    sofr, effr = pl.col("sofr_minus_iorb_bp"), pl.col("effr_minus_iorb_bp")
+    kind = pl.col("rates_pressure_day").fill_null("ordinary day")
+    parts = [
+        pl.when(sofr >= t.break_sofr_minus_iorb_bp).then(
+            pl.format(
+                "break: SOFR - IORB {} bp on {} ({}; >= {} bp)",
+                sofr.cast(pl.Int64),
+                pl.col("rates_date"),
+                kind,
+                pl.lit(f"{t.break_sofr_minus_iorb_bp:g}"),
+            )
+        ),
+        pl.when(effr >= t.break_effr_minus_iorb_bp).then(
+            pl.format(
+                "break: EFFR - IORB {} bp on {} ({}; >= {} bp)",
+                effr.cast(pl.Int64),
+                pl.col("rates_date"),
+                kind,
+                pl.lit(f"{t.break_effr_minus_iorb_bp:g}"),
+            )
+        ),
+        pl.when(pl.col("off_calendar_stress_days") >= t.off_calendar_days).then(
+            pl.format(
+                "repeats: {} ordinary days with SOFR - IORB >= {} bp in the last {} fixings",
+                pl.col("off_calendar_stress_days"),
+                pl.lit(f"{t.off_calendar_sofr_minus_iorb_bp:g}"),
+                pl.lit(t.window_days),
+            )
+        ),
+    ]
+    return pl.when(pl.col(Rule.STRESS) == "on").then(pl.concat_str(parts, separator="; ", ignore_nulls=True))
+
+
+def _severity() -> dict[str, pl.Expr]:
+    watch = (pl.col(Rule.EASING) == "on") & (pl.col(Rule.DRAINING) == "on")
+    signs = pl.sum_horizontal([(pl.col(rule) == "on").cast(pl.Int8) for rule in SIGNS])
+    alert = watch & ((signs > 0) | (pl.col(Rule.SCARCITY) == "on"))
+    critical = watch & (pl.col(Rule.STRESS) == "on")
+    return {
+        "signs_persisted": signs,
+        "severity": pl.when(critical)
+        .then(pl.lit(Severity.CRITICAL.value))
+        .when(alert)
+        .then(pl.lit(Severity.ALERT.value))
         .when(watch)
-        .then(pl.lit("watch"))
-        .otherwise(pl.lit("none")),
-        thresholds=pl.lit(t.to_json()),
-    )
-    return frame.drop("cutoff")
+        .then(pl.lit(Severity.WATCH.value))
+        .otherwise(pl.lit(Severity.NONE.value)),
+    }
 
 
-#: Inputs echoed with each rule in core.signals.
-RULE_INPUTS = {
-    "easing": [
+#: Inputs echoed with each rule in core.signals (units in the keys).
+RULE_INPUTS: dict[str, list[str]] = {
+    Rule.EASING: [
         "last_cut_date",
         "last_cut_bp",
         "days_since_cut",
@@ -182,16 +367,42 @@ RULE_INPUTS = {
         "target_lower_pct",
         "target_upper_pct",
     ],
-    "draining": ["week_ending", "qt_runoff_4w_usd_mn", "qt_runoff_13w_usd_mn", "total_assets_change_4w_usd_mn"],
-    "stress": [
+    Rule.DRAINING: ["week_ending", "qt_runoff_4w_usd_mn", "qt_runoff_13w_usd_mn", "total_assets_change_4w_usd_mn"],
+    Rule.REPO_RATES: [
         "rates_date",
         "sofr_pct",
+        "tgcr_pct",
         "iorb_pct",
         "sofr_minus_iorb_bp",
-        "sofr_p99_minus_iorb_bp",
-        "sofr_minus_target_upper_bp",
+        "tgcr_minus_iorb_bp",
+        "sofr_above_iorb_share_pct",
+        "tgcr_above_iorb_share_pct",
+        "sofr_minus_iorb_median_bp",
     ],
-    "scarcity": ["week_ending", "reserves_usd_mn", "reserves_change_13w_usd_mn", "reserves_below_52w_high_pct"],
+    Rule.FACILITY_USE: ["takeup_date", "repo_ops_takeup_usd_mn", "takeup_material_days", "takeup_max_usd_mn"],
+    Rule.EFFR_RISING: [
+        "rates_date",
+        "effr_pct",
+        "effr_minus_iorb_bp",
+        "effr_minus_iorb_median_bp",
+        "effr_minus_iorb_rise_bp",
+    ],
+    Rule.SCARCITY: [
+        "week_ending",
+        "bank_week_ending",
+        "reserves_usd_mn",
+        "bank_assets_usd_mn",
+        "reserves_to_bank_assets_pct",
+        "reserves_below_52w_high_pct",
+    ],
+    Rule.STRESS: [
+        "rates_date",
+        "rates_pressure_day",
+        "sofr_minus_iorb_bp",
+        "effr_minus_iorb_bp",
+        "sofr_minus_target_upper_bp",
+        "off_calendar_stress_days",
+    ],
 }
 
 

@@ -10,7 +10,16 @@ Wire format (shared/spec/sources.md 1.3, 1.8; recorded responses in tests/fixtur
   ``{"repo": {"operations": [...]}}``; amounts are in **dollars**. The daily ON RRP total
   equals FRED's RRPONTSYD ($bn) as the sum of Treasury ``amtAccepted`` over that day's
   reverse repo operations (checked on 249 days of the recorded file, including a small
-  value exercise).
+  value exercise). The same operations carry the award rate (``percentAwardRate``),
+  FRED's RRPONTSYAWARD.
+* ``/api/rp/repo/all/results/search.json?startDate=&endDate=`` (same body; the path
+  follows the reverse repo one and is unconfirmed live): the Fed's repo operations, since
+  2021-07-29 the Standing Repo Facility. The daily total of the overnight operations'
+  Treasury ``amtAccepted`` equals FRED's RPONTSYD on 247 of the 248 days of the recorded
+  file; the other day is a small value exercise (a test trade, flagged in ``note``), which
+  FRED counts and this parser leaves out.
+* TGCR and BGCR come from ``/api/rates/secured/{tgcr|bgcr}/search.json`` in the SOFR
+  record format (``percentRate`` only is kept).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
@@ -42,11 +52,29 @@ RATE_FIELDS: dict[str, dict[str, str]] = {
         "volumeInBillions": "SOFRVOL",
     },
     "EFFR": {"percentRate": "EFFR", "targetRateFrom": "DFEDTARL", "targetRateTo": "DFEDTARU"},
+    "TGCR": {"percentRate": "TGCRRATE"},
+    "BGCR": {"percentRate": "BGCRRATE"},
 }
-RATE_PATHS = {"SOFR": "/api/rates/secured/sofr/search.json", "EFFR": "/api/rates/unsecured/effr/search.json"}
+RATE_PATHS = {
+    "SOFR": "/api/rates/secured/sofr/search.json",
+    "EFFR": "/api/rates/unsecured/effr/search.json",
+    "TGCR": "/api/rates/secured/tgcr/search.json",
+    "BGCR": "/api/rates/secured/bgcr/search.json",
+}
 RRP_PATH = "/api/rp/reverserepo/all/results/search.json"
-#: The NY Fed publishes SOFR from 2018-04-02; EFFR (in this API) back to 2000.
-FIRST_DATE = {"SOFR": dt.date(2018, 4, 2), "EFFR": dt.date(2000, 7, 3), "RRP": dt.date(2003, 2, 7)}
+REPO_PATH = "/api/rp/repo/all/results/search.json"
+#: The NY Fed publishes SOFR, TGCR and BGCR from 2018-04-02; EFFR (in this API) back to 2000.
+#: Repo operations: FRED's RPONTSYD starts 2000-01-03 (how far the API goes back is unconfirmed).
+FIRST_DATE = {
+    "SOFR": dt.date(2018, 4, 2),
+    "TGCR": dt.date(2018, 4, 2),
+    "BGCR": dt.date(2018, 4, 2),
+    "EFFR": dt.date(2000, 7, 3),
+    "RRP": dt.date(2003, 2, 7),
+    "REPO": dt.date(2000, 1, 3),
+}
+#: Words in an operation's ``note`` that mark a small value exercise (a test trade).
+SMALL_VALUE_EXERCISE = "small value exercise"
 
 
 def _load_json(body: bytes, url: str, key: str) -> object:
@@ -64,14 +92,14 @@ def _load_json(body: bytes, url: str, key: str) -> object:
     return doc[key]
 
 
-def _date(record: dict, key: str, url: str) -> dt.date:
+def _date(record: dict[str, Any], key: str, url: str) -> dt.date:
     try:
         return dt.date.fromisoformat(record[key])
     except (KeyError, TypeError, ValueError):
         raise ParseError(SOURCE, url, f"record without a valid {key}: {record!r:.200}") from None
 
 
-def _number(record: dict, key: str, url: str, day: dt.date) -> float | None:
+def _number(record: dict[str, Any], key: str, url: str, day: dt.date) -> float | None:
     value = record.get(key)
     if value is None or value == "":
         return None
@@ -107,7 +135,7 @@ def parse_reference_rates(body: bytes, *, url: str, rate_type: str | None = None
             raise ParseError(SOURCE, url, f"expected {rate_type} records, got type {kind!r}")
         fields = RATE_FIELDS.get(kind)
         if fields is None:
-            continue  # other rates (OBFR, TGCR, BGCR, SOFRAI) are not used
+            continue  # other rates (OBFR, SOFRAI) are not used
         day = _date(record, "effectiveDate", url)
         if "percentRate" not in record:
             raise ParseError(SOURCE, url, f"{kind} {day}: no percentRate (fields: {sorted(record)})")
@@ -118,36 +146,92 @@ def parse_reference_rates(body: bytes, *, url: str, rate_type: str | None = None
     return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
 
 
-def parse_rrp_results(body: bytes, *, url: str) -> pl.DataFrame:
-    """Daily ON RRP totals ($bn, as FRED's RRPONTSYD) from repo operation results.
-
-    Only ``Reverse Repo`` operations count; the day's total is the sum of the Treasury
-    ``amtAccepted`` of its operations (small value exercises included), rounded to the
-    $1 mn FRED publishes.
-    """
+def _operations(body: bytes, url: str) -> list[dict[str, Any]]:
     repo = _load_json(body, url, "repo")
     operations = repo.get("operations") if isinstance(repo, dict) else None
     if not isinstance(operations, list):
         raise ParseError(SOURCE, url, "expected repo.operations to be a list")
+    return [op for op in operations if isinstance(op, dict)]
+
+
+def _details(op: dict[str, Any], day: dt.date, url: str) -> list[dict[str, Any]]:
+    kind = str(op.get("operationType", "operation")).lower()
+    details = op.get("details")
+    if not isinstance(details, list):
+        raise ParseError(SOURCE, url, f"{kind} {op.get('operationId')} on {day}: no details list")
+    for detail in details:
+        if not isinstance(detail, dict):
+            raise ParseError(
+                SOURCE, url, f"{kind} {op.get('operationId')} on {day}: detail is not an object: {detail!r:.80}"
+            )
+    return details
+
+
+def is_small_value_exercise(op: dict[str, Any]) -> bool:
+    """A small value exercise: a test trade the NY Fed flags in the operation's ``note``.
+
+    >>> is_small_value_exercise({"note": "This operation is a Small Value Exercise (SVE); ..."})
+    True
+    """
+    return SMALL_VALUE_EXERCISE in str(op.get("note") or "").lower()
+
+
+def parse_rrp_results(body: bytes, *, url: str) -> pl.DataFrame:
+    """Daily ON RRP totals ($bn, as FRED's RRPONTSYD) and award rates (%, RRPONTSYAWARD).
+
+    Only ``Reverse Repo`` operations count; the day's total is the sum of the Treasury
+    ``amtAccepted`` of its operations (small value exercises included, as in FRED),
+    rounded to the $1 mn FRED publishes. The award rate is the Treasury
+    ``percentAwardRate`` of the day's regular operation (not a small value exercise),
+    given only when it accepted something: FRED has no award rate on a day without take-up.
+    """
     totals: dict[dt.date, float] = defaultdict(float)
-    for op in operations:
-        if not isinstance(op, dict) or op.get("operationType") != "Reverse Repo":
+    awards: dict[dt.date, float] = {}
+    for op in _operations(body, url):
+        if op.get("operationType") != "Reverse Repo":
             continue
         day = _date(op, "operationDate", url)
-        details = op.get("details")
-        if not isinstance(details, list):
-            raise ParseError(SOURCE, url, f"reverse repo {op.get('operationId')} on {day}: no details list")
-        for detail in details:
-            if not isinstance(detail, dict):
-                raise ParseError(
-                    SOURCE,
-                    url,
-                    f"reverse repo {op.get('operationId')} on {day}: detail is not an object: {detail!r:.80}",
-                )
-            if detail.get("securityType") == "Treasury":
-                amount = _number(detail, "amtAccepted", url, day)
-                totals[day] += amount or 0.0
+        for detail in _details(op, day, url):
+            if detail.get("securityType") != "Treasury":
+                continue
+            amount = _number(detail, "amtAccepted", url, day) or 0.0
+            totals[day] += amount
+            award = _number(detail, "percentAwardRate", url, day)
+            if award is not None and amount > 0 and not is_small_value_exercise(op):
+                awards[day] = award
     rows = [("RRPONTSYD", day, round(total / 1e9, 3)) for day, total in sorted(totals.items())]
+    rows += [("RRPONTSYAWARD", day, rate) for day, rate in sorted(awards.items())]
+    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+
+
+def parse_repo_results(body: bytes, *, url: str) -> pl.DataFrame:
+    """Daily take-up at the Fed's overnight repo operations ($bn, as FRED's RPONTSYD).
+
+    Only overnight ``Repo`` operations count (term repos are FRED's other series), and
+    only their Treasury leg (RPONTSYD is the Treasury series; agency and MBS take-up are
+    left out). Small value exercises (test trades, flagged in ``note``) are left out: a
+    day whose only operation was one has no row. A day whose operation took nothing is 0.
+
+    Examples
+    --------
+    >>> body = (b'{"repo":{"operations":[{"operationId":"RP 091719 1","operationType":"Repo",'
+    ...         b'"operationDate":"2019-09-17","term":"Overnight","note":"",'
+    ...         b'"details":[{"securityType":"Treasury","amtAccepted":40850000000},'
+    ...         b'{"securityType":"Mortgage-Backed","amtAccepted":12350000000}]}]}}')
+    >>> parse_repo_results(body, url="x").rows()
+    [('RPONTSYD', datetime.date(2019, 9, 17), 40.85)]
+    """
+    totals: dict[dt.date, float] = {}
+    for op in _operations(body, url):
+        if op.get("operationType") != "Repo" or op.get("term") != "Overnight" or is_small_value_exercise(op):
+            continue
+        day = _date(op, "operationDate", url)
+        for detail in _details(op, day, url):
+            if detail.get("securityType") == "Treasury":
+                totals[day] = totals.get(day, 0.0) + (_number(detail, "amtAccepted", url, day) or 0.0)
+            else:
+                totals.setdefault(day, 0.0)
+    rows = [("RPONTSYD", day, round(total / 1e9, 3)) for day, total in sorted(totals.items())]
     return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
 
 
@@ -162,7 +246,7 @@ def year_windows(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 
 class NyFedClient:
-    """SOFR, EFFR (with the target range) and ON RRP from the Markets API."""
+    """SOFR, TGCR, BGCR, EFFR (with the target range), ON RRP and repo operations from the Markets API."""
 
     def __init__(self, settings: Settings, http: HttpClient | None = None):
         self.settings = settings
@@ -176,15 +260,23 @@ class NyFedClient:
         return Payload(SOURCE, final_url, retrieved_at, sha256(body), frame, len(body))
 
     def fetch_rates(self, rate_type: str, start: dt.date, end: dt.date) -> Payload:
-        """One ``search.json`` request for ``[start, end]`` (callers split long ranges with ``windows``)."""
+        """One ``search.json`` request for ``[start, end]`` (callers split long ranges with ``windows``).
+
+        ``rate_type``: SOFR, EFFR, TGCR or BGCR.
+        """
         return self._fetch(RATE_PATHS[rate_type], start, end, parse_reference_rates, rate_type=rate_type)
 
     def fetch_rrp(self, start: dt.date, end: dt.date) -> Payload:
+        """ON RRP totals (RRPONTSYD) and award rates (RRPONTSYAWARD) for ``[start, end]``."""
         return self._fetch(RRP_PATH, start, end, parse_rrp_results)
+
+    def fetch_repo(self, start: dt.date, end: dt.date) -> Payload:
+        """Overnight repo operation take-up, Standing Repo Facility included (RPONTSYD), for ``[start, end]``."""
+        return self._fetch(REPO_PATH, start, end, parse_repo_results)
 
 
 def windows(kind: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """The year-long requests needed for ``kind`` (SOFR, EFFR or RRP), from its first date on.
+    """The year-long requests needed for ``kind`` (a key of ``FIRST_DATE``), from its first date on.
 
     >>> windows("SOFR", dt.date(2002, 12, 18), dt.date(2019, 2, 1))
     [(datetime.date(2018, 4, 2), datetime.date(2018, 12, 31)), (datetime.date(2019, 1, 1), datetime.date(2019, 2, 1))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from liquidity_watch.domain.catalog import HISTORY_START
 from liquidity_watch.transforms import daily_rates, policy_changes, weekly_liquidity
 from liquidity_watch.transforms.observations import calendar_wide
 
@@ -19,6 +20,9 @@ def _all_series() -> dict[str, str]:
 
 
 ALL_SERIES = _all_series()
+#: Series whose history starts long before the warehouse's (H.8 bank assets: 1973) are read
+#: from its first week on: older rows would only widen the calendar grid, not any table.
+FROM_HISTORY_START = ("TLAACBW027SBOG",)
 
 #: core table -> its columns in order: the one Python definition, held equal to the migrations' DDL by a test.
 CORE_COLUMNS: dict[str, list[str]] = {
@@ -34,7 +38,8 @@ def build_core_tables(observations: pl.DataFrame) -> dict[str, pl.DataFrame]:
     The observations are laid on the calendar once (``calendar_wide``); the three tables
     are planned on those days and computed together.
     """
-    days = calendar_wide(observations, ALL_SERIES).lazy()
+    old = pl.col("series_id").is_in(FROM_HISTORY_START) & (pl.col("date") < HISTORY_START)
+    days = calendar_wide(observations.filter(~old), ALL_SERIES).lazy()
     plans = {
         "weekly_liquidity": weekly_liquidity.weekly_liquidity_plan(days),
         "daily_rates": daily_rates.daily_rates_plan(days),

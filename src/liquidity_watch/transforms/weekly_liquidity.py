@@ -20,7 +20,9 @@ WEEKLY_SERIES = {
     "WRBWFRBL": "reserves_wednesday_usd_mn",
     "WDTGAL": "tga_usd_mn",
 }
-SERIES = {**WEEKLY_SERIES, "RRPONTSYD": "rrp_usd_bn"}
+SERIES = {**WEEKLY_SERIES, "RRPONTSYD": "rrp_usd_bn", "TLAACBW027SBOG": "bank_assets_usd_bn"}
+#: Weeks of the "52-week high" of reserves (the week itself and the 51 before it).
+HIGH_WEEKS = 52
 COLUMNS = [
     "week_ending",
     "total_assets_usd_mn",
@@ -39,6 +41,10 @@ COLUMNS = [
     "total_assets_change_4w_usd_mn",
     "reserves_change_4w_usd_mn",
     "reserves_change_13w_usd_mn",
+    "bank_assets_usd_mn",
+    "reserves_to_bank_assets_pct",
+    "reserves_52w_high_usd_mn",
+    "reserves_below_52w_high_pct",
 ]
 
 
@@ -98,7 +104,18 @@ def weekly_liquidity_plan(days: pl.LazyFrame, holidays: Collection[dt.date] | No
     )
     frame = frame.with_columns(
         net_liquidity_usd_mn=pl.col("total_assets_usd_mn") - pl.col("tga_usd_mn") - pl.col("rrp_usd_mn"),
+        bank_assets_usd_mn=(pl.col("bank_assets_usd_bn") * 1000.0).round(1),
+        # 52 Wednesdays span 358 calendar days; the rows between them are null and skipped
+        reserves_52w_high_usd_mn=pl.col("reserves_usd_mn").rolling_max(
+            window_size=7 * (HIGH_WEEKS - 1) + 1, min_samples=1
+        ),
         **CHANGES,
+    )
+    frame = frame.with_columns(
+        reserves_to_bank_assets_pct=(pl.col("reserves_usd_mn") / pl.col("bank_assets_usd_mn") * 100).round(3),
+        reserves_below_52w_high_pct=((1 - pl.col("reserves_usd_mn") / pl.col("reserves_52w_high_usd_mn")) * 100).round(
+            2
+        ),
     )
     return frame.filter(pl.col("total_assets_usd_mn").is_not_null()).rename({"date": "week_ending"}).select(COLUMNS)
 
