@@ -85,23 +85,26 @@ def test_docs_warehouse_md_matches_the_live_schema():
     )
 
 
-def test_every_core_table_and_column_has_a_comment():
+def test_every_table_view_and_column_of_core_raw_and_meta_has_a_comment():
     import duckdb
 
+    from liquidity_watch.reporting.warehouse_docs import SCHEMAS
     from liquidity_watch.warehouse.db import migrate
 
     con = duckdb.connect(":memory:")
     migrate(con)
-    tables = con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'core'").fetchall()
-    columns = con.execute(
-        "SELECT c.table_name, c.column_name, c.comment FROM duckdb_columns() c JOIN duckdb_tables() t "
-        "ON t.schema_name = c.schema_name AND t.table_name = c.table_name WHERE c.schema_name = 'core'"
+    objects = con.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() UNION ALL"
+        " SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal"
     ).fetchall()
+    columns = con.execute("SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()").fetchall()
     con.close()
-    assert len(tables) >= 5
-    assert [name for name, comment in tables if not comment] == []
-    assert [f"{t}.{c}" for t, c, comment in columns if not comment] == []
-    assert all("Grain:" in comment for _, comment in tables)
+    objects = [(s, t, c) for s, t, c in objects if s in SCHEMAS]
+    columns = [(s, t, n, c) for s, t, n, c in columns if s in SCHEMAS]
+    assert len(objects) >= 14 and len(columns) >= 149
+    assert [f"{s}.{t}" for s, t, comment in objects if not (comment or "").strip()] == []
+    assert [f"{s}.{t}.{n}" for s, t, n, comment in columns if not (comment or "").strip()] == []
+    assert [f"{s}.{t}" for s, t, comment in objects if s == "core" and "Grain:" not in comment] == []
 
 
 @pytest.mark.integration
