@@ -120,3 +120,21 @@ def test_report_writes_pngs_and_a_self_contained_html_page(warehouse, tmp_path):
     assert page.count('src="data:image/png;base64,') == 4
     assert "2019-07-31" in page  # the episode table
     assert "reserves_usd_mn" in page
+
+
+@pytest.mark.integration
+def test_the_parquet_export_of_a_real_run_loads_in_pandas_with_the_warehouses_row_counts(warehouse, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "export"
+    result = cli("export", "--out", str(out), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    with connection(warehouse, read_only=True) as con:
+        expected = {
+            t["table"]: con.execute(f"SELECT count(*) FROM {t['table']}").fetchone()[0] for t in manifest["tables"]
+        }
+    loaded = {t["table"]: len(pd.read_parquet(out / t["file"])) for t in manifest["tables"]}
+    assert loaded == expected == {t["table"]: t["rows"] for t in manifest["tables"]}
+    assert loaded["core.weekly_liquidity"] == 1237 and loaded["core.daily_rates"] == 6567
+    assert len(loaded) == 8  # 5 tables, 3 views
