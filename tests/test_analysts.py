@@ -15,6 +15,7 @@ import pytest
 from liquidity_watch.reporting.warehouse_docs import render_fresh
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import working_copy, write_lock
+from tests.browser import CHROMIUM, SKIP_REASON, probe
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
@@ -120,6 +121,34 @@ def test_report_writes_pngs_and_a_self_contained_html_page(warehouse, tmp_path):
     assert page.count('src="data:image/png;base64,') == 4
     assert "2019-07-31" in page  # the episode table
     assert "reserves_usd_mn" in page
+    assert "$1,394bn" in page and "+315 bp" in page  # 2019: lowest reserves, widest SOFR - IORB, with units
+    assert "series ends 2026-06-17 in this snapshot" in page  # why securities_usd_mn is blank
+    assert "6730912" not in page  # no raw floats
+
+
+REPORT_LAYOUT_PROBE = """
+window.addEventListener('load', function () {
+  var boxes = Array.prototype.map.call(document.querySelectorAll('.scroll'), function (box) {
+    return {box: box.clientWidth, table: box.querySelector('table').scrollWidth};
+  });
+  var images = Array.prototype.map.call(document.images, function (img) {
+    return img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().right <= window.innerWidth;
+  });
+  document.body.setAttribute('data-probe', JSON.stringify({
+    page: document.documentElement.scrollWidth, window: window.innerWidth, boxes: boxes, images: images}));
+});
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+def test_the_report_fits_a_1400_pixel_window_in_a_browser(warehouse, tmp_path):
+    out = tmp_path / "report"
+    assert cli("report", "--out", str(out), "--warehouse", str(warehouse)).returncode == 0
+    seen = probe(out / "index.html", REPORT_LAYOUT_PROBE, width=1400)
+    assert seen["page"] <= seen["window"] == 1400  # nothing sticks out of the page
+    assert len(seen["boxes"]) == 2 and all(b["table"] <= b["box"] for b in seen["boxes"])  # both tables fit
+    assert seen["images"] == [True] * 4  # every chart loaded (inline) and inside the window
 
 
 @pytest.mark.integration

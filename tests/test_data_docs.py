@@ -9,11 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -23,6 +19,7 @@ from liquidity_watch.expectations import data_docs
 from liquidity_watch.expectations.data_docs import asset_references, css_references, make_offline
 from liquidity_watch.locations import data_docs_location
 from liquidity_watch.settings import Settings
+from tests.browser import CHROMIUM, SKIP_REASON, probe
 
 
 def policy_changes(change_bp: float) -> pl.DataFrame:
@@ -188,8 +185,6 @@ def test_history_keeps_the_newest_runs_and_always_the_last_good_one(tmp_path):
 
 # --- in a real browser ----------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
 #: Runs in the page after it loads (and its fonts): what a person would see, as JSON on <body>.
 PROBE = """
 window.addEventListener('load', function () {
@@ -221,39 +216,10 @@ window.addEventListener('load', function () {
 """
 
 
-def rendered(page: Path) -> dict:
-    """Open ``page`` (with the probe added) in headless Chromium, offline, and return what the probe saw."""
-    probe = page.with_name(f"_probe_{page.name}")
-    probe.write_text(page.read_text().replace("</body>", f"<script>{PROBE}</script></body>"))
-    with tempfile.TemporaryDirectory(prefix="lw-chromium-") as profile:
-        result = subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=10000",
-                "--dump-dom",
-                probe.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    probe.unlink()
-    found = re.search(r'data-probe="([^"]*)"', result.stdout)
-    assert found, f"the probe did not finish: {result.stderr[-2000:]}"
-    return json.loads(found[1].replace("&quot;", '"').replace("&amp;", "&"))
-
-
 @pytest.mark.integration
-@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium); the asset test still runs")
+@pytest.mark.skipif(CHROMIUM is None, reason=f"{SKIP_REASON}; the asset test still runs")
 def test_in_a_browser_offline_the_index_lists_runs_icons_show_and_filters_work(site):
-    index = rendered(site / "index.html")
+    index = probe(site / "index.html", PROBE)
     assert index["jquery"] and index["bootstrapTable"]
     assert "serif" not in index["bodyFont"].replace("sans-serif", "")  # Bootstrap's font stack, not the default
     assert index["iconFont"] == '"Font Awesome 6 Free"' and index["iconFontLoaded"]
@@ -261,7 +227,7 @@ def test_in_a_browser_offline_the_index_lists_runs_icons_show_and_filters_work(s
     assert index["failedRows"] == 1  # the Status filter leaves the failed run
 
     [failed] = (site / "validations").rglob("run-2-failed/*/*.html")
-    page = rendered(failed)
+    page = probe(failed, PROBE)
     assert page["iconFontLoaded"] and page["iconFont"] == '"Font Awesome 6 Free"'
     assert page["before"] == {"passed": 8, "failed": 1}  # 9 expectations, the "not 0" one fails
     assert page["failedOnly"] == {"passed": 0, "failed": 1}  # "Failed Only" hides the passing expectations
