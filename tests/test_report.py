@@ -117,7 +117,7 @@ def figures(monkeypatch) -> list:
 
     def keep(fig) -> bytes:
         fig.tight_layout()
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # lays out titles and legends without painting pixels
         drawn.append(
             {
                 "axes": [

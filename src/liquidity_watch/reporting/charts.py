@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from typing import Any
 
 import matplotlib
 
@@ -37,7 +38,7 @@ def _xy(frame: pl.DataFrame, x: str, y: str, scale: float = 1.0) -> tuple[list, 
     return points[x].to_list(), (points[y] * scale).to_list()
 
 
-def _legend_above(ax) -> None:
+def _legend_above(ax: Any) -> None:
     """The legend above the top-right corner of the axes, in one row: it never covers data.
 
     Panel titles sit at the left (``loc="left"``), so the two share the strip above the axes.

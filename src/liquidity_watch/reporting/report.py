@@ -12,7 +12,9 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import polars as pl
 
 from liquidity_watch.domain.columns import column_unit
@@ -80,7 +82,7 @@ def why_blank_latest(column: str, weekly: pl.DataFrame, daily: pl.DataFrame, sna
     return f"series ends {day} {where}; last value {format_value(column, value)}"
 
 
-def why_blank_episode(column: str, episode: dict) -> str:
+def why_blank_episode(column: str, episode: dict[str, Any]) -> str:
     """Why a cell of ``core.signal_episode_details`` is empty."""
     if column == "cuts":
         return "no cut"
@@ -170,7 +172,7 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 """
 
 
-def _comments(con, view: str) -> dict[str, str]:
+def _comments(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
     rows = con.execute(
         "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = ?", [view]
     ).fetchall()
@@ -186,9 +188,8 @@ def write_report(warehouse: Path, out: Path, since: dt.date = dt.date(2008, 1, 1
         details = con.sql("SELECT * FROM core.signal_episode_details").pl()
         latest = con.sql("SELECT * FROM core.latest_state").pl()
         latest_comments, episode_comments = _comments(con, "latest_state"), _comments(con, "signal_episode_details")
-        [source] = con.execute(
-            "SELECT coalesce(max_by(source, ended_at), '') FROM meta.runs WHERE status = 'completed'"
-        ).fetchone()
+        last_run = con.execute("SELECT max_by(source, ended_at) FROM meta.runs WHERE status = 'completed'").fetchone()
+        source = last_run[0] if last_run else None
     if weekly.is_empty() or daily.is_empty():
         raise ValueError(f"the warehouse {warehouse} has no data yet; run: liquidity-watch run")
     end = max(weekly["week_ending"].max(), daily["date"].max())
