@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -144,12 +145,12 @@ def build_site(context: Any, folder: Path, run_name: str, keep_runs: int = KEEP_
         prune(history, keep_runs)
         if SITE_NAME not in (context.variables.data_docs_sites or {}):
             context.add_data_docs_site(site_name=SITE_NAME, site_config=_site_config(folder))
+        started = time.time() - 2  # file times may be coarse; rewriting a page twice changes nothing
         context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=built)
         install_assets(folder)
-        for page in folder.rglob("*.html"):
-            if page.is_relative_to(folder / "static"):
-                continue
-            make_offline(page, folder)
+        for page in folder.rglob("*.html"):  # the pages GX just wrote; earlier ones were rewritten then
+            if not page.is_relative_to(folder / "static") and page.stat().st_mtime >= started:
+                make_offline(page, folder)
     return folder / "index.html"
 
 
