@@ -20,8 +20,10 @@ from liquidity_watch.sources.snapshot import read_snapshot
 # a patient server start on 2 cores, and quiet Prefect logs.
 bootstrap()
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-# task results (the extract cache) go to a folder of this session, never to ~/.prefect
-os.environ["PREFECT_LOCAL_STORAGE_PATH"] = tempfile.mkdtemp(prefix="lw-prefect-storage-")
+# task results (the extract cache) go to a folder of this session, never to ~/.prefect;
+# pytest_sessionfinish removes it
+PREFECT_STORAGE = tempfile.mkdtemp(prefix="lw-prefect-storage-")
+os.environ["PREFECT_LOCAL_STORAGE_PATH"] = PREFECT_STORAGE
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -86,7 +88,10 @@ def copy_of(warehouse: Path, folder: Path, name: str = "copy.duckdb") -> Path:
 
 def pytest_sessionfinish(session, exitstatus):
     """Free DuckDB objects held in exception/traceback cycles of failed runs before the
-    interpreter shuts down (otherwise nanobind reports them as leaks at exit)."""
+    interpreter shuts down (otherwise nanobind reports them as leaks at exit), and remove
+    this session's Prefect result storage."""
     import gc
+    import shutil
 
     gc.collect()
+    shutil.rmtree(PREFECT_STORAGE, ignore_errors=True)

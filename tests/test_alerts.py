@@ -251,7 +251,7 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
     assert "0 queued, 0 sent to Slack" in " ".join(second.stdout.split())
     assert len(slack.messages()) == 1
     assert slack.webhook_url not in first.stdout + first.stderr + second.stdout + second.stderr
-    shutil.rmtree(tmp_path / "data_docs", ignore_errors=True)
+    shutil.rmtree(tmp_path / "w.data_docs", ignore_errors=True)
 
 
 def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):

@@ -15,6 +15,7 @@ import pytest
 from liquidity_watch.reporting.warehouse_docs import render_fresh
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import working_copy, write_lock
+from tests.browser import CHROMIUM, SKIP_REASON, probe
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
@@ -76,23 +77,26 @@ def test_docs_warehouse_md_matches_the_live_schema():
     )
 
 
-def test_every_core_table_and_column_has_a_comment():
+def test_every_table_view_and_column_of_core_raw_and_meta_has_a_comment():
     import duckdb
 
+    from liquidity_watch.reporting.warehouse_docs import SCHEMAS
     from liquidity_watch.warehouse.db import migrate
 
     con = duckdb.connect(":memory:")
     migrate(con)
-    tables = con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'core'").fetchall()
-    columns = con.execute(
-        "SELECT c.table_name, c.column_name, c.comment FROM duckdb_columns() c JOIN duckdb_tables() t "
-        "ON t.schema_name = c.schema_name AND t.table_name = c.table_name WHERE c.schema_name = 'core'"
+    objects = con.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() UNION ALL"
+        " SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal"
     ).fetchall()
+    columns = con.execute("SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()").fetchall()
     con.close()
-    assert len(tables) >= 5
-    assert [name for name, comment in tables if not comment] == []
-    assert [f"{t}.{c}" for t, c, comment in columns if not comment] == []
-    assert all("Grain:" in comment for _, comment in tables)
+    objects = [(s, t, c) for s, t, c in objects if s in SCHEMAS]
+    columns = [(s, t, n, c) for s, t, n, c in columns if s in SCHEMAS]
+    assert len(objects) >= 14 and len(columns) >= 149
+    assert [f"{s}.{t}" for s, t, comment in objects if not (comment or "").strip()] == []
+    assert [f"{s}.{t}.{n}" for s, t, n, comment in columns if not (comment or "").strip()] == []
+    assert [f"{s}.{t}" for s, t, comment in objects if s == "core" and "Grain:" not in comment] == []
 
 
 @pytest.mark.integration
@@ -108,3 +112,49 @@ def test_report_writes_pngs_and_a_self_contained_html_page(warehouse, tmp_path):
     assert page.count('src="data:image/png;base64,') == 4
     assert "2019-07-31" in page  # the episode table
     assert "reserves_usd_mn" in page
+    assert "$1,394bn" in page and "+315 bp" in page  # 2019: lowest reserves, widest SOFR - IORB, with units
+    assert "series ends 2026-06-17 in this snapshot" in page  # why securities_usd_mn is blank
+    assert "6730912" not in page  # no raw floats
+
+
+REPORT_LAYOUT_PROBE = """
+window.addEventListener('load', function () {
+  var boxes = Array.prototype.map.call(document.querySelectorAll('.scroll'), function (box) {
+    return {box: box.clientWidth, table: box.querySelector('table').scrollWidth};
+  });
+  var images = Array.prototype.map.call(document.images, function (img) {
+    return img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().right <= window.innerWidth;
+  });
+  document.body.setAttribute('data-probe', JSON.stringify({
+    page: document.documentElement.scrollWidth, window: window.innerWidth, boxes: boxes, images: images}));
+});
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+def test_the_report_fits_a_1400_pixel_window_in_a_browser(warehouse, tmp_path):
+    out = tmp_path / "report"
+    assert cli("report", "--out", str(out), "--warehouse", str(warehouse)).returncode == 0
+    seen = probe(out / "index.html", REPORT_LAYOUT_PROBE, width=1400)
+    assert seen["page"] <= seen["window"] == 1400  # nothing sticks out of the page
+    assert len(seen["boxes"]) == 2 and all(b["table"] <= b["box"] for b in seen["boxes"])  # both tables fit
+    assert seen["images"] == [True] * 4  # every chart loaded (inline) and inside the window
+
+
+@pytest.mark.integration
+def test_the_parquet_export_of_a_real_run_loads_in_pandas_with_the_warehouses_row_counts(warehouse, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "export"
+    result = cli("export", "--out", str(out), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    with connection(warehouse, read_only=True) as con:
+        expected = {
+            t["table"]: con.execute(f"SELECT count(*) FROM {t['table']}").fetchone()[0] for t in manifest["tables"]
+        }
+    loaded = {t["table"]: len(pd.read_parquet(out / t["file"])) for t in manifest["tables"]}
+    assert loaded == expected == {t["table"]: t["rows"] for t in manifest["tables"]}
+    assert loaded["core.weekly_liquidity"] == 1237 and loaded["core.daily_rates"] == 6567
+    assert len(loaded) == 8  # 5 tables, 3 views

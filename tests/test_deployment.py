@@ -112,3 +112,36 @@ def test_the_deployed_schedules_produce_scheduled_runs(server):
             break
         time.sleep(2)
     assert scheduled, "the scheduler created no runs from the cron schedules"
+
+
+def test_one_sigterm_stops_a_worker_started_with_sigint_ignored(server):
+    """A background job of a non-interactive shell starts with SIGINT ignored; Prefect's worker
+    turns SIGTERM into a SIGINT to itself, so ops/worker.sh must reset SIGINT for one SIGTERM to stop it."""
+    import signal
+
+    _, env = server
+    worker = subprocess.Popen(
+        [str(REPO / "ops" / "worker.sh")],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `ops/worker.sh &` in a script
+    )
+    try:
+        lines = []
+        for line in worker.stdout:  # until it polls
+            lines.append(line)
+            if "started!" in line:
+                break
+        assert "started!" in "".join(lines), "".join(lines)[-3000:]
+        worker.send_signal(signal.SIGTERM)  # one, to the worker we started
+        output, _ = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
+    assert "stopped!" in output, "".join(lines) + output
+    assert "SIGKILL" not in output
+    assert worker.returncode in (0, 1)

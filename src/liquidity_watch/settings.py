@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from liquidity_watch.locations import DEFAULT_WAREHOUSE, ENV_FILE, ENV_PREFIX
+from liquidity_watch.locations import DEFAULT_WAREHOUSE, ENV_FILE, ENV_PREFIX, data_docs_location
 from liquidity_watch.resources import bundled_snapshot_dir
 
 
@@ -43,7 +43,8 @@ class Settings(BaseSettings):
         default=14, description="Re-fetch this many days before the last stored observation (revisions)."
     )
     data_docs_dir: Path | None = Field(
-        default=None, description="Where GX Data Docs go; default: data_docs/ next to the warehouse."
+        default=None,
+        description="Where GX Data Docs go; default: <warehouse name>.data_docs/ beside the warehouse file.",
     )
     thresholds_file: Path | None = Field(
         default=None,
@@ -54,7 +55,12 @@ class Settings(BaseSettings):
     )
 
     def resolved_data_docs_dir(self, warehouse: Path) -> Path:
-        return self.data_docs_dir if self.data_docs_dir is not None else warehouse.parent / "data_docs"
+        """``LW_DATA_DOCS_DIR``, else the warehouse's own: ``var/liquidity.data_docs`` for ``var/liquidity.duckdb``.
+
+        >>> Settings(data_docs_dir=None).resolved_data_docs_dir(Path("var/liquidity.duckdb")).as_posix()
+        'var/liquidity.data_docs'
+        """
+        return self.data_docs_dir if self.data_docs_dir is not None else data_docs_location(warehouse)
 
     def resolved_snapshot_dir(self) -> Path:
         return self.snapshot_dir if self.snapshot_dir is not None else bundled_snapshot_dir()

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from liquidity_watch.bootstrap import wait_for_background_imports
+from liquidity_watch.expectations import data_docs
 
 
 def _gx() -> Any:
@@ -83,7 +84,7 @@ class Validator:
 
         self.run_id = run_id
         self._gx = gx
-        self.context = gx.get_context(mode="ephemeral")
+        self.context = data_docs.ephemeral_context(gx)
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.datasource = self.context.data_sources.add_pandas("liquidity_watch")
 
@@ -155,21 +156,8 @@ class Validator:
         return row, describe_failure(suite, config["type"], column, meta, res, item.get("exception_info"))
 
     def build_docs(self, folder: Path) -> Path:
-        """Write GX Data Docs for this run's validations into ``folder``; return index.html."""
-        folder = Path(folder).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        self.context.add_data_docs_site(
-            site_name="liquidity_watch",
-            site_config={
-                "class_name": "SiteBuilder",
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
-            },
-        )
-        self.context.build_data_docs(site_names=["liquidity_watch"])
-        for page in folder.rglob("*.html"):
-            make_offline(page)
-        return folder / "index.html"
+        """Add this run's validations to the Data Docs site in ``folder``; return its index.html."""
+        return data_docs.build_site(self.context, folder, self.run_id)
 
 
 def _plain(value: object) -> object:
@@ -209,16 +197,3 @@ def describe_failure(
     else:
         line += " failed"
     return line
-
-
-_EXTERNAL = re.compile(r'<(script|link)\b[^>]*\b(?:src|href)="https?://[^"]*"[^>]*>(?:\s*</script>)?', re.IGNORECASE)
-
-
-def make_offline(page: Path) -> None:
-    """Drop CDN scripts and stylesheets so the page opens at once with no network.
-
-    The content (tables of expectations and results) is plain HTML styled by GX's bundled
-    ``static/styles``; only the interactive widgets depended on the CDNs.
-    """
-    html = page.read_text(encoding="utf-8")
-    page.write_text(_EXTERNAL.sub("", html), encoding="utf-8")

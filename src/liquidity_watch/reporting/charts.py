@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
+from typing import Any
 
 import matplotlib
 
@@ -37,6 +39,14 @@ def _xy(frame: pl.DataFrame, x: str, y: str, scale: float = 1.0) -> tuple[list, 
     return points[x].to_list(), (points[y] * scale).to_list()
 
 
+def _legend_above(ax: Any) -> None:
+    """The legend above the top-right corner of the axes, in one row: it never covers data.
+
+    Panel titles sit at the left (``loc="left"``), so the two share the strip above the axes.
+    """
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, fontsize=8, frameon=False, borderaxespad=0.2)
+
+
 def liquidity_chart(
     weekly: pl.DataFrame, daily: pl.DataFrame, episodes: pl.DataFrame, end: dt.date, years: float = 2.0
 ) -> bytes:
@@ -52,7 +62,7 @@ def liquidity_chart(
     )
     ax.set_ylabel("$ trillion")
     ax.set_title("Quantity of money: reserves and the Fed's balance sheet", loc="left", fontsize=11)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    _legend_above(ax)
     ax = axes[1]
     band = d.select("date", "target_lower_pct", "target_upper_pct").drop_nulls()
     ax.fill_between(
@@ -68,13 +78,13 @@ def liquidity_chart(
     ax.plot(*_xy(d, "date", "iorb_pct"), color="#000000", lw=1, ls=":", label="IORB (IOER before 2021-07-29)")
     ax.set_ylabel("percent")
     ax.set_title("Price of money: policy range, IORB and SOFR", loc="left", fontsize=11)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    _legend_above(ax)
     ax = axes[2]
     _pressure_marked_bars(ax, d)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("basis points")
-    ax.set_title("Funding stress: SOFR - IORB (known pressure days marked)", loc="left", fontsize=11)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_title("Funding stress: SOFR - IORB", loc="left", fontsize=11)
+    _legend_above(ax)
     for ax in axes:
         _shade(ax, episodes, start, end)
         ax.grid(alpha=0.3)
@@ -108,7 +118,7 @@ def _pressure_marked_bars(ax, daily: pl.DataFrame) -> None:
         marked["sofr_minus_iorb_bp"].to_list(),
         width=1.0,
         color=PRESSURE_COLOR,
-        label="known pressure day (month-end, turn, mid-month, tax date)",
+        label="known pressure day",
     )
     if marked.height:
         ax.plot(
@@ -144,8 +154,8 @@ def balance_sheet_chart(
         *_xy(w, "week_ending", "reserves_usd_mn", 1e-6), color="#1f77b4", lw=2, label="Reserve balances (week avg)"
     )
     top.set_ylabel("$ trillion")
-    top.set_title("Reserves and total assets against the policy range", loc="left", fontsize=11)
-    top.legend(loc="upper left", fontsize=8, frameon=False)
+    top.set_title("Reserves and total assets", loc="left", fontsize=11)
+    _legend_above(top)
     band = d.select("date", "target_lower_pct", "target_upper_pct").drop_nulls()
     bottom.fill_between(
         band["date"].to_list(),
@@ -157,7 +167,7 @@ def balance_sheet_chart(
         label="FOMC target range",
     )
     bottom.set_ylabel("percent")
-    bottom.legend(loc="upper left", fontsize=8, frameon=False)
+    bottom.set_title("The policy range: FOMC target range (from 2008-12-16)", loc="left", fontsize=11)
     for ax in (top, bottom):
         _shade(ax, episodes, start, end)
         ax.grid(alpha=0.3)
@@ -166,18 +176,65 @@ def balance_sheet_chart(
     return _png(fig)
 
 
+def stress_scale_bp(values: list[float]) -> float:
+    """Where the SOFR - IORB axis is cut: 1.5 x the 99.9th percentile, rounded up to 10 bp (at least 30).
+
+    On the bundled history (2018-04-02 on) the 99.9th percentile is 59.5 bp, so the axis ends at
+    90 bp and one day lies above it (2019-09-17, +315 bp); at full scale that day flattens every
+    other into a line at zero.
+
+    >>> stress_scale_bp([float(v) for v in range(-10, 41)])
+    60.0
+    """
+    if not values:
+        return 30.0
+    ordered = sorted(values)
+    p999 = ordered[min(len(ordered) - 1, round(0.999 * (len(ordered) - 1)))]
+    return float(max(30, math.ceil(1.5 * p999 / 10) * 10))
+
+
 def stress_chart(daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
-    """SOFR - IORB (bp) with the signal episodes shaded."""
+    """SOFR - IORB (bp) with the signal episodes shaded; the axis is cut (``stress_scale_bp``) and says so.
+
+    Days above the cut are drawn to the top edge, marked with a triangle and labelled with
+    their date and value, so the 2019 spike is neither hidden nor flattening the rest.
+    """
     d = daily.filter(pl.col("date").is_between(start, end))
-    fig, ax = plt.subplots(figsize=(11, 4), dpi=110)
-    ax.bar(
-        *_xy(d, "date", "sofr_minus_iorb_bp"), width=1.0, color="#d62728", label="SOFR - IORB (IOER before 2021-07-29)"
-    )
+    x, y = _xy(d, "date", "sofr_minus_iorb_bp")
+    top = stress_scale_bp(y)
+    bottom = min([*y, 0.0]) - 5
+    fig, ax = plt.subplots(figsize=(11, 4.2), dpi=110)
+    shown = [min(v, top) for v in y]
+    ax.fill_between(x, shown, 0, step="mid", color="#d62728", lw=0, label="SOFR - IORB (IOER before 2021-07-29)")
+    ax.step(x, shown, where="mid", color="#d62728", lw=0.6)
     ax.axhline(0, color="black", lw=0.6)
     _shade(ax, episodes, start, end)
+    above = [(day, v) for day, v in zip(x, y, strict=True) if v > top]
+    if above:
+        ax.plot(
+            [day for day, _ in above],
+            [top] * len(above),
+            "^",
+            color="#7b0000",
+            ms=7,
+            clip_on=False,
+            label=f"above {top:g} bp (axis cut)",
+        )
+        day, value = max(above, key=lambda point: point[1])
+        more = f" and {len(above) - 1} more day(s) above {top:g} bp" if len(above) > 1 else ""
+        ax.annotate(
+            f"{day:%Y-%m-%d}: {value:+.0f} bp, off the scale{more}",
+            xy=(day, top),
+            xytext=(12, -14),
+            textcoords="offset points",
+            fontsize=8,
+            color="#7b0000",
+            va="top",
+        )
+    ax.set_ylim(bottom, top)
     ax.set_ylabel("basis points")
-    ax.set_title("Funding stress: SOFR - IORB, with signal episodes shaded", loc="left", fontsize=11)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_title(f"Funding stress: SOFR - IORB (axis cut at {top:g} bp)", loc="left", fontsize=11)
+    _legend_above(ax)
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     return _png(fig)

@@ -16,12 +16,15 @@ Every value carries its unit in the column name: `_usd_mn` millions of US dollar
 `_pct` percent, `_bp` basis points.
 
 Open it read-only from any process, even while the pipeline runs (a run never opens the
-published file; it replaces it atomically):
+published file; it replaces it atomically). The file is written by DuckDB 2.0 (storage
+version 69), which only DuckDB 2.0 opens; for DuckDB 1.x, pandas, R, Excel or BI tools, use
+`liquidity-watch export` (Parquet, CSV, or a DuckDB 1.0-format copy; see docs/export.md):
 
 ```bash
 liquidity-watch query "select * from core.latest_state"
-python -c "import duckdb; print(duckdb.connect('var/liquidity.duckdb', read_only=True).sql('from core.latest_state'))"
-duckdb -readonly var/liquidity.duckdb     # the DuckDB 2.0 CLI, if installed
+.venv/bin/python -c "import duckdb; print(duckdb.connect('var/liquidity.duckdb', True).sql('from core.latest_state'))"
+liquidity-watch export --format duckdb        # var/export/liquidity.duckdb, for DuckDB 1.0 and newer
+python3 -m uv tool run --from duckdb-cli==1.5.6 duckdb -readonly var/export/liquidity.duckdb
 ```
 
 ## Example queries
