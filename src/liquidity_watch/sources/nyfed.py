@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -28,6 +27,7 @@ from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient
+from liquidity_watch.sources.values import InputTooLarge, check_size, json_number, parse_iso_date
 
 SOURCE = "nyfed"
 
@@ -50,6 +50,10 @@ FIRST_DATE = {"SOFR": dt.date(2018, 4, 2), "EFFR": dt.date(2000, 7, 3), "RRP": d
 
 
 def _load_json(body: bytes, url: str, key: str) -> object:
+    try:
+        check_size(len(body), "the body")
+    except InputTooLarge as exc:
+        raise ParseError(SOURCE, url, str(exc)) from None
     if not body.strip():
         raise ParseError(SOURCE, url, "empty body")
     if looks_like_html(body):
@@ -66,7 +70,7 @@ def _load_json(body: bytes, url: str, key: str) -> object:
 
 def _date(record: dict, key: str, url: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(record[key])
+        return parse_iso_date(record[key])
     except (KeyError, TypeError, ValueError):
         raise ParseError(SOURCE, url, f"record without a valid {key}: {record!r:.200}") from None
 
@@ -75,9 +79,10 @@ def _number(record: dict, key: str, url: str, day: dt.date) -> float | None:
     value = record.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ParseError(SOURCE, url, f"{record.get('type')} {day} {key}: {value!r} is not a number")
-    return float(value)
+    try:
+        return json_number(value)
+    except ValueError:
+        raise ParseError(SOURCE, url, f"{record.get('type')} {day} {key}: {value!r} is not a number") from None
 
 
 def parse_reference_rates(body: bytes, *, url: str, rate_type: str | None = None) -> pl.DataFrame:
