@@ -87,8 +87,10 @@ def check_format(value: str) -> OutputFormat:
 
 
 def parse_date(value: str, flag: str) -> dt.date:
+    from liquidity_watch.sources.values import parse_iso_date  # YYYY-MM-DD only, as every input
+
     try:
-        return dt.date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         fail(f"{flag} expects a date as YYYY-MM-DD, got {value!r}")
 

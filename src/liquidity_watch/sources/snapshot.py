@@ -53,7 +53,7 @@ def read_snapshot(folder: Path, *, max_bytes: int = MAX_INPUT_BYTES) -> list[Pay
                     ends_with_newline=lambda f=file: f.ends_with_newline,
                 )
         except InputTooLarge as exc:
-            raise ParseError(SOURCE, url, f"{sid}: {exc}; refused before reading it") from None
+            raise ParseError(SOURCE, url, f"{exc}; refused before reading it") from None
         except OSError as exc:
             raise ParseError(SOURCE, url, f"{sid}: cannot read the file: {exc.strerror or exc}") from None
         payloads.append(

@@ -59,9 +59,10 @@ def revisions_in(frame: pl.DataFrame, acceptance: RevisionAcceptance) -> int:
 
 def revised_keys(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     """``series_id, date`` of every revision (version > 1) the run landed."""
-    return con.execute(
+    rows = con.execute(
         "SELECT series_id, date FROM raw.observation_versions WHERE run_id = ? AND version > 1", [run_id]
-    ).pl()
+    ).fetchall()
+    return pl.DataFrame(rows, schema={"series_id": pl.String, "date": pl.Date}, orient="row")
 
 
 def record_acceptances(
