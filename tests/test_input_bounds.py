@@ -35,7 +35,10 @@ def test_a_32_mb_snapshot_file_is_refused_before_it_is_read(tmp_path: Path, snap
     _sparse(folder / "WRESBAL.csv", 32 * 1024 * 1024)
     tracemalloc.start()
     try:
-        with pytest.raises(ParseError, match=r"snapshot: WRESBAL.csv is 33,554,432 bytes, over the 16,777,216-byte limit for one input; refused before reading it \(file://"):
+        with pytest.raises(
+            ParseError,
+            match=r"snapshot: WRESBAL.csv is 33,554,432 bytes, over the 16,777,216-byte limit for one input; refused before reading it \(file://",
+        ):
             read_snapshot(folder)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -45,7 +48,7 @@ def test_a_32_mb_snapshot_file_is_refused_before_it_is_read(tmp_path: Path, snap
 
 def test_the_limit_is_enforced_while_streaming_whatever_the_size_said():
     reader = _BoundedHashingReader(io.BytesIO(b"x" * 1000), limit=100, what="WRESBAL.csv")
-    with pytest.raises(InputTooLarge, match="WRESBAL.csv is 1,000 bytes, over the 100-byte limit"):
+    with pytest.raises(InputTooLarge, match=r"WRESBAL\.csv is 1,000 bytes, over the 100-byte limit"):
         reader.read(1000)
 
 

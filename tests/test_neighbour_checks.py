@@ -89,9 +89,11 @@ def test_the_newest_value_is_judged_against_the_values_before_it_with_the_one_si
 # --- rate spikes ----------------------------------------------------------------------------------------
 
 
-def _rates(day_values: dict[str, list[float]], start: dt.date = D(2026, 8, 3)) -> pl.DataFrame:
+AUGUST = D(2026, 8, 3)
+
+
+def _rates(day_values: dict[str, list[float]], start: dt.date = AUGUST) -> pl.DataFrame:
     days = [start + dt.timedelta(days=i) for i in range(30) if (start + dt.timedelta(days=i)).weekday() < 5]
-    frames = [_series(sid, start, []) for sid in day_values]
     frames = [
         pl.DataFrame({"series_id": [sid] * len(values), "date": days[: len(values)], "value": values})
         for sid, values in day_values.items()
@@ -108,7 +110,9 @@ def test_a_sofr_spike_that_no_other_rate_of_the_day_shows_is_uncorroborated():
     flat = [3.65] * 15
     sofr = list(flat)
     sofr[7] = 3.95  # +30 bp over the top of a 3.50-3.75 range: the stress rule would fire
-    frame = _rates({"SOFR": sofr, "SOFR25": [3.62] * 15, "SOFR75": [3.70] * 15, "TGCR": [3.63] * 15, "EFFR": [3.63] * 15})
+    frame = _rates(
+        {"SOFR": sofr, "SOFR25": [3.62] * 15, "SOFR75": [3.70] * 15, "TGCR": [3.63] * 15, "EFFR": [3.63] * 15}
+    )
     row = _spike_row(frame, 7)
     assert row["spike_bp"] == 30.0 and row["uncorroborated_spike_bp"] == 30.0
     assert row["uncorroborated_spike_limit_bp"] == UNCORROBORATED_SPIKE_LIMIT_BP < 30
@@ -196,7 +200,9 @@ def history() -> pl.DataFrame:
     for folder in (SNAPSHOT, FIXTURES / "fred_history"):
         for path in sorted(Path(folder).glob("*.csv")):
             sid = {"TGCRRATE": "TGCR", "BGCRRATE": "BGCR"}.get(path.stem, path.stem)
-            frame = pl.read_csv(path, new_columns=["date", "value"], schema_overrides=[pl.Date, pl.Float64], null_values=".")
+            frame = pl.read_csv(
+                path, new_columns=["date", "value"], schema_overrides=[pl.Date, pl.Float64], null_values="."
+            )
             frames.append(frame.drop_nulls().select(pl.lit(sid).alias("series_id"), "date", "value"))
     return pl.concat(frames).sort("series_id", "date")
 

@@ -36,7 +36,9 @@ def revised_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("revised") / "template.duckdb"
     con = connect(path)
     land(con, [_payload([("WALCL", D(2019, 9, 18), 100.0), ("WALCL", D(2019, 9, 25), 200.0)], "v1", JAN)], "run1")
-    land(con, [_payload([("WALCL", D(2019, 9, 18), 101.0), ("WALCL", D(2019, 9, 25), 200.0)], "v2", FEB, "fred")], "run2")
+    land(
+        con, [_payload([("WALCL", D(2019, 9, 18), 101.0), ("WALCL", D(2019, 9, 25), 200.0)], "v2", FEB, "fred")], "run2"
+    )
     con.close()
     return path
 
@@ -60,7 +62,9 @@ def test_a_revision_is_a_new_version_and_the_old_value_is_kept(revised):
         (D(2019, 9, 18), 2, 101.0, "fred", "run2", "run1"),
         (D(2019, 9, 25), 1, 200.0, "snapshot", "run1", "run1"),
     ]
-    current = revised.execute("SELECT date, value, version, changed_run_id FROM raw.observations ORDER BY date").fetchall()
+    current = revised.execute(
+        "SELECT date, value, version, changed_run_id FROM raw.observations ORDER BY date"
+    ).fetchall()
     assert current == [(D(2019, 9, 18), 101.0, 2, "run2"), (D(2019, 9, 25), 200.0, 1, "run1")]
 
 
@@ -122,7 +126,10 @@ def test_the_revision_view_says_what_changed_when_and_by_how_much(revised):
 
 
 def test_an_acceptance_is_recorded_with_the_revisions_it_covered_and_named_in_the_report(revised):
-    accepted = (RevisionAcceptance("WALCL", D(2019, 1, 1), D(2019, 12, 31)), parse_acceptance("SOFR:2019-01-01:2019-12-31"))
+    accepted = (
+        RevisionAcceptance("WALCL", D(2019, 1, 1), D(2019, 12, 31)),
+        parse_acceptance("SOFR:2019-01-01:2019-12-31"),
+    )
     with transaction(revised):
         counts = record_acceptances(revised, "run2", FEB, accepted)
     assert counts == {"WALCL:2019-01-01:2019-12-31": 1, "SOFR:2019-01-01:2019-12-31": 0}
@@ -168,7 +175,10 @@ def test_a_warehouse_of_an_earlier_version_moves_its_rows_into_versions_with_the
 # --- the revision guard, per series -----------------------------------------------------------------
 
 
-def _weekly(series: str, n: int, scale: float = 1.0, start: dt.date = D(2010, 1, 6)) -> pl.DataFrame:
+FIRST_WEEK = D(2010, 1, 6)
+
+
+def _weekly(series: str, n: int, scale: float = 1.0, start: dt.date = FIRST_WEEK) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "series_id": [series] * n,
@@ -198,7 +208,9 @@ def test_twenty_revisions_of_one_series_break_its_guard_whatever_other_series_br
 
 def test_revisions_under_the_guard_share_pass_and_accepted_ones_do_not_count():
     stored = _weekly("WALCL", 1000)
-    few = stored.with_columns(value=pl.when(pl.int_range(pl.len()) < 10).then(pl.col("value") + 5).otherwise(pl.col("value")))
+    few = stored.with_columns(
+        value=pl.when(pl.int_range(pl.len()) < 10).then(pl.col("value") + 5).otherwise(pl.col("value"))
+    )
     assert _guard(few, stored)["breaks_revision_guard"].sum() == 0  # 10 of 1,000 = 1 %
     many = stored.with_columns(value=pl.col("value") + 5)
     accepted = parse_acceptances(["WALCL:2010-01-01:2012-12-31"])
@@ -230,7 +242,12 @@ def test_an_acceptance_must_name_a_known_series_and_a_real_range(text: str, mess
 
 
 def test_acceptances_may_be_repeated_or_comma_separated_and_duplicates_collapse():
-    assert [str(a) for a in parse_acceptances(["WALCL:2010-01-01:2012-12-31,SOFR:2019-01-01:2019-12-31", "WALCL:2010-01-01:2012-12-31"])] == [
+    assert [
+        str(a)
+        for a in parse_acceptances(
+            ["WALCL:2010-01-01:2012-12-31,SOFR:2019-01-01:2019-12-31", "WALCL:2010-01-01:2012-12-31"]
+        )
+    ] == [
         "WALCL:2010-01-01:2012-12-31",
         "SOFR:2019-01-01:2019-12-31",
     ]

@@ -18,8 +18,30 @@ from liquidity_watch.sources.fred import parse_fredgraph_csv
 from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results
 from liquidity_watch.sources.values import json_number, parse_decimal, parse_iso_date
 
-BAD_DATES = ["2019-W38-2", "2019W382", "20190917", "2019-09-17T00:00", "2019-261", "٢٠١٩-٠٩-١٧", "2019-02-30"]
-BAD_NUMBERS = ["4_465_360", "٤٤٦٥٣٦٠", "４４６５３６０", "4,465,360", "1e3", "+5.25", "nan", "inf", "-Infinity", "0x10", ".5"]
+# ISO-week, basic and ordinal dates, Arabic-Indic digits, an impossible day
+BAD_DATES = [
+    "2019-W38-2",
+    "2019W382",
+    "20190917",
+    "2019-09-17T00:00",
+    "2019-261",
+    "\u0662\u0660\u0661\u0669-\u0660\u0669-\u0661\u0667",
+    "2019-02-30",
+]
+# underscores, Arabic-Indic and full-width digits, separators, exponents, signs, specials
+BAD_NUMBERS = [
+    "4_465_360",
+    "\u0664\u0664\u0666\u0665\u0663\u0666\u0660",
+    "\uff14\uff14\uff16\uff15\uff13\uff16\uff10",
+    "4,465,360",
+    "1e3",
+    "+5.25",
+    "nan",
+    "inf",
+    "-Infinity",
+    "0x10",
+    ".5",
+]
 
 
 @pytest.mark.parametrize("text", BAD_DATES)
@@ -45,14 +67,14 @@ def test_a_json_number_must_be_a_finite_number(value: object):
         json_number(value)
 
 
-@pytest.mark.parametrize("date", ["2019-W38-2", "20190917", "٢٠١٩-٠٩-١٧"])
+@pytest.mark.parametrize("date", ["2019-W38-2", "20190917", "\u0662\u0660\u0661\u0669-\u0660\u0669-\u0661\u0667"])
 def test_the_fred_parser_refuses_dates_that_are_not_yyyy_mm_dd(date: str):
     body = f"observation_date,SOFR\n{date},5.25\n".encode()
     with pytest.raises(ParseError, match=f"SOFR line 2: bad date '{date}'"):
         parse_fredgraph_csv(body, url="u")
 
 
-@pytest.mark.parametrize("number", ["4_465_360", "٤٤٦٥٣٦٠", "4,465,360", "1e3"])
+@pytest.mark.parametrize("number", ["4_465_360", "\u0664\u0664\u0666\u0665\u0663\u0666\u0660", "4,465,360", "1e3"])
 def test_the_fred_parser_refuses_numbers_that_are_not_plain_decimals(number: str):
     body = f'observation_date,WRESBAL\n2019-09-18,"{number}"\n'.encode()
     with pytest.raises(ParseError, match=f"WRESBAL line 2 \\(2019-09-18\\): value '{number}' is not a number"):
@@ -78,7 +100,7 @@ def test_the_ddp_parser_takes_a_plain_row_and_refuses_iso_week_dates_and_odd_num
     ]
     with pytest.raises(ParseError, match="line 7: bad date '2019-W38-3'"):
         parse_h41_csv(_ddp("2019-W38-3", "3845736"), url="u", required=())
-    for number in ("3_845_736", "٣٨٤٥٧٣٦"):
+    for number in ("3_845_736", "\u0663\u0668\u0664\u0665\u0667\u0663\u0666"):
         with pytest.raises(ParseError, match=f"WALCL 2019-09-18: value '{number}' is not a number"):
             parse_h41_csv(_ddp("2019-09-18", number), url="u", required=())
 
