@@ -178,13 +178,22 @@ def main() -> None:
     print("| series | rows | floor | largest factor, both sides (date) | largest, one side | two_sided | one_sided |")
     print("|---|---|---|---|---|---|---|")
     for sid, (slip, info) in unit_slips(fred, windows).items():
+        worst = f" ({info['worst']})" if info["max_two"] > 1 else ""
         print(
-            f"| {sid} | {info['rows']:,} | {slip.floor:g} | {info['max_two']:.3f} ({info['worst']}) |"
+            f"| {sid} | {info['rows']:,} | {slip.floor:g} | {info['max_two']:.3f}{worst} |"
             f" {info['max_one']:.3f} | {slip.two_sided} | {slip.one_sided} |"
         )
     print("\n## Rate spikes (expectations.bounds, CORROBORATING_RATES)\n")
-    for key, value in spikes(fred).items():
-        print(f"- {key}: {value}")
+    found = spikes(fred)
+    sofr = found.pop("sofr_spike_percentiles")
+    print("SOFR |spike| percentiles (bp): " + ", ".join(f"P{p:g} {v:.1f}" for p, v in sofr.items()))
+    print(f"EFFR notable move (P99.5 of |spike| on SOFR's days): {found.pop('effr_notable_bp'):g} bp\n")
+    limits = (found.pop("limit_same_market_bp"), found.pop("limit_without_same_market_bp"))
+    print("| corroborators present | largest uncorroborated part (bp) | on | days |")
+    print("|---|---|---|---|")
+    for name, (largest, day, days) in found.items():
+        print(f"| {name} | {largest:g} | {day} | {days:,} |")
+    print(f"\nlimits (1.5x the largest): with a same-market rate {limits[0]:g} bp; EFFR only {limits[1]:g} bp")
     print("\n## Identities\n")
     print(f"- SOFR against its 25th..75th percentiles: {sofr_iqr(fred)}")
     print(f"- H.4.1 reverse repos less ON RRP on Wednesdays: {foreign_pool(fred, windows)}")

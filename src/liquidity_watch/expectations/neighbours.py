@@ -152,7 +152,7 @@ def uncorroborated_spikes(
             pl.when(moves.list.len() >= 3).then(ranked.list.get(1, null_on_oob=True)).otherwise(ranked.list.first())
         )
         has_same = pl.any_horizontal([pl.col(c).is_not_null() for c in same]) if same else pl.lit(False)
-        notable = (
+        vouched = (
             pl.any_horizontal(
                 [(pl.col(c) * direction >= notable_bp.get(c, float("inf"))).fill_null(False) for c in other]
             )
@@ -162,7 +162,7 @@ def uncorroborated_spikes(
         uncorroborated = (
             pl.when(has_same)
             .then(size - corroborating.fill_null(0).clip(0, size))
-            .when(notable)
+            .when(vouched)
             .then(pl.lit(0.0))
             .otherwise(size)
         )

@@ -10,6 +10,7 @@ Its ``retrieved_at`` is when this run read it: when we learned its values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from liquidity_watch.domain.catalog import SERIES
@@ -50,7 +51,7 @@ def read_snapshot(folder: Path, *, max_bytes: int = MAX_INPUT_BYTES) -> list[Pay
                     url=url,
                     source=SOURCE,
                     expected=[sid],
-                    ends_with_newline=lambda f=file: f.ends_with_newline,
+                    ends_with_newline=_ends_with_newline(file),
                 )
         except InputTooLarge as exc:
             raise ParseError(SOURCE, url, f"{exc}; refused before reading it") from None
@@ -60,3 +61,8 @@ def read_snapshot(folder: Path, *, max_bytes: int = MAX_INPUT_BYTES) -> list[Pay
             Payload(SOURCE, url, retrieved_at, file.sha256, frame.filter(frame["series_id"] == sid), file.n_bytes)
         )
     return payloads
+
+
+def _ends_with_newline(file: BoundedTextFile) -> Callable[[], bool]:
+    """Asked once the file is read: whether its last byte was a newline."""
+    return lambda: file.ends_with_newline

@@ -78,9 +78,10 @@ def fresh_payloads(con: duckdb.DuckDBPyConnection, payloads: list[Payload]) -> l
 def stored_values(con: duckdb.DuckDBPyConnection, series: list[str]) -> pl.DataFrame:
     """``series_id, date, value``: the current value of every stored observation of ``series``."""
     con.execute("SET VARIABLE lw_series = ?", [series])
-    return con.sql(
+    frame: pl.DataFrame = con.sql(
         "SELECT series_id, date, value FROM raw.observations WHERE list_contains(getvariable('lw_series'), series_id)"
     ).pl()
+    return frame
 
 
 def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> LandResult:
@@ -146,9 +147,7 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
 
 def last_dates(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
     """The last stored observation date per series (what an incremental fetch starts from)."""
-    return dict(
-        con.execute("SELECT series_id, max(date) FROM raw.observation_versions GROUP BY series_id").fetchall()
-    )
+    return dict(con.execute("SELECT series_id, max(date) FROM raw.observation_versions GROUP BY series_id").fetchall())
 
 
 def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> pl.DataFrame:
@@ -164,4 +163,5 @@ def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None
             " QUALIFY row_number() OVER (PARTITION BY series_id, date ORDER BY version DESC) = 1"
             " ORDER BY series_id, date"
         )
-    return query.pl()
+    frame: pl.DataFrame = query.pl()
+    return frame

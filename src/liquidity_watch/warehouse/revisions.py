@@ -36,7 +36,8 @@ def revision_report(
     ``since`` is a New York calendar day compared with ``known_at`` (when the revision
     became visible to ``--as-of``; for a revision, when we retrieved it).
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if series is not None:
         where.append("series_id = ?")
         params.append(series)
