@@ -84,3 +84,30 @@ def test_help_lists_the_run_command():
     result = run_cli("--help", timeout=60)
     assert result.returncode == 0
     assert "run" in result.stdout
+
+
+@pytest.mark.integration
+def test_a_value_with_rich_markup_comes_back_verbatim_in_the_one_line_error(tmp_path, server_env, snapshot_dir):
+    bad = tmp_path / "bad"
+    shutil.copytree(snapshot_dir, bad)
+    (bad / "WRESBAL.csv").write_text("observation_date,WRESBAL\n2019-09-18,[/bold red]x[link=y]\n")
+    result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
+    assert result.returncode == 1
+    assert (
+        "error: run failed: snapshot: WRESBAL line 2 (2019-09-18): value '[/bold red]x[link=y]' is not a number"
+        in " ".join(result.stderr.split())
+    )
+    assert "MarkupError" not in result.stderr
+
+
+def test_table_output_prints_values_with_rich_markup_as_text(tmp_path):
+    from typer.testing import CliRunner
+
+    from liquidity_watch.cli import app
+
+    connect(tmp_path / "w.duckdb").close()
+    result = CliRunner().invoke(
+        app, ["query", "select '[/bold red]x[link=y]' as v", "--warehouse", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "[/bold red]x[link=y]" in result.stdout
