@@ -140,15 +140,15 @@ def test_an_acceptance_is_recorded_with_the_revisions_it_covered_and_named_in_th
     assert dict(zip(columns, rows[0], strict=True))["accepted_as"] == "WALCL:2019-01-01:2019-12-31"
 
 
-def test_a_warehouse_of_an_earlier_version_moves_its_rows_into_versions_with_their_provenance(tmp_path: Path):
-    path = tmp_path / "old.duckdb"
+def _earlier_release(path: Path) -> duckdb.DuckDBPyConnection:
+    """A warehouse as an earlier release left it: every migration before 008 applied, raw.observations a table."""
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA meta")
     con.execute(
         "CREATE TABLE meta.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
-    for version, name, sql in migrations():  # what an earlier release applied
+    for version, name, sql in migrations():
         if version < 8:
             con.execute(sql)
             con.execute("INSERT INTO meta.schema_migrations (version, name) VALUES (?, ?)", [version, name])
@@ -157,6 +157,11 @@ def test_a_warehouse_of_an_earlier_version_moves_its_rows_into_versions_with_the
         ("SOFR", D(2019, 9, 17), 5.25, "pct", "snapshot", "file:///SOFR.csv", JAN, "h1", JAN, "run1", "run1"),
     ]
     con.executemany("INSERT INTO raw.observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", old_rows)
+    return con
+
+
+def test_a_warehouse_of_an_earlier_version_moves_its_rows_into_versions_with_their_provenance(tmp_path: Path):
+    con = _earlier_release(tmp_path / "old.duckdb")
     before = con.execute("SELECT * FROM raw.observations ORDER BY series_id").fetchall()
     assert migrate(con) == [name for version, name, _ in migrations() if version >= 8]
     after = con.execute(
@@ -170,6 +175,18 @@ def test_a_warehouse_of_an_earlier_version_moves_its_rows_into_versions_with_the
     ).fetchall()
     assert versions == [("SOFR", 1, "run1", "run1", True), ("WALCL", 1, "run2", "run1", True)]
     con.close()
+
+
+def test_read_only_commands_on_a_warehouse_not_yet_upgraded_still_read_or_say_what_to_do(tmp_path: Path):
+    path = tmp_path / "old.duckdb"
+    _earlier_release(path).close()
+    con = duckdb.connect(str(path), read_only=True)  # read-only connections never migrate
+    assert last_dates(con) == {"SOFR": D(2019, 9, 17), "WALCL": D(2019, 9, 18)}
+    assert observations_as_of(con, None).height == 2
+    con.close()
+    result = CliRunner().invoke(app, ["revisions", "--warehouse", str(path)])
+    assert result.exit_code == 1
+    assert "predates revision tracking; a run upgrades it: liquidity-watch run" in " ".join(result.output.split())
 
 
 # --- the revision guard, per series -----------------------------------------------------------------

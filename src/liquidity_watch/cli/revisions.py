@@ -46,11 +46,18 @@ def revisions(
         fail(f"--series {series!r} is not a known series; known: {', '.join(SERIES)}")
     path = published_warehouse(warehouse)
 
-    from liquidity_watch.warehouse.db import connection
-    from liquidity_watch.warehouse.revisions import revision_report
+    import duckdb
 
-    with connection(path, read_only=True) as con:
-        columns, rows = revision_report(con, series, since_date)
+    from liquidity_watch.warehouse.db import connection
+    from liquidity_watch.warehouse.revisions import NotUpgraded, revision_report
+
+    try:
+        with connection(path, read_only=True) as con:
+            columns, rows = revision_report(con, series, since_date)
+    except NotUpgraded as exc:
+        fail(f"{path}: {exc}")
+    except duckdb.Error as exc:
+        fail(f"cannot read the warehouse {path}: {str(exc).splitlines()[0]}")
     if not rows and fmt is OutputFormat.TABLE:
         scope = f" of {series}" if series else ""
         after = f" learned since {since_date}" if since_date else ""

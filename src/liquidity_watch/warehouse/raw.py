@@ -147,7 +147,9 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
 
 def last_dates(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
     """The last stored observation date per series (what an incremental fetch starts from)."""
-    return dict(con.execute("SELECT series_id, max(date) FROM raw.observation_versions GROUP BY series_id").fetchall())
+    # the view, not the versions table: a read-only connection to a warehouse that predates
+    # migration 008 (not migrated yet) still has raw.observations
+    return dict(con.execute("SELECT series_id, max(date) FROM raw.observations GROUP BY series_id").fetchall())
 
 
 def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> pl.DataFrame:

@@ -28,14 +28,30 @@ REPORT_COLUMNS = (
 )
 
 
+class NotUpgraded(Exception):
+    """The warehouse predates revision tracking (migration 008) and was opened read-only."""
+
+
+def has_versions(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse has ``raw.observation_versions`` (a writable connection migrates it)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'observation_versions'"
+        " AND database_name = current_database()"
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def revision_report(
     con: duckdb.DuckDBPyConnection, series: str | None = None, since: dt.date | None = None
 ) -> tuple[list[str], list[tuple[object, ...]]]:
     """Revisions, newest learned first: optionally of one series, optionally learned on or after ``since``.
 
     ``since`` is a New York calendar day compared with ``known_at`` (when the revision
-    became visible to ``--as-of``; for a revision, when we retrieved it).
+    became visible to ``--as-of``; for a revision, when we retrieved it). Raises
+    ``NotUpgraded`` on a warehouse that predates revision tracking.
     """
+    if not has_versions(con):
+        raise NotUpgraded("this warehouse predates revision tracking; a run upgrades it: liquidity-watch run")
     where: list[str] = []
     params: list[object] = []
     if series is not None:
