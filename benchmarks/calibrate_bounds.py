@@ -1,6 +1,6 @@
 """Derive the gate's neighbour and identity bounds from history, with the production functions.
 
-Run ``.venv/bin/python -m benchmarks.calibrate_bounds``: it prints, for each bound in
+Run ``.venv/bin/python -m benchmarks.calibrate_bounds [FOLDER ...]``: it prints, for each bound in
 ``expectations/bounds.py`` added for unit slips, rate spikes and cross-series identities,
 the distribution it was chosen from and the value the rule gives. ``docs/quality.md`` shows
 the output; ``tests/test_neighbour_checks.py`` checks that the constants in ``bounds.py``
@@ -18,6 +18,7 @@ History used (all in this repository):
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,15 +33,13 @@ from liquidity_watch.sources.fred import parse_fredgraph_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-#: FRED ids of files -> canonical ids of this project
-RENAMED = {"TGCRRATE": "TGCR", "BGCRRATE": "BGCR"}
-SAME_MARKET = ("SOFR1", "SOFR25", "SOFR75", "SOFR99", "TGCR", "BGCR")
+SAME_MARKET = ("SOFR1", "SOFR25", "SOFR75", "SOFR99", "TGCRRATE", "BGCRRATE")
 #: corroborator sets a run can have: everything; the percentiles a live or FRED run brings
 #: (before TGCR and BGCR are catalogued); TGCR and BGCR without percentiles
 CONFIGURATIONS = {
     "percentiles, TGCR, BGCR, EFFR": Corroboration(SAME_MARKET, ("EFFR",)),
     "percentiles, EFFR": Corroboration(("SOFR1", "SOFR25", "SOFR75", "SOFR99"), ("EFFR",)),
-    "TGCR, BGCR, EFFR": Corroboration(("TGCR", "BGCR"), ("EFFR",)),
+    "TGCR, BGCR, EFFR": Corroboration(("TGCRRATE", "BGCRRATE"), ("EFFR",)),
 }
 MARGIN = 1.5
 
@@ -49,13 +48,20 @@ def _fred_folder(folder: Path) -> pl.DataFrame:
     frames = []
     for path in sorted(folder.glob("*.csv")):
         frame = parse_fredgraph_csv(path.read_bytes(), url=path.as_uri(), expected=[path.stem])
-        frames.append(frame.with_columns(pl.col("series_id").replace(RENAMED)))
+        frames.append(frame)
     return pl.concat(frames)
 
 
-def history() -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """The FRED-format history (one frame) and the DDP windows (one frame each, never joined across the gap)."""
+def history(extra: list[Path] = []) -> tuple[pl.DataFrame, list[pl.DataFrame]]:  # noqa: B006 - never mutated
+    """The FRED-format history (one frame) and the DDP windows (one frame each, never joined across the gap).
+
+    ``extra``: more FRED-format folders, for series not (yet) in the repository; a series
+    already read from the repository is not read again.
+    """
     fred = pl.concat([_fred_folder(bundled_snapshot_dir()), _fred_folder(FIXTURES / "fred_history")])
+    for folder in extra:
+        more = _fred_folder(folder)
+        fred = pl.concat([fred, more.filter(~pl.col("series_id").is_in(fred["series_id"].unique().implode()))])
     known = set(fred["series_id"].unique())
     windows = []
     for path in sorted((FIXTURES / "h41_ddp").glob("H41_*.csv")):
@@ -75,10 +81,13 @@ def _limit(largest: float) -> float:
     return round(max(2.0, largest**MARGIN), 2)
 
 
-def unit_slips(fred: pl.DataFrame, windows: list[pl.DataFrame]) -> dict[str, tuple[UnitSlip, dict[str, object]]]:
+def unit_slips(
+    fred: pl.DataFrame, windows: list[pl.DataFrame], also: set[str] = frozenset()
+) -> dict[str, tuple[UnitSlip, dict[str, object]]]:
     out = {}
     segments = [fred, *windows]
-    ids = sorted(set().union(*(set(s["series_id"].unique()) for s in segments)) & (set(SERIES) | set(SAME_MARKET)))
+    found = set().union(*(set(s["series_id"].unique()) for s in segments))
+    ids = sorted(found & (set(SERIES) | set(SAME_MARKET) | also))
     for sid in ids:
         parts = [s.filter(pl.col("series_id") == sid).sort("date") for s in segments]
         parts = [p for p in parts if p.height]
@@ -173,11 +182,13 @@ def core_shares(fred: pl.DataFrame) -> dict[str, float]:
 
 
 def main() -> None:
-    fred, windows = history()
+    extra = [Path(arg) for arg in sys.argv[1:]]
+    fred, windows = history(extra)
+    also = {path.stem for folder in extra for path in folder.glob("*.csv")}
     print("## Unit slips (expectations.bounds.UNIT_SLIP)\n")
     print("| series | rows | floor | largest factor, both sides (date) | largest, one side | two_sided | one_sided |")
     print("|---|---|---|---|---|---|---|")
-    for sid, (slip, info) in unit_slips(fred, windows).items():
+    for sid, (slip, info) in unit_slips(fred, windows, also).items():
         worst = f" ({info['worst']})" if info["max_two"] > 1 else ""
         print(
             f"| {sid} | {info['rows']:,} | {slip.floor:g} | {info['max_two']:.3f}{worst} |"

@@ -134,13 +134,19 @@ UNIT_SLIP: dict[str, UnitSlip] = {
     "SOFR25": UnitSlip(floor=0.01, two_sided=5.2, one_sided=42.15),
     "SOFR75": UnitSlip(floor=0.02, two_sided=4.1, one_sided=16.57),
     "SOFR99": UnitSlip(floor=0.02, two_sided=7.43, one_sided=11.52),
-    "TGCR": UnitSlip(floor=0.02, two_sided=3.71, one_sided=27.75),
-    "BGCR": UnitSlip(floor=0.02, two_sided=3.71, one_sided=27.75),
+    "TGCRRATE": UnitSlip(floor=0.02, two_sided=3.71, one_sided=27.75),
+    "BGCRRATE": UnitSlip(floor=0.02, two_sided=3.71, one_sided=27.75),
     "EFFR": UnitSlip(floor=0.02, two_sided=4.16, one_sided=8.34),
     "DFEDTARU": UnitSlip(floor=0.25, two_sided=2.0, one_sided=5.2),
     "DFEDTARL": UnitSlip(floor=0.25, two_sided=2.0, one_sided=11.18),
     "IORB": UnitSlip(floor=0.25, two_sided=2.0, one_sided=2.35),
     "IOER": UnitSlip(floor=0.25, two_sided=2.0, one_sided=7.58),
+    # series of the issue-14 catalogue; history from shared/data/fred-extra, which the bundled
+    # snapshot carries from that merge on (python -m benchmarks.calibrate_bounds <that folder>)
+    "SOFRVOL": UnitSlip(floor=27.0, two_sided=2.0, one_sided=2.0),
+    "RPONTSYD": UnitSlip(floor=1.716, two_sided=26.73, one_sided=190.42),
+    "RRPONTSYAWARD": UnitSlip(floor=0.25, two_sided=2.0, one_sided=11.18),
+    "TLAACBW027SBOG": UnitSlip(floor=15.1795, two_sided=2.0, one_sided=2.0),
 }
 
 
@@ -162,7 +168,7 @@ class Corroboration:
 #: rate -> the rates that corroborate its spikes: the single definition (extend it here).
 CORROBORATING_RATES: dict[str, Corroboration] = {
     "SOFR": Corroboration(
-        same_market=("SOFR1", "SOFR25", "SOFR75", "SOFR99", "TGCR", "BGCR"),
+        same_market=("SOFR1", "SOFR25", "SOFR75", "SOFR99", "TGCRRATE", "BGCRRATE"),
         other_markets=("EFFR",),
     ),
 }
