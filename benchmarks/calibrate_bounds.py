@@ -58,8 +58,8 @@ def history(extra: list[Path] = []) -> tuple[pl.DataFrame, list[pl.DataFrame]]: 
     ``extra``: more FRED-format folders, for series not (yet) in the repository; a series
     already read from the repository is not read again.
     """
-    fred = pl.concat([_fred_folder(bundled_snapshot_dir()), _fred_folder(FIXTURES / "fred_history")])
-    for folder in extra:
+    fred = _fred_folder(bundled_snapshot_dir())
+    for folder in [FIXTURES / "fred_history", *extra]:  # a series already read is not read again
         more = _fred_folder(folder)
         fred = pl.concat([fred, more.filter(~pl.col("series_id").is_in(fred["series_id"].unique().implode()))])
     known = set(fred["series_id"].unique())

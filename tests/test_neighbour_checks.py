@@ -196,10 +196,13 @@ def test_the_context_lays_fresh_values_over_stored_ones():
 @pytest.fixture(scope="module")
 def history() -> pl.DataFrame:
     """The bundled snapshot and the percentile, TGCR and BGCR history (read with polars: fast)."""
-    frames = []
-    for folder in (SNAPSHOT, FIXTURES / "fred_history"):
+    frames, seen = [], set()
+    for folder in (SNAPSHOT, FIXTURES / "fred_history"):  # the snapshot's copy of a series wins
         for path in sorted(Path(folder).glob("*.csv")):
             sid = path.stem
+            if sid in seen:
+                continue
+            seen.add(sid)
             frame = pl.read_csv(
                 path, new_columns=["date", "value"], schema_overrides=[pl.Date, pl.Float64], null_values="."
             )
