@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,30 @@ def test_read_commands_load_neither_prefect_nor_great_expectations_and_query_not
     assert loaded["status"][0] == 0 and loaded["backtest"][0] == 0 and loaded["report"][0] == 0
     assert loaded["docs"][0] == 1  # no docs/warehouse.md in tmp_path: --check says it is out of date
     assert all("prefect" not in heavy and "great_expectations" not in heavy for _, heavy in loaded.values())
+
+
+@pytest.mark.integration
+def test_a_value_with_rich_markup_comes_back_verbatim_in_the_one_line_error(tmp_path, server_env, snapshot_dir):
+    bad = tmp_path / "bad"
+    shutil.copytree(snapshot_dir, bad)
+    (bad / "WRESBAL.csv").write_text("observation_date,WRESBAL\n2019-09-18,[/bold red]x[link=y]\n")
+    result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
+    assert result.returncode == 1
+    assert (
+        "error: run failed: snapshot: WRESBAL line 2 (2019-09-18): value '[/bold red]x[link=y]' is not a number"
+        in " ".join(result.stderr.split())
+    )
+    assert "MarkupError" not in result.stderr
+
+
+def test_table_output_prints_values_with_rich_markup_as_text(tmp_path):
+    from typer.testing import CliRunner
+
+    from liquidity_watch.cli import app
+
+    connect(tmp_path / "w.duckdb").close()
+    result = CliRunner().invoke(
+        app, ["query", "select '[/bold red]x[link=y]' as v", "--warehouse", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "[/bold red]x[link=y]" in result.stdout

@@ -74,7 +74,7 @@ def test_disk_full_at_the_swap_leaves_the_published_file(tmp_path, monkeypatch):
 
     with pytest.raises(WarehouseNotWritable, match="the disk is full"), working_copy(published) as work:
         with connection(work) as con:
-            con.execute("DELETE FROM raw.observations")
+            con.execute("DELETE FROM raw.observation_versions")
         monkeypatch.setattr(store.os, "replace", full)
     monkeypatch.undo()
     assert _digest(published) == before

@@ -16,8 +16,10 @@ import pytest
 
 from liquidity_watch.expectations.gate import QualityGateFailed
 from liquidity_watch.flows.pipeline import pipeline
+from liquidity_watch.sources.ddp import parse_h41_csv
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.warehouse.db import connection
+from tests.conftest import FIXTURES
 from tests.test_data_docs import index_runs, unresolved_assets
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
@@ -117,7 +119,7 @@ CORRUPTIONS: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "every_date_shifted_by_a_week": (
         "WRESBAL",
         lambda p: _edit_lines(p, _shift_week),
-        r"expect_column_values_to_be_in_set on \* \(at most 1% of rows rewrite values older than 35 days\) failed on 1\d{3} row\(s\): WRESBAL",
+        r"expect_column_values_to_be_in_set on \* \(per series: at most 1% of the series' own rows rewrite values older than 35 days, unless accepted with --accept-revisions SERIES:START:END\) failed on 1\d{3} row\(s\): WRESBAL",
     ),
     "renamed_column": (
         "SOFR",
@@ -129,7 +131,19 @@ CORRUPTIONS: dict[str, tuple[str, Callable[[Path], None], str]] = {
         lambda p: p.write_text("observation_date,EFFR\n"),
         r"snapshot: no observations for \['EFFR'\]",
     ),
+    "a_32_mb_file": (
+        "WRESBAL",
+        lambda p: _sparse(p, 32 * 1024 * 1024),
+        r"snapshot: WRESBAL.csv is 33,554,432 bytes, over the 16,777,216-byte limit for one input; refused before reading it",
+    ),
 }
+
+
+def _sparse(path: Path, size: int) -> None:
+    """A file of ``size`` bytes taking no disk space: a header, then a hole."""
+    with path.open("wb") as f:
+        f.write(b"observation_date,WRESBAL\n")
+        f.truncate(size)
 
 
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
@@ -173,7 +187,8 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
         series
         for (series,) in query(
             good_warehouse,
-            f"SELECT series FROM meta.validation_results WHERE run_id = '{run_id}' AND suite = 'raw_observations' AND series NOT IN ('*', 'weekly series')",
+            f"SELECT series FROM meta.validation_results WHERE run_id = '{run_id}' AND suite = 'raw_observations'"
+            " AND expectation = 'expect_column_values_to_be_between' AND column_name = 'value'",
         )
     )
     # one plausible-range check per series the snapshot brings (23 of the catalogue's ranges; DFF has none)
@@ -202,7 +217,8 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
         "WSHOMCB",
         "WTREGEN",
     ]
-    assert per_suite["raw_observations"] == 9 + len(ranged) and per_suite["core.weekly_liquidity"] >= 12
+    # 9 checks of shape, calendar and the revision guard, 4 of neighbours and identities, one range per series
+    assert per_suite["raw_observations"] == 13 + len(ranged) and per_suite["core.weekly_liquidity"] >= 16
     assert failed == 0 and duplicates == 0
     site = good_warehouse.with_suffix(".data_docs")  # the warehouse's own docs folder
     assert index_runs(site / "index.html") == dict.fromkeys([run_id], "Success")
@@ -224,9 +240,18 @@ def test_a_failed_gate_records_its_failing_expectations(good_warehouse, snapshot
         "WHERE r.status = 'failed' AND NOT v.success",
     )
     # near-zero SOFR of 2020-21 stays under 25 after x100, so 1,604 of the 2,104 rows break the range;
-    # all 2,104 rewrite stored history
-    assert sorted((series, count) for series, count, _ in rows) == [("*", 2104), ("SOFR", 1604)]
-    assert '"day": "2018-04-03"' in rows[0][2]
+    # all 2,104 rewrite stored history beyond SOFR's revision guard; the x100 spikes exceed what the
+    # same day's percentiles, TGCR and BGCR corroborate; SOFR leaves its own 25th-75th percentile band;
+    # and one day stands out from its neighbours (the floor of 0.01 pct was not scaled with the values)
+    assert sorted((series, count) for series, count, _ in rows) == [
+        ("*", 1),
+        ("*", 2104),
+        ("SOFR", 668),
+        ("SOFR", 1604),
+        ("SOFR", 2092),
+    ]
+    [range_examples] = [examples for series, count, examples in rows if (series, count) == ("SOFR", 1604)]
+    assert '"day": "2018-04-03"' in range_examples
 
 
 def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(good_warehouse, tmp_path):
@@ -256,3 +281,124 @@ def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(go
     assert reader.stdout.readline().strip() == "1394122.0"
     assert reader.wait(timeout=60) == 0
     assert summary.payloads_unchanged == 23
+
+
+# --- slips inside the bounds (issue 15): each passed the gate before ------------------------------------
+
+
+def _set(values: dict[str, str]) -> Callable[[list[str]], list[str]]:
+    """Replace the value of each listed date."""
+
+    def edit(lines: list[str]) -> list[str]:
+        return [
+            f"{line.split(',')[0]},{values[line.split(',')[0]]}" if line.split(",")[0] in values else line
+            for line in lines
+        ]
+
+    return edit
+
+
+def _scaled(factor: float, days: list[str]) -> Callable[[list[str]], list[str]]:
+    def edit(lines: list[str]) -> list[str]:
+        out = []
+        for line in lines:
+            day, value = line.split(",")
+            out.append(f"{day},{float(value) * factor:g}" if day in days else line)
+        return out
+
+    return edit
+
+
+def _with_percentiles(folder: Path) -> None:
+    """The SOFR percentiles in the folder (the bundled snapshot may carry them already)."""
+    for sid in ("SOFR1", "SOFR25", "SOFR75", "SOFR99"):
+        if not (folder / f"{sid}.csv").exists():
+            shutil.copyfile(FIXTURES / "fred_history" / f"{sid}.csv", folder / f"{sid}.csv")
+
+
+#: Same-market corroborators of SOFR (expectations.bounds.CORROBORATING_RATES)
+SAME_MARKET = ("SOFR1", "SOFR25", "SOFR75", "SOFR99", "TGCRRATE", "BGCRRATE")
+
+
+def _effr_only(folder: Path) -> None:
+    """Only EFFR left to corroborate SOFR (the run goes to a new warehouse: stored percentiles would count)."""
+    for sid in SAME_MARKET:
+        (folder / f"{sid}.csv").unlink(missing_ok=True)
+
+
+def _h41_reverse_repos(folder: Path) -> None:
+    """WLRRAL (H.4.1 reverse repos, Wednesday level) for 2021-04..2023-03 from a recorded DDP download."""
+    frame = parse_h41_csv(
+        (FIXTURES / "h41_ddp" / "H41_ddp_factors_week_average_2021-04-28_2023-03-22.csv").read_bytes(),
+        url="u",
+        required=(),
+    )
+    rows = frame.filter(frame["series_id"] == "WLRRAL").sort("date")
+    (folder / "WLRRAL.csv").write_text(
+        "observation_date,WLRRAL\n" + "".join(f"{d},{v:.0f}\n" for _, d, v in rows.iter_rows())
+    )
+
+
+SLIPS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "on_rrp_in_millions_on_three_wednesdays": (
+        lambda f: _edit_lines(f / "RRPONTSYD.csv", _scaled(1000, ["2026-08-05", "2026-08-12", "2026-08-19"])),
+        r"raw_observations: expect_column_pair_values_a_to_be_greater_than_b on \* \(no unit slip: .*\) failed on 3 row\(s\): RRPONTSYD 2026-08-05 \{'neighbour_factor_limit': 14.76, 'neighbour_factor': \d+\.\d+\}; RRPONTSYD 2026-08-12",
+    ),
+    "reserves_times_ten_on_three_weeks": (
+        lambda f: _edit_lines(f / "WRESBAL.csv", _scaled(10, ["2005-03-02", "2005-03-09", "2005-03-16"])),
+        r"\(no unit slip: .*\) failed on 3 row\(s\): WRESBAL 2005-03-02 \{'neighbour_factor_limit': 2.0, 'neighbour_factor': 5.385\}",
+    ),
+    "securities_above_total_assets": (
+        lambda f: _edit_lines(
+            f / "TREAST.csv", _set(dict.fromkeys(["2007-01-10", "2007-01-17", "2007-01-24"], "880000"))
+        ),
+        r"core.weekly_liquidity: expect_column_pair_values_a_to_be_greater_than_b on securities_usd_mn \(securities_usd_mn <= total_assets_usd_mn\) failed on 3 row\(s\): 2007-01-10 \{'total_assets_usd_mn': 854819.0, 'securities_usd_mn': 880000.0\}",
+    ),
+    "an_uncorroborated_sofr_spike_with_the_percentiles_present": (
+        lambda f: (_with_percentiles(f), _edit_lines(f / "SOFR.csv", _set({"2026-08-12": "3.95"}))),
+        r"on SOFR \(a spike is corroborated by the same day's rates \(SOFR by SOFR1, SOFR25, SOFR75, SOFR99, TGCRRATE, BGCRRATE, EFFR\): at most 18 bp uncorroborated, 105 bp when only other markets are present\) failed on 1 row\(s\): SOFR 2026-08-12 \{'uncorroborated_spike_limit_bp': 18.0, 'uncorroborated_spike_bp': 3\d.0\}",
+    ),
+    "an_uncorroborated_sofr_spike_with_only_effr_present": (
+        lambda f: (_effr_only(f), _edit_lines(f / "SOFR.csv", _set({"2019-06-12": "3.90"}))),
+        r"on SOFR \(a spike is corroborated .*\) failed on 1 row\(s\): SOFR 2019-06-12 \{'uncorroborated_spike_limit_bp': 105.0, 'uncorroborated_spike_bp': 1\d\d.0\}",
+    ),
+    "on_rrp_against_the_h41_reverse_repo_line": (
+        lambda f: (_h41_reverse_repos(f), _edit_lines(f / "RRPONTSYD.csv", _scaled(0.001, ["2022-06-01"]))),
+        r"on RRPONTSYD \(-0.5 <= WLRRAL - RRPONTSYD x 1000 <= 575,000 \$mn on Wednesdays\) failed on 2 row\(s\): (WLRRAL|RRPONTSYD) 2022-06-01",
+    ),
+}
+
+
+#: cases run against a new warehouse rather than a copy of the published one
+NEW_WAREHOUSE = {"an_uncorroborated_sofr_spike_with_only_effr_present"}
+
+
+@pytest.mark.parametrize("case", sorted(SLIPS))
+def test_a_slip_inside_the_plausible_ranges_fails_the_run_naming_it(case, good_warehouse, snapshot_dir, tmp_path):
+    corrupt, message = SLIPS[case]
+    bad = tmp_path / "snapshot"
+    shutil.copytree(snapshot_dir, bad)
+    corrupt(bad)
+    warehouse = tmp_path / "existing.duckdb"
+    if case not in NEW_WAREHOUSE:
+        shutil.copyfile(good_warehouse, warehouse)
+    before = published_content(warehouse) if warehouse.exists() else None
+    with pytest.raises(QualityGateFailed) as info:
+        pipeline(source="snapshot", snapshot_dir=str(bad), warehouse=str(warehouse))
+    assert re.search(message, str(info.value)), str(info.value)
+    if before is not None:
+        assert published_content(warehouse) == before
+
+
+def test_a_break_every_rate_of_the_day_shares_passes_and_is_published(good_warehouse, snapshot_dir, tmp_path):
+    """2019-09-17: SOFR +282 bp on the day, corroborated by its percentiles and EFFR."""
+    folder = tmp_path / "snapshot"
+    shutil.copytree(snapshot_dir, folder)
+    _with_percentiles(folder)
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(good_warehouse, warehouse)
+    pipeline(source="snapshot", snapshot_dir=str(folder), warehouse=str(warehouse))
+    assert query(warehouse, "SELECT count(*) FROM raw.observations WHERE series_id = 'SOFR75'")[0][0] > 2000
+    assert query(warehouse, "SELECT sofr_pct, sofr_p99_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [
+        (5.25, 9.0)
+    ]

@@ -95,7 +95,7 @@ def test_a_failure_inside_the_working_copy_leaves_the_published_file_byte_for_by
     before = _file_hash(published)
     with pytest.raises(RuntimeError, match="boom"), working_copy(published) as work:
         con = connect(work)
-        con.execute("DELETE FROM raw.observations")
+        con.execute("DELETE FROM raw.observation_versions")
         con.close()
         raise RuntimeError("boom")
     assert _file_hash(published) == before

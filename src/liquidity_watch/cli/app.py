@@ -87,8 +87,10 @@ def check_format(value: str) -> OutputFormat:
 
 
 def parse_date(value: str, flag: str) -> dt.date:
+    from liquidity_watch.sources.values import parse_iso_date  # YYYY-MM-DD only, as every input
+
     try:
-        return dt.date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         fail(f"{flag} expects a date as YYYY-MM-DD, got {value!r}")
 
@@ -121,12 +123,14 @@ def print_rows(
         sys.stdout.write(json.dumps(records, default=str) + "\n")
         return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    # values and titles as Text: rich would read "[...]" in them as markup
+    table = Table(title=Text(title) if title else None, title_justify="left")
     for column in columns:
-        table.add_column(column, no_wrap=column not in wrap, overflow="fold")
+        table.add_column(Text(column), no_wrap=column not in wrap, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     stdout_console(width).print(table)
 
 

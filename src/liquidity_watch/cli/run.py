@@ -27,6 +27,14 @@ def run(
     as_of: Annotated[
         str | None, typer.Option(help="Use only what had been published by the end of this day (YYYY-MM-DD).")
     ] = None,
+    accept_revisions: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Accept the revisions of SERIES dated START..END above the revision guard, e.g."
+            " WALCL:2010-01-01:2012-12-31 (repeat the flag for more; recorded in meta.revision_acceptances).",
+            metavar="SERIES:START:END",
+        ),
+    ] = None,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
 
@@ -39,6 +47,12 @@ def run(
         fail(f"--source must be {one_of(SourceKind)}, not {source!r}")
     if snapshot_dir is not None and not snapshot_dir.is_dir():
         fail(f"--snapshot-dir {snapshot_dir} is not a folder")
+    from liquidity_watch.domain.revisions import parse_acceptances
+
+    try:
+        accepted = [str(a) for a in parse_acceptances(accept_revisions)]
+    except ValueError as exc:
+        fail(f"--accept-revisions {exc}")
     bootstrap(pipeline=True)  # Great Expectations imports in the background while Prefect's server starts
     from liquidity_watch.flows.local_run import local_run_settings
     from liquidity_watch.flows.pipeline import pipeline  # imported late: Prefect is slow to import
@@ -50,6 +64,7 @@ def run(
                 snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
                 warehouse=str(warehouse) if warehouse else None,
                 as_of=as_of_date,
+                accept_revisions=accepted or None,
             )
     except Exception as exc:  # the message of every pipeline error names what was wrong
         fail(f"run failed: {exc}")

@@ -136,7 +136,8 @@ class Validator:
         kwargs = config.get("kwargs", {})
         meta = config.get("meta") or {}
         res = item.get("result") or {}
-        column = kwargs.get("column") or ",".join(kwargs.get("column_list", [])) or None
+        pair = [kwargs[k] for k in ("column_A", "column_B") if kwargs.get(k)]
+        column = kwargs.get("column") or ",".join(kwargs.get("column_list", []) or pair) or None
         examples = (res.get("unexpected_index_list") or [])[:5]
         row: ValidationRow = {
             "run_id": self.run_id,

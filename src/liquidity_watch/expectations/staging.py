@@ -1,20 +1,26 @@
 """Shape each dataset for validation: plain polars in, pandas out (GX has no polars backend).
 
 The columns added here are facts the expectations test, computed once and visibly:
-the weekday, the ISO day, the series' calendar, whether a row rewrites old history, and
-the week-on-week and day-on-day moves of the core tables.
+the weekday, the ISO day, the series' calendar, whether a row rewrites old history beyond
+its series' revision guard, how far it stands from its neighbours (unit slips), how much of
+a rate's spike the same day's other rates leave uncorroborated, the cross-series
+identities, and the week-on-week and day-on-day moves of the core tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pandas as pd
 import polars as pl
 
 from liquidity_watch.domain.calendars import holidays_of
 from liquidity_watch.domain.catalog import SERIES, Calendar
-from liquidity_watch.expectations.bounds import CALENDAR_EXCEPTIONS, REVISION_AGE_DAYS
+from liquidity_watch.domain.revisions import RevisionAcceptance
+from liquidity_watch.expectations.bounds import CALENDAR_EXCEPTIONS, MAX_HISTORY_REVISION_SHARE, REVISION_AGE_DAYS
+from liquidity_watch.expectations.identities import IDENTITY_COLUMNS, identity_columns
+from liquidity_watch.expectations.neighbours import context_frame, slip_factors, uncorroborated_spikes
 
 
 def _day_columns(column: str) -> list[pl.Expr]:
@@ -24,14 +30,22 @@ def _day_columns(column: str) -> list[pl.Expr]:
     ]
 
 
-def stage_raw(incoming: pl.DataFrame, stored: pl.DataFrame, today: dt.date) -> pd.DataFrame:
+def stage_raw(
+    incoming: pl.DataFrame,
+    stored: pl.DataFrame,
+    today: dt.date,
+    accepted: Sequence[RevisionAcceptance] = (),
+) -> pd.DataFrame:
     """This run's fresh observations (before de-duplication) with what the checks need.
 
     Parameters
     ----------
     incoming : ``series_id, date, value`` (+ provenance) of every fresh payload row.
-    stored : ``series_id, date, value`` already in ``raw.observations``.
+    stored : ``series_id, date, value`` already in ``raw.observations`` (current values), at
+        least for the incoming series and the series their neighbour and identity checks
+        read (``CORROBORATING_RATES``, ``identities.IDENTITY_SERIES``); all series is simplest.
     today : the run's date; rows older than ``REVISION_AGE_DAYS`` before it are "history".
+    accepted : revision ranges an operator accepted for this run.
     """
     meta = pl.DataFrame(
         {
@@ -41,18 +55,52 @@ def stage_raw(incoming: pl.DataFrame, stored: pl.DataFrame, today: dt.date) -> p
         }
     )
     frame = incoming.select("series_id", "date", "value").join(meta, on="series_id", how="left")
-    frame = frame.join(stored.rename({"value": "stored_value"}), on=["series_id", "date"], how="left")
+    frame = with_revision_guard(frame, stored, today, accepted)
+    context = context_frame(stored, incoming)
+    frame = (
+        frame.join(slip_factors(context), on=["series_id", "date"], how="left")
+        .join(
+            uncorroborated_spikes(context).drop("spike_bp"),
+            on=["series_id", "date"],
+            how="left",
+        )
+        .join(identity_columns(context), on=["series_id", "date"], how="left")
+        .with_columns(pl.col(c).cast(pl.Float64) for c in IDENTITY_COLUMNS)
+    )
+    frame = frame.with_columns(*_day_columns("date"))
+    frame = frame.with_columns(on_calendar=on_calendar(frame), gap_days=weekly_gap_days(frame))
+    return _to_pandas(frame)
+
+
+def with_revision_guard(
+    frame: pl.DataFrame, stored: pl.DataFrame, today: dt.date, accepted: Sequence[RevisionAcceptance] = ()
+) -> pl.DataFrame:
+    """Add ``revises_history``, ``revision_accepted`` and ``breaks_revision_guard`` to incoming rows.
+
+    ``revises_history``: the row changes a stored value dated more than ``REVISION_AGE_DAYS``
+    before ``today``. ``revision_accepted``: an operator's acceptance covers its series and
+    date. ``breaks_revision_guard``: it revises history, is not accepted, and its series
+    rewrites more than ``MAX_HISTORY_REVISION_SHARE`` of that series' own rows in this run
+    (rows of other series never dilute the share).
+    """
+    frame = frame.join(stored.select("series_id", "date", stored_value="value"), on=["series_id", "date"], how="left")
     cutoff = today - dt.timedelta(days=REVISION_AGE_DAYS)
+    covered = pl.lit(False)
+    for acceptance in accepted:
+        covered = covered | (
+            (pl.col("series_id") == acceptance.series_id) & pl.col("date").is_between(acceptance.start, acceptance.end)
+        )
     frame = frame.with_columns(
-        *_day_columns("date"),
         revises_history=(
             pl.col("stored_value").is_not_null()
             & (pl.col("stored_value") != pl.col("value"))
             & (pl.col("date") < cutoff)
         ),
+        revision_accepted=covered,
     ).drop("stored_value")
-    frame = frame.with_columns(on_calendar=on_calendar(frame), gap_days=weekly_gap_days(frame))
-    return _to_pandas(frame)
+    unaccepted = pl.col("revises_history") & ~pl.col("revision_accepted")
+    share = unaccepted.cast(pl.Float64).mean().over("series_id")
+    return frame.with_columns(breaks_revision_guard=unaccepted & (share > MAX_HISTORY_REVISION_SHARE))
 
 
 def weekly_gap_days(frame: pl.DataFrame) -> pl.Series:

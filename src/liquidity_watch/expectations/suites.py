@@ -16,12 +16,18 @@ import pandas as pd
 
 from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.expectations.bounds import (
+    CORROBORATING_RATES,
     DAILY_JUMP_LIMIT_BP,
+    FOREIGN_REVERSE_REPO_RANGE_USD_MN,
     MAX_HISTORY_REVISION_SHARE,
+    NEIGHBOURS,
     NET_LIQUIDITY_TOLERANCE_USD_MN,
     PLAUSIBLE_RANGE,
     POLICY_CHANGE_LIMIT_BP,
     REVISION_AGE_DAYS,
+    SOFR_OUTSIDE_IQR_LIMIT_BP,
+    UNCORROBORATED_SPIKE_LIMIT_BP,
+    UNCORROBORATED_SPIKE_LIMIT_WITHOUT_SAME_MARKET_BP,
     WEEKLY_JUMP_LIMIT_USD_MN,
 )
 
@@ -48,9 +54,26 @@ RAW_COLUMNS = [
     "day",
     "weekday",
     "revises_history",
+    "revision_accepted",
+    "breaks_revision_guard",
+    "neighbour_factor",
+    "neighbour_factor_limit",
+    "uncorroborated_spike_bp",
+    "uncorroborated_spike_limit_bp",
+    "sofr_outside_iqr_bp",
+    "h41_reverse_repos_less_on_rrp_usd_mn",
     "on_calendar",
     "gap_days",
 ]
+
+#: Which columns the balance-sheet identities compare with total assets (core.weekly_liquidity).
+AT_MOST_TOTAL_ASSETS = ("securities_usd_mn", "reserves_usd_mn", "tga_usd_mn", "rrp_usd_mn")
+
+
+def _corroborators() -> str:
+    return "; ".join(
+        f"{rate} by {', '.join([*c.same_market, *c.other_markets])}" for rate, c in CORROBORATING_RATES.items()
+    )
 
 
 def _for(series_id: str) -> dict:
@@ -62,7 +85,8 @@ def _meta(series: str, bound: object) -> dict:
 
 
 def raw_observations_suite(today: dt.date, present: Collection[str] | None = None) -> gx.ExpectationSuite:
-    """Fresh observations: shape, uniqueness, calendar, no future dates, plausible values.
+    """Fresh observations: shape, uniqueness, calendar, no future dates, the revision guard, unit
+    slips against neighbours, corroborated rate spikes, cross-series identities, plausible values.
 
     ``present``: the series this batch holds (default: every catalogued series). A
     plausible-range expectation is added for each of them; one for a series the batch
@@ -102,13 +126,56 @@ def raw_observations_suite(today: dt.date, present: Collection[str] | None = Non
     )
     add(
         gxe.ExpectColumnValuesToBeInSet(
-            column="revises_history",
+            column="breaks_revision_guard",
             value_set=[False],
-            mostly=1 - MAX_HISTORY_REVISION_SHARE,
             **_meta(
                 "*",
-                f"at most {MAX_HISTORY_REVISION_SHARE:.0%} of rows rewrite values older than {REVISION_AGE_DAYS} days",
+                f"per series: at most {MAX_HISTORY_REVISION_SHARE:.0%} of the series' own rows rewrite values older"
+                f" than {REVISION_AGE_DAYS} days, unless accepted with --accept-revisions SERIES:START:END",
             ),
+        )
+    )
+    add(
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="neighbour_factor_limit",
+            column_B="neighbour_factor",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            **_meta(
+                "*",
+                f"no unit slip: a value within its series' factor (UNIT_SLIP) of the median of its {NEIGHBOURS}"
+                " neighbours on each side",
+            ),
+        )
+    )
+    add(
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="uncorroborated_spike_limit_bp",
+            column_B="uncorroborated_spike_bp",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            **_meta(
+                ",".join(CORROBORATING_RATES),
+                f"a spike is corroborated by the same day's rates ({_corroborators()}): at most"
+                f" {UNCORROBORATED_SPIKE_LIMIT_BP:g} bp uncorroborated,"
+                f" {UNCORROBORATED_SPIKE_LIMIT_WITHOUT_SAME_MARKET_BP:g} bp when only other markets are present",
+            ),
+        )
+    )
+    add(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="sofr_outside_iqr_bp",
+            max_value=SOFR_OUTSIDE_IQR_LIMIT_BP,
+            **_meta("SOFR", f"SOFR25 <= SOFR <= SOFR75 (within {SOFR_OUTSIDE_IQR_LIMIT_BP:g} bp)"),
+        )
+    )
+    low, high = FOREIGN_REVERSE_REPO_RANGE_USD_MN
+    add(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="h41_reverse_repos_less_on_rrp_usd_mn",
+            min_value=low,
+            max_value=high,
+            **_meta("RRPONTSYD", f"{low:,} <= WLRRAL - RRPONTSYD x 1000 <= {high:,.0f} $mn on Wednesdays"),
         )
     )
     for sid, (low, high) in PLAUSIBLE_RANGE.items():
@@ -141,6 +208,16 @@ def weekly_liquidity_suite() -> gx.ExpectationSuite:
             **_meta("week_ending", "no Wednesday missing inside the range"),
         )
     )
+    for column in AT_MOST_TOTAL_ASSETS:
+        add(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="total_assets_usd_mn",
+                column_B=column,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                **_meta(column, f"{column} <= total_assets_usd_mn"),
+            )
+        )
     tol = NET_LIQUIDITY_TOLERANCE_USD_MN
     add(
         gxe.ExpectColumnValuesToBeBetween(

@@ -32,7 +32,9 @@ from liquidity_watch.alerts.slack import SlackSender
 from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
+from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.revisions import RevisionAcceptance, parse_acceptances
 from liquidity_watch.domain.rules import Rule
 from liquidity_watch.domain.sources import SourceKind
 from liquidity_watch.expectations.gate import QualityGateFailed, SuiteResult, Validator, raise_if_failed
@@ -62,6 +64,7 @@ from liquidity_watch.warehouse.raw import (
     observations_as_of,
     stored_values,
 )
+from liquidity_watch.warehouse.revisions import record_acceptances
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from liquidity_watch.warehouse.signals import publish_signals
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
@@ -115,13 +118,15 @@ def extract_task(
 
 
 @task(name="audit-raw", cache_policy=NO_CACHE)
-def audit_raw_task(validator: Validator, work: Path, fresh: list[Payload]) -> SuiteResult:
-    """Validate this run's fresh observations before they touch ``raw``."""
+def audit_raw_task(
+    validator: Validator, work: Path, fresh: list[Payload], accepted: tuple[RevisionAcceptance, ...] = ()
+) -> SuiteResult:
+    """Validate this run's fresh observations, against the stored ones around them, before they touch ``raw``."""
     with connection(work) as con:
         incoming = incoming_frame(fresh)
-        stored = stored_values(con, sorted(incoming["series_id"].unique().to_list()))
+        stored = stored_values(con, list(SERIES))  # neighbours, corroborating rates and identities read other series
     today = today_new_york()
-    staged = stage_raw(incoming, stored, today)
+    staged = stage_raw(incoming, stored, today, accepted)
     suite = raw_observations_suite(today, present=set(staged["series_id"]))
     result = validator.validate(suite, staged, ["series_id", "day"])
     raise_if_failed([result])
@@ -129,9 +134,20 @@ def audit_raw_task(validator: Validator, work: Path, fresh: list[Payload]) -> Su
 
 
 @task(name="land-raw", cache_policy=NO_CACHE)
-def land_task(work: Path, fresh: list[Payload], run_id: str) -> LandResult:
+def land_task(
+    work: Path,
+    fresh: list[Payload],
+    run_id: str,
+    accepted: tuple[RevisionAcceptance, ...] = (),
+    started_at: dt.datetime | None = None,
+) -> LandResult:
+    """Add the fresh observations as new versions, and record the revisions the operator accepted."""
     with connection(work) as con:
-        return land(con, fresh, run_id)
+        landed = land(con, fresh, run_id)
+        counts = record_acceptances(con, run_id, started_at or dt.datetime.now(dt.UTC), accepted)
+    for spec, n in counts.items():
+        get_run_logger().info("accepted revisions %s: %d landed", spec, n)
+    return landed
 
 
 @task(name="transform", cache_policy=NO_CACHE)
@@ -255,6 +271,7 @@ def pipeline(
     snapshot_dir: str | None = None,
     warehouse: str | None = None,
     as_of: dt.date | None = None,
+    accept_revisions: list[str] | None = None,
 ) -> RunSummary:
     """Run the pipeline once and return its summary.
 
@@ -263,16 +280,25 @@ def pipeline(
     source : ``live`` (NY Fed + Board + FRED), ``fred`` (FRED only) or ``snapshot``.
     snapshot_dir : folder of FRED-format CSVs for ``source=snapshot``; default: bundled.
     warehouse : published DuckDB file; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``.
-    as_of : build the core tables from what had been published by the end of this day.
+    as_of : build the core tables from what had been known by the end of this day.
+    accept_revisions : ``SERIES:START:END`` ranges whose revisions this run may land above
+        the revision guard (recorded in ``meta.revision_acceptances``).
     """
     if source not in set(SourceKind):
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
+    accepted = parse_acceptances(accept_revisions)
     bootstrap(pipeline=True)
     with startup_objects_frozen():
-        return _run(SourceKind(source), snapshot_dir, warehouse, as_of)
+        return _run(SourceKind(source), snapshot_dir, warehouse, as_of, accepted)
 
 
-def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as_of: dt.date | None) -> RunSummary:
+def _run(
+    source: SourceKind,
+    snapshot_dir: str | None,
+    warehouse: str | None,
+    as_of: dt.date | None,
+    accepted: tuple[RevisionAcceptance, ...] = (),
+) -> RunSummary:
     """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
     thresholds = load_thresholds(settings.thresholds_file)
@@ -300,9 +326,9 @@ def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as
                     validator = Validator(run.run_id)
                     with connection(work) as con:
                         fresh = fresh_payloads(con, payloads)
-                    results.append(audit_raw_task(validator, work, fresh))
+                    results.append(audit_raw_task(validator, work, fresh, accepted))
                 with timer("load"):
-                    landed = land_task(work, fresh, run.run_id)
+                    landed = land_task(work, fresh, run.run_id, accepted, run.started_at)
                 with timer("transform"):
                     tables = transform_task(work, as_of)
                 with timer("validate"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -24,6 +24,7 @@ from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient
+from liquidity_watch.sources.values import InputTooLarge, check_size, parse_decimal, parse_iso_date
 
 SOURCE = "ddp"
 
@@ -56,10 +57,15 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
     Raises
     ------
     ParseError
-        HTML or empty body; header rows out of order; a required identifier missing; a
-        unit, multiplier or currency other than ``Currency``/``1000000``/``USD``; a date
-        that is not a Wednesday; a value that is not a number.
+        An oversized, HTML or empty body; header rows out of order; a required identifier
+        missing; a unit, multiplier or currency other than ``Currency``/``1000000``/``USD``;
+        a date that is not ``YYYY-MM-DD`` or not a Wednesday; a value that is not a plain
+        decimal (``sources.values``).
     """
+    try:
+        check_size(len(body), "the body")
+    except InputTooLarge as exc:
+        raise ParseError(SOURCE, url, str(exc)) from None
     if not body.strip():
         raise ParseError(SOURCE, url, "empty body")
     if looks_like_html(body):
@@ -69,12 +75,16 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
     except UnicodeDecodeError as exc:
         raise ParseError(SOURCE, url, f"not UTF-8 text: {exc}") from exc
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        return _parse_records(csv.reader(io.StringIO(text, newline="")), url, required)
     except csv.Error as exc:
         raise ParseError(SOURCE, url, f"not a readable CSV file: {exc}") from None
-    if len(records) < len(HEADER_LABELS):
-        raise ParseError(SOURCE, url, f"only {len(records)} lines; expected {len(HEADER_LABELS)} header rows and data")
-    header = records[: len(HEADER_LABELS)]
+
+
+def _parse_records(records: Iterator[list[str]], url: str, required: tuple[str, ...]) -> pl.DataFrame:
+    """The header rows, then the data rows one at a time."""
+    header = [row for _, row in zip(HEADER_LABELS, records, strict=False)]
+    if len(header) < len(HEADER_LABELS):
+        raise ParseError(SOURCE, url, f"only {len(header)} lines; expected {len(HEADER_LABELS)} header rows and data")
     for row, label in zip(header, HEADER_LABELS, strict=False):
         if not row or row[0].strip() != label:
             raise ParseError(SOURCE, url, f"header row {label!r} expected, found {row[:1]!r}")
@@ -97,14 +107,16 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
                 f"{ident} ({H41_IDENTIFIERS[ident]}): unit {unit} differs from the expected {EXPECTED_UNIT}",
             )
         columns[col] = H41_IDENTIFIERS[ident]
-    rows: list[tuple[str, dt.date, float]] = []
-    for line_no, record in enumerate(records[len(HEADER_LABELS) :], start=len(HEADER_LABELS) + 1):
+    ids: list[str] = []
+    days: list[dt.date] = []
+    values: list[float] = []
+    for line_no, record in enumerate(records, start=len(HEADER_LABELS) + 1):
         if not record or not "".join(record).strip():
             continue
         if len(record) != width:
             raise ParseError(SOURCE, url, f"line {line_no}: {len(record)} fields, header has {width} (truncated file?)")
         try:
-            day = dt.date.fromisoformat(record[0].strip())
+            day = parse_iso_date(record[0].strip())
         except ValueError:
             raise ParseError(SOURCE, url, f"line {line_no}: bad date {record[0]!r}") from None
         if day.weekday() != 2:
@@ -116,13 +128,12 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
             if cell in MISSING:
                 continue
             try:
-                value = float(cell)
-                if not math.isfinite(value):
-                    raise ValueError(cell)
-                rows.append((sid, day, value))
+                values.append(parse_decimal(cell))
             except ValueError:
                 raise ParseError(SOURCE, url, f"{sid} {day}: value {cell!r} is not a number") from None
-    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+            ids.append(sid)
+            days.append(day)
+    return pl.DataFrame({"series_id": ids, "date": days, "value": values}, schema=OBSERVATION_SCHEMA)
 
 
 class DdpClient:

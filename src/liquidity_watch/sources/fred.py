@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
+from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 
@@ -18,6 +18,7 @@ from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc,
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.http import HttpClient
+from liquidity_watch.sources.values import InputTooLarge, check_size, parse_decimal, parse_iso_date
 
 SOURCE = "fred"
 DATE_HEADERS = ("observation_date", "DATE")
@@ -42,7 +43,7 @@ def parse_fredgraph_csv(
 
     Parameters
     ----------
-    body : the raw bytes.
+    body : the raw bytes (at most ``sources.values.MAX_INPUT_BYTES``).
     url : where they came from, for error messages.
     source : the source name used in error messages.
     expected : series ids that must be columns of the file.
@@ -52,9 +53,10 @@ def parse_fredgraph_csv(
     Raises
     ------
     ParseError
-        On an empty body, HTML, an unknown header, a last line without its newline
-        (FRED ends every file with one, so this is a truncated download), a bad date or a
-        non-numeric value; the message names the series, the line and the offending text.
+        On an oversized or empty body, HTML, an unknown header, a last line without its
+        newline (FRED ends every file with one, so this is a truncated download), a date
+        that is not ``YYYY-MM-DD`` or a value that is not a plain decimal; the message names
+        the series, the line and the offending text.
 
     Examples
     --------
@@ -68,6 +70,10 @@ def parse_fredgraph_csv(
     │ SOFR      ┆ 2019-09-17 ┆ 5.25  │
     └───────────┴────────────┴───────┘
     """
+    try:
+        check_size(len(body), "the body")
+    except InputTooLarge as exc:
+        raise ParseError(source, url, str(exc)) from None
     if not body.strip():
         raise ParseError(source, url, "empty body")
     if looks_like_html(body):
@@ -76,34 +82,37 @@ def parse_fredgraph_csv(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(source, url, f"not UTF-8 text: {exc}") from exc
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ParseError(source, url, f"not a readable CSV file: {exc}") from None
-    header = records[0] if records else None
-    if not header or header[0].strip() not in DATE_HEADERS or len(header) < 2:
-        raise ParseError(source, url, f"unexpected header {header!r}; expected 'observation_date,<SERIES_ID>'")
-    series_ids = [h.strip() for h in header[1:]]
-    if not text.endswith("\n"):
-        last = text.rsplit("\n", 1)[-1]
-        raise ParseError(
-            source, url, f"{','.join(series_ids)}: the file ends mid-line ({last!r}, no final newline): truncated?"
-        )
-    if expected:
-        missing = sorted(set(expected) - set(series_ids))
-        if missing:
-            raise ParseError(source, url, f"series {missing} missing; the file has columns {series_ids}")
-    label = ",".join(series_ids)
-    rows: list[tuple[str, dt.date, float]] = []
-    for line_no, record in enumerate(records[1:], start=2):
+    return parse_fredgraph_lines(
+        io.StringIO(text, newline=""),
+        url=url,
+        source=source,
+        expected=expected,
+        allow_empty=allow_empty,
+        ends_with_newline=lambda: text.endswith("\n"),
+    )
+
+
+def _read_rows(
+    records: Iterator[list[str]],
+    series_ids: list[str],
+    width: int,
+    label: str,
+    url: str,
+    source: str,
+    ids: list[str],
+    days: list[dt.date],
+    values: list[float],
+) -> None:
+    """Append every observation of ``records`` to ``ids``, ``days`` and ``values``."""
+    for line_no, record in enumerate(records, start=2):
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
-        if len(record) != len(header):
+        if len(record) != width:
             raise ParseError(
-                source, url, f"{label} line {line_no}: {len(record)} fields, header has {len(header)}: {record!r}"
+                source, url, f"{label} line {line_no}: {len(record)} fields, header has {width}: {record!r}"
             )
         try:
-            day = dt.date.fromisoformat(record[0].strip())
+            day = parse_iso_date(record[0].strip())
         except ValueError:
             raise ParseError(source, url, f"{label} line {line_no}: bad date {record[0]!r}") from None
         for sid, cell in zip(series_ids, record[1:], strict=False):
@@ -111,15 +120,89 @@ def parse_fredgraph_csv(
             if cell in MISSING:
                 continue
             try:
-                value = float(cell)
-                if not math.isfinite(value):
-                    raise ValueError(cell)
-                rows.append((sid, day, value))
+                values.append(parse_decimal(cell))
             except ValueError:
                 raise ParseError(source, url, f"{sid} line {line_no} ({day}): value {cell!r} is not a number") from None
-    if not rows and not allow_empty:
+            ids.append(sid)
+            days.append(day)
+
+
+def _truncated(stream: _LastLine, series_ids: list[str], url: str, source: str) -> ParseError:
+    last = stream.last.rsplit("\n", 1)[-1]
+    return ParseError(
+        source, url, f"{','.join(series_ids)}: the file ends mid-line ({last!r}, no final newline): truncated?"
+    )
+
+
+class _LastLine:
+    """Iterate lines, remembering the last one (for the truncation message)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self.last = ""
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self._lines)
+        return self.last
+
+
+def parse_fredgraph_lines(
+    lines: Iterable[str],
+    *,
+    url: str,
+    source: str = SOURCE,
+    expected: list[str] | None = None,
+    allow_empty: bool = False,
+    ends_with_newline: Callable[[], bool],
+) -> pl.DataFrame:
+    """``parse_fredgraph_csv`` on a stream of text lines (a file is never held whole).
+
+    ``ends_with_newline`` is asked once the stream is exhausted: whether the last byte was
+    a newline (a file cut short ends mid-line).
+    """
+    stream = _LastLine(lines)
+    try:
+        records = csv.reader(stream)
+        header = next(records, None)
+        if header is None:
+            raise ParseError(source, url, "empty body")
+        if header and header[0].lstrip().startswith("<"):
+            raise ParseError(source, url, f"expected CSV, got an HTML page: {stream.last[:80]!r}")
+        if not header or header[0].strip() not in DATE_HEADERS or len(header) < 2:
+            raise ParseError(source, url, f"unexpected header {header!r}; expected 'observation_date,<SERIES_ID>'")
+        series_ids = [h.strip() for h in header[1:]]
+        if expected:
+            missing = sorted(set(expected) - set(series_ids))
+            if missing:
+                raise ParseError(source, url, f"series {missing} missing; the file has columns {series_ids}")
+        label = ",".join(series_ids)
+        ids: list[str] = []
+        days: list[dt.date] = []
+        values: list[float] = []
+        try:
+            _read_rows(records, series_ids, len(header), label, url, source, ids, days, values)
+        except ParseError:
+            # a bad last line of a file cut short: say it was cut short
+            if next(stream, None) is None and not ends_with_newline():
+                raise _truncated(stream, series_ids, url, source) from None
+            raise
+    except csv.Error as exc:
+        raise ParseError(source, url, f"not a readable CSV file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ParseError(source, url, f"not UTF-8 text: {exc}") from None
+    except InputTooLarge as exc:
+        raise ParseError(source, url, str(exc)) from None
+    if not ends_with_newline():
+        raise _truncated(stream, series_ids, url, source)
+    if not ids and not allow_empty:
         raise ParseError(source, url, f"no observations for {series_ids}")
-    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+    return pl.DataFrame(
+        {"series_id": ids, "date": days, "value": values},
+        schema=OBSERVATION_SCHEMA,
+    )
 
 
 class FredClient:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +37,7 @@ from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient
+from liquidity_watch.sources.values import InputTooLarge, check_size, json_number, parse_iso_date
 
 SOURCE = "nyfed"
 
@@ -78,6 +78,10 @@ SMALL_VALUE_EXERCISE = "small value exercise"
 
 
 def _load_json(body: bytes, url: str, key: str) -> object:
+    try:
+        check_size(len(body), "the body")
+    except InputTooLarge as exc:
+        raise ParseError(SOURCE, url, str(exc)) from None
     if not body.strip():
         raise ParseError(SOURCE, url, "empty body")
     if looks_like_html(body):
@@ -94,7 +98,7 @@ def _load_json(body: bytes, url: str, key: str) -> object:
 
 def _date(record: dict[str, Any], key: str, url: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(record[key])
+        return parse_iso_date(record[key])
     except (KeyError, TypeError, ValueError):
         raise ParseError(SOURCE, url, f"record without a valid {key}: {record!r:.200}") from None
 
@@ -103,9 +107,10 @@ def _number(record: dict[str, Any], key: str, url: str, day: dt.date) -> float |
     value = record.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ParseError(SOURCE, url, f"{record.get('type')} {day} {key}: {value!r} is not a number")
-    return float(value)
+    try:
+        return json_number(value)
+    except ValueError:
+        raise ParseError(SOURCE, url, f"{record.get('type')} {day} {key}: {value!r} is not a number") from None
 
 
 def parse_reference_rates(body: bytes, *, url: str, rate_type: str | None = None) -> pl.DataFrame:

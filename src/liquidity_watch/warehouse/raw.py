@@ -1,4 +1,15 @@
-"""Landing observations in ``raw`` (idempotent upsert) and reading them back point in time."""
+"""Landing observations in ``raw`` (every version kept) and reading them back point in time.
+
+``raw.observation_versions`` only ever receives inserts: a value seen for the first time is
+version 1, a different value for a (series, date) already stored is the next version, and
+an unchanged value adds nothing. ``raw.observations`` is a view of the latest versions.
+
+When each version counts as known (``known_at``, what ``--as-of`` filters on): version 1 at
+its publication time (``published_at``): whether it came from a snapshot or from a live
+backfill, the first value landed stands for what was published then. A revision at the later
+of its publication and the moment we retrieved it, so an as-of before that moment sees the
+value it replaced.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +27,7 @@ from liquidity_watch.warehouse.db import transaction
 
 @dataclass(frozen=True)
 class LandResult:
-    """What landing did: counts per series of inserted and changed rows."""
+    """What landing did, per series: observations seen for the first time and revisions (new versions)."""
 
     inserted: dict[str, int]
     changed: dict[str, int]
@@ -65,18 +76,20 @@ def fresh_payloads(con: duckdb.DuckDBPyConnection, payloads: list[Payload]) -> l
 
 
 def stored_values(con: duckdb.DuckDBPyConnection, series: list[str]) -> pl.DataFrame:
-    """``series_id, date, value`` already stored for ``series``."""
+    """``series_id, date, value``: the current value of every stored observation of ``series``."""
     con.execute("SET VARIABLE lw_series = ?", [series])
-    return con.sql(
+    frame: pl.DataFrame = con.sql(
         "SELECT series_id, date, value FROM raw.observations WHERE list_contains(getvariable('lw_series'), series_id)"
     ).pl()
+    return frame
 
 
 def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> LandResult:
-    """Upsert the observations of ``fresh`` payloads (see ``fresh_payloads``) into ``raw.observations``.
+    """Add the observations of ``fresh`` payloads (see ``fresh_payloads``) to ``raw.observation_versions``.
 
-    Rows whose value is unchanged are not touched, and a payload already in ``raw.payloads``
-    is not recorded twice, so landing the same inputs twice changes nothing.
+    A value equal to the current version adds nothing, and a payload already in
+    ``raw.payloads`` is not recorded twice, so landing the same inputs twice changes nothing.
+    Nothing stored is ever updated or deleted.
     """
     incoming = incoming_frame(fresh)
     if incoming.height == 0:
@@ -104,29 +117,27 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
     con.register("manifest", manifest)
     try:
         with transaction(con):
-            diff = con.sql(
-                """
-                SELECT i.series_id,
-                       count(*) FILTER (WHERE o.series_id IS NULL) AS inserted,
-                       count(*) FILTER (WHERE o.series_id IS NOT NULL AND o.value <> i.value) AS changed
-                FROM incoming i LEFT JOIN raw.observations o USING (series_id, date)
-                GROUP BY i.series_id
-                """
-            ).fetchall()
             con.execute(
                 """
-                INSERT INTO raw.observations
-                SELECT i.series_id, i.date, i.value, i.unit, i.source, i.url, i.retrieved_at, i.payload_sha256,
-                       i.published_at, ? AS first_run_id, ? AS changed_run_id
-                FROM incoming i
-                ON CONFLICT (series_id, date) DO UPDATE SET
-                    value = excluded.value, unit = excluded.unit, source = excluded.source, url = excluded.url,
-                    retrieved_at = excluded.retrieved_at, payload_sha256 = excluded.payload_sha256,
-                    published_at = excluded.published_at, changed_run_id = excluded.changed_run_id
-                WHERE raw.observations.value <> excluded.value
+                CREATE OR REPLACE TEMP TABLE lw_new_versions AS
+                SELECT i.series_id, i.date, coalesce(o.version, 0) + 1 AS version, i.value, i.unit, i.source, i.url,
+                       i.payload_sha256, i.retrieved_at, i.published_at,
+                       CASE WHEN o.series_id IS NULL THEN i.published_at
+                            ELSE greatest(i.published_at, i.retrieved_at) END AS known_at,
+                       ? AS run_id, coalesce(o.first_run_id, ?) AS first_run_id
+                FROM incoming i LEFT JOIN raw.observations o USING (series_id, date)
+                WHERE o.series_id IS NULL OR o.value <> i.value
                 """,
                 [run_id, run_id],
             )
+            diff = con.execute(
+                "SELECT series_id, count(*) FILTER (WHERE version = 1), count(*) FILTER (WHERE version > 1)"
+                " FROM lw_new_versions GROUP BY series_id"
+            ).fetchall()
+            con.execute(
+                "INSERT INTO raw.observation_versions BY NAME SELECT * FROM lw_new_versions ORDER BY series_id, date"
+            )
+            con.execute("DROP TABLE lw_new_versions")
             con.execute("INSERT INTO raw.payloads SELECT * FROM manifest ON CONFLICT DO NOTHING")
     finally:
         con.unregister("incoming")
@@ -136,17 +147,23 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
 
 def last_dates(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
     """The last stored observation date per series (what an incremental fetch starts from)."""
+    # the view, not the versions table: a read-only connection to a warehouse that predates
+    # migration 008 (not migrated yet) still has raw.observations
     return dict(con.execute("SELECT series_id, max(date) FROM raw.observations GROUP BY series_id").fetchall())
 
 
 def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> pl.DataFrame:
-    """``series_id, date, value`` of everything published before ``as_of`` (UTC); all if ``None``."""
+    """``series_id, date, value`` as known before ``as_of`` (UTC): per series and date, the latest
+    version whose ``known_at`` is before it. ``None``: the current values."""
     if as_of is None:
         query = con.sql("SELECT series_id, date, value FROM raw.observations ORDER BY series_id, date")
     else:
         con.execute("SET VARIABLE lw_as_of = ?", [as_of])
         query = con.sql(
-            "SELECT series_id, date, value FROM raw.observations"
-            " WHERE published_at < getvariable('lw_as_of') ORDER BY series_id, date"
+            "SELECT series_id, date, value FROM raw.observation_versions"
+            " WHERE known_at < getvariable('lw_as_of')"
+            " QUALIFY row_number() OVER (PARTITION BY series_id, date ORDER BY version DESC) = 1"
+            " ORDER BY series_id, date"
         )
-    return query.pl()
+    frame: pl.DataFrame = query.pl()
+    return frame
