@@ -32,9 +32,9 @@ from liquidity_watch.alerts.slack import SlackSender
 from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
-from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.domain.rules import Rule
-from liquidity_watch.domain.sources import SourceKind
+from liquidity_watch.domain.sources import SourceKind, UseStatus
 from liquidity_watch.expectations.gate import QualityGateFailed, SuiteResult, Validator, raise_if_failed
 from liquidity_watch.expectations.gate import validation_rows as rows_of
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
@@ -48,8 +48,8 @@ from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheD
 from liquidity_watch.settings import Settings
 from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
-from liquidity_watch.sources.errors import FetchError
-from liquidity_watch.sources.extract import extract
+from liquidity_watch.sources.errors import SourcesUnavailable
+from liquidity_watch.sources.extract import Extraction, extract
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES, latest_dates, publish_core
 from liquidity_watch.warehouse.db import connection
@@ -65,19 +65,9 @@ from liquidity_watch.warehouse.raw import (
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from liquidity_watch.warehouse.signals import publish_signals
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
+from liquidity_watch.warehouse.validators import store_validators, stored_validators
 
 ARTIFACT_KEY = "liquidity-watch-run"
-
-
-def retry_only_transport_errors(task: object, task_run: object, state: Any) -> bool:
-    """Retry the extract task when a source could not be reached, never when its content was bad."""
-    try:
-        state.result()  # re-raises the task's exception
-    except FetchError:
-        return True
-    except Exception:
-        return False
-    return False
 
 
 def extract_cache_key(context: object, parameters: dict[str, Any]) -> str | None:
@@ -91,27 +81,59 @@ def extract_cache_key(context: object, parameters: dict[str, Any]) -> str | None
     if flow_run_id is None:
         return None
     stored = hashlib.sha256(repr(sorted(parameters["last_stored"].items())).encode()).hexdigest()[:16]
-    return f"extract-{flow_run_id}-{parameters['source']}-{parameters['end']}-{stored}"
+    strict = "strict" if parameters.get("strict") else "failover"
+    return f"extract-{flow_run_id}-{parameters['source']}-{parameters['end']}-{stored}-{strict}"
 
 
+# No task retries: the HTTP client already retries what is worth retrying (timeouts, 429, 5xx),
+# and a second layer would multiply the attempts and the waits (issue 13).
 @task(
     name="extract",
-    retries=2,
-    retry_delay_seconds=[10, 60],
-    retry_condition_fn=retry_only_transport_errors,
     cache_key_fn=extract_cache_key,
     cache_expiration=dt.timedelta(minutes=30),
     persist_result=True,
 )
 def extract_task(
-    source: str, settings: Settings, last_stored: dict[str, dt.date], snapshot_dir: Path | None, end: dt.date | None
-) -> list[Payload]:
+    source: str,
+    settings: Settings,
+    last_stored: dict[str, dt.date],
+    snapshot_dir: Path | None,
+    end: dt.date | None,
+    validators: dict[str, Validators],
+    strict: bool,
+) -> Extraction:
     logger = get_run_logger()
 
     def progress(message: str, done: int, total: int) -> None:
         logger.info("[%d/%d] %s", done, total, message)
 
-    return extract(source, settings, last_stored, snapshot_dir=snapshot_dir, end=end, progress=progress)
+    return extract(
+        source,
+        settings,
+        last_stored,
+        snapshot_dir=snapshot_dir,
+        end=end,
+        progress=progress,
+        validators=validators,
+        strict=strict,
+        log=logger.warning,
+    )
+
+
+def failure_text(exc: Exception) -> str:
+    """What a failed run stores and shows: for unavailable sources, one line per source."""
+    if isinstance(exc, SourcesUnavailable):
+        return "\n".join([f"SourcesUnavailable: required series unavailable: {', '.join(exc.missing)}", *exc.lines()])
+    return f"{type(exc).__name__}: {exc}"
+
+
+def report_sources(extraction: Extraction, logger: Any) -> None:
+    """Log where each group of series came from; tell ops about every failover and unavailable series."""
+    for use in extraction.uses:
+        logger.info("source: %s", use.describe())
+    trouble = [u for u in extraction.uses if u.status in (UseStatus.FAILOVER, UseStatus.UNAVAILABLE)]
+    if trouble:
+        notify_ops("sources: " + "; ".join(u.describe() for u in trouble))
 
 
 @task(name="audit-raw", cache_policy=NO_CACHE)
@@ -255,6 +277,7 @@ def pipeline(
     snapshot_dir: str | None = None,
     warehouse: str | None = None,
     as_of: dt.date | None = None,
+    strict_sources: bool | None = None,
 ) -> RunSummary:
     """Run the pipeline once and return its summary.
 
@@ -264,17 +287,25 @@ def pipeline(
     snapshot_dir : folder of FRED-format CSVs for ``source=snapshot``; default: bundled.
     warehouse : published DuckDB file; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``.
     as_of : build the core tables from what had been published by the end of this day.
+    strict_sources : primary sources or nothing (no failover to FRED); default: ``LW_STRICT_SOURCES``.
     """
     if source not in set(SourceKind):
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
     bootstrap(pipeline=True)
     with startup_objects_frozen():
-        return _run(SourceKind(source), snapshot_dir, warehouse, as_of)
+        return _run(SourceKind(source), snapshot_dir, warehouse, as_of, strict_sources)
 
 
-def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as_of: dt.date | None) -> RunSummary:
+def _run(
+    source: SourceKind,
+    snapshot_dir: str | None,
+    warehouse: str | None,
+    as_of: dt.date | None,
+    strict_sources: bool | None,
+) -> RunSummary:
     """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
+    strict = settings.strict_sources if strict_sources is None else strict_sources
     thresholds = load_thresholds(settings.thresholds_file)
     published = Path(warehouse) if warehouse else settings.warehouse
     docs_dir = settings.resolved_data_docs_dir(published)
@@ -293,7 +324,14 @@ def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as
             with working_copy(published) as work:
                 with timer("extract"):
                     folder = Path(snapshot_dir) if snapshot_dir else None
-                    payloads = extract_task(source, settings, last_stored_dates(work), folder, as_of)
+                    with connection(work) as con:
+                        last_stored, known = last_dates(con), stored_validators(con)
+                    extraction = extract_task(source, settings, last_stored, folder, as_of, known, strict)
+                    payloads = extraction.payloads
+                    report_sources(extraction, logger)
+                    if extraction.validators:  # in the working copy: published only with the data they describe
+                        with connection(work) as con:
+                            store_validators(con, extraction.validators, run.run_id)
                 with timer("validate"):
                     validator = Validator(run.run_id)
                     with connection(work) as con:
@@ -329,6 +367,7 @@ def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as
                     episodes=found.height,
                     alerts=alerts,
                     stale=[f.series_id for f in stale],
+                    sources=list(extraction.uses),
                     seconds=round(time.perf_counter() - started, 2),
                     stage_seconds=dict(timer.seconds),
                 )
@@ -340,7 +379,7 @@ def _run(source: SourceKind, snapshot_dir: str | None, warehouse: str | None, as
                 )
                 record_task(work, run)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure_text(exc)
             if isinstance(exc, QualityGateFailed):
                 results = list(exc.results)
             create_markdown_artifact(failure_markdown(run.run_id, source, as_of, error), key=ARTIFACT_KEY)
