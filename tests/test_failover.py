@@ -92,9 +92,7 @@ def test_board_html_with_status_200_fails_over_to_fred_naming_the_html(settings,
     assert (
         extraction.failovers[0]
         .describe()
-        .startswith(
-            "H.4.1 from FRED (Board failed: returned HTML with status 200, not a ZIP archive: '<!DOCTYPE html>"
-        )
+        .startswith("H.4.1 from FRED (Board failed: returned HTML with status 200, not a ZIP archive: '<!DOCTYPE html>")
     )
     assert fake.requests_to(ARCHIVE_PATH) == 1  # content problems are not retried
 

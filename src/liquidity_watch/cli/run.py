@@ -66,6 +66,7 @@ def run(
     from liquidity_watch.sources.errors import SourcesUnavailable
 
     quiet = contextlib.nullcontext() if debug else console_without_tracebacks()
+    errors: list[str] = []
     try:
         with local_run_settings(), quiet:
             summary = pipeline(
@@ -78,14 +79,18 @@ def run(
     except SourcesUnavailable as exc:  # one line per source that failed, then what it means
         if debug:
             _print_traceback()
-        for line in exc.lines():
-            print_error(line)
-        sys.stderr.write(f"run failed, nothing published: no source for {', '.join(exc.missing)}\n")
-        exit_failed()
+        errors = [*exc.lines(), f"run failed, nothing published: no source for {', '.join(exc.missing)}"]
     except Exception as exc:  # the message of every pipeline error names what was wrong
         if debug:
             _print_traceback()
-        fail(f"run failed: {exc}")
+        errors = [f"run failed: {exc}"]
+    if errors:  # outside the except block: the failed run's frames (and DuckDB objects) are already freed
+        for line in errors[:-1]:
+            print_error(line)
+        if len(errors) > 1:
+            sys.stderr.write(errors[-1] + "\n")
+            exit_failed()
+        fail(errors[-1])
     print_summary(summary)
 
 

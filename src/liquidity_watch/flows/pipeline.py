@@ -256,6 +256,19 @@ def last_stored_dates(work: Path) -> dict[str, dt.date]:
         return last_dates(con)
 
 
+def stored_state(work: Path) -> tuple[dict[str, dt.date], dict[str, Validators]]:
+    """What the extract needs from the warehouse: the last date per series, the validators per URL."""
+    with connection(work) as con:
+        return last_dates(con), stored_validators(con)
+
+
+def keep_validators(work: Path, extraction: Extraction, run_id: str) -> None:
+    """Store this run's validators in the working copy: they are published only with the data they describe."""
+    if extraction.validators:
+        with connection(work) as con:
+            store_validators(con, extraction.validators, run_id)
+
+
 class StageTimer:
     """Wall time per pipeline stage, reported in the run summary."""
 
@@ -324,14 +337,11 @@ def _run(
             with working_copy(published) as work:
                 with timer("extract"):
                     folder = Path(snapshot_dir) if snapshot_dir else None
-                    with connection(work) as con:
-                        last_stored, known = last_dates(con), stored_validators(con)
+                    last_stored, known = stored_state(work)
                     extraction = extract_task(source, settings, last_stored, folder, as_of, known, strict)
                     payloads = extraction.payloads
                     report_sources(extraction, logger)
-                    if extraction.validators:  # in the working copy: published only with the data they describe
-                        with connection(work) as con:
-                            store_validators(con, extraction.validators, run.run_id)
+                    keep_validators(work, extraction, run.run_id)
                 with timer("validate"):
                     validator = Validator(run.run_id)
                     with connection(work) as con:

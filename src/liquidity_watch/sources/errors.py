@@ -62,11 +62,10 @@ class SourcesUnavailable(Exception):
     def __init__(self, failures: list[SourceError], missing: list[str]):
         self.failures = list(failures)
         self.missing = list(missing)
-        super().__init__(
-            f"required series unavailable from every source: {', '.join(self.missing)}; " + "; ".join(self.lines())
-        )
+        per_source = "; ".join(self.lines(urls=False))
+        super().__init__(f"required series unavailable from every source: {', '.join(self.missing)}; {per_source}")
 
-    def lines(self) -> list[str]:
+    def lines(self, *, urls: bool = True) -> list[str]:
         """One line per source that failed: ``source: problem (url)``, and how many other requests failed."""
         first: dict[str, SourceError] = {}
         count: dict[str, int] = {}
@@ -76,7 +75,7 @@ class SourcesUnavailable(Exception):
         out = []
         for source, failure in first.items():
             more = count[source] - 1
-            line = str(failure)
+            line = str(failure) if urls else f"{failure.source}: {failure.problem}"
             if more:
                 line += f" (and {more} more request{'s' if more > 1 else ''} to {source})"
             out.append(line)

@@ -223,6 +223,7 @@ class _Run:
         self.failures: list[SourceError] = []
         self.missing: list[str] = []
         self.steps = 0
+        self.total = 0
 
     def close(self) -> None:
         for client in (self.nyfed, self.ddp, self.fred):
@@ -248,7 +249,7 @@ class _Run:
         rrp = windows("RRP", starts["RRPONTSYD"], end)
         due, why = h41_due(self.last_stored, now)
         fred_groups = [IORB] + ([] if "IOER" in self.last_stored else [IOER])
-        total = len(sofr) + len(effr) + len(rrp) + (1 if due else 0) + len(fred_groups)
+        total = self.total = len(sofr) + len(effr) + len(rrp) + (1 if due else 0) + len(fred_groups)
 
         def rates(group: Group, kind: str, spans: list[tuple[dt.date, dt.date]]) -> list[Payload | NotModified]:
             out: list[Payload | NotModified] = []
@@ -289,6 +290,7 @@ class _Run:
 
     def all_from_fred(self) -> None:
         ids = list(SERIES)
+        self.total = len(ids)
         for sid in ids:
             group = Group(sid, Provider.FRED, (sid,))
 
@@ -346,7 +348,7 @@ class _Run:
         got: list[str] = []
         lost: list[tuple[str, SourceError]] = []
         for sid in series:
-            self.progress(f"FRED {sid} (failover)", self.steps, self.steps)
+            self.progress(f"FRED {sid} (failover for {label})", self.steps, self.total)
             try:
                 result = self.fred.fetch(sid, self.starts[sid])  # the primary's window, backfill or not
             except SourceError as exc:

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import functools
 import email.utils
 import errno
+import functools
 import hashlib
 import logging
 import random
