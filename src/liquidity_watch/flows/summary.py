@@ -102,7 +102,7 @@ class RunSummary:
         by_provider: dict[str, list[str]] = {}
         for use in uses:
             if use.status is UseStatus.PRIMARY:
-                name = f"{use.group} ({use.detail})" if use.detail and use.group == "H.4.1" else use.group
+                name = f"{use.group} ({use.detail})" if use.detail else use.group
                 by_provider.setdefault(use.primary.label, []).append(name)
         out = []
         if by_provider:
