@@ -45,6 +45,26 @@ def snapshot_observations() -> pl.DataFrame:
     return pl.concat([p.observations for p in read_snapshot(SNAPSHOT)])
 
 
+@pytest.fixture(scope="session")
+def snapshot_archive(snapshot_observations) -> bytes:
+    """A small H.4.1 release archive (no filler series) built from the snapshot, once per session."""
+    from tests.h41_archive import archive_bytes
+
+    return archive_bytes(snapshot_observations)
+
+
+@pytest.fixture(scope="session")
+def release_archive(tmp_path_factory, snapshot_observations) -> Path:
+    """A release archive of realistic size: the snapshot's H.4.1 series plus filler series, H41_data.xml of
+    at least 100 MB expanded. Built at test time once per session (about 2 s), never committed."""
+    from tests.h41_archive import write_archive
+
+    path = tmp_path_factory.mktemp("h41") / "H41.zip"
+    size = write_archive(path, snapshot_observations, filler_bytes=100 * 2**20)
+    assert size >= 100 * 2**20
+    return path
+
+
 @pytest.fixture
 def fast_settings(tmp_path: Path) -> Settings:
     """Settings for clients talking to loopback fakes: short timeouts, no pacing, quick retries."""

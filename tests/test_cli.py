@@ -198,3 +198,56 @@ def test_table_output_prints_values_with_rich_markup_as_text(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "[/bold red]x[link=y]" in result.stdout
+
+
+def _no_network_env(server_env: dict[str, str]) -> tuple[dict[str, str], int]:
+    """Every upstream unreachable: two names that do not resolve, and a closed local port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **server_env,
+        "LW_NYFED_BASE_URL": "https://markets.newyorkfed.invalid",
+        "LW_DDP_BASE_URL": f"http://127.0.0.1:{port}",
+        "LW_FRED_BASE_URL": "https://fred.stlouisfed.invalid",
+    }
+    return env, port
+
+
+@pytest.mark.integration
+def test_with_no_network_a_live_run_stops_with_one_error_per_source_no_traceback_and_nothing_published(
+    tmp_path, server_env
+):
+    env, port = _no_network_env(server_env)
+    warehouse = tmp_path / "w.duckdb"
+    result = run_cli("run", "--source", "live", "--warehouse", str(warehouse), env=env, timeout=180)
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert [e.split(":")[1].strip() for e in errors] == ["nyfed", "fred", "ddp"]
+    assert errors[0].startswith("error: nyfed: DNS lookup failed for markets.newyorkfed.invalid (")
+    assert errors[1].startswith("error: fred: DNS lookup failed for fred.stlouisfed.invalid (")
+    assert errors[2].startswith(f"error: ddp: connection refused by 127.0.0.1:{port} after 2 attempts (")
+    # two attempts per unreachable host, then none: one retry line per source, and nothing else tried again
+    retries = [line for line in result.stderr.splitlines() if "; attempt " in line]
+    assert len(retries) == 3 and all("attempt 1 of 2, retrying in" in line for line in retries)
+    assert "run failed, nothing published: no source for SOFR" in result.stderr
+    con = connect(warehouse, read_only=True)
+    try:  # only the failed run's own row: no observation, no core row
+        assert con.execute("SELECT count(*) FROM raw.observations").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM core.weekly_liquidity").fetchone() == (0,)
+        assert con.execute("SELECT status FROM meta.runs").fetchall() == [("failed",)]
+    finally:
+        con.close()
+
+
+@pytest.mark.integration
+def test_debug_shows_the_tracebacks(tmp_path, server_env):
+    env, _ = _no_network_env(server_env)
+    result = run_cli("run", "--source", "live", "--debug", "--warehouse", str(tmp_path / "w.duckdb"), env=env)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "SourcesUnavailable" in result.stderr

@@ -132,13 +132,17 @@ def test_fred_client_parses_the_keyless_csv_and_asks_from_the_start_date(httpser
     assert sofr.filter(sofr["date"] == dt.date(2019, 9, 17))["value"].item() == 5.25
 
 
-def test_ddp_client_sends_the_package_query_and_fails_closed_on_an_html_200(httpserver: HTTPServer, fast_settings):
+def test_a_configured_package_is_asked_for_as_csv_and_fails_closed_on_an_html_200(
+    httpserver: HTTPServer, fast_settings
+):
     httpserver.expect_request("/datadownload/Output.aspx").respond_with_data(
         "<!DOCTYPE html><html><body>The application is temporarily unavailable</body></html>", content_type="text/html"
     )
+    settings = _settings(fast_settings, httpserver).model_copy(update={"ddp_h41_package": "0123456789abcdef"})
     with pytest.raises(ParseError, match="ddp: expected CSV, got an HTML page"):
-        DdpClient(_settings(fast_settings, httpserver)).fetch_h41(dt.date(2016, 2, 3), dt.date(2017, 12, 27))
+        DdpClient(settings).fetch_h41({"WALCL": dt.date(2016, 2, 3)}, dt.date(2017, 12, 27))
     query = httpserver.log[0][0].args
+    assert query["series"] == "0123456789abcdef"
     assert query["rel"] == "H41"
     assert query["from"] == "02/03/2016" and query["to"] == "12/27/2017"
     assert query["filetype"] == "csv" and query["layout"] == "seriescolumn" and query["label"] == "include"
@@ -179,3 +183,78 @@ def test_redirects_are_followed_only_on_the_configured_host(httpserver: HTTPServ
     client = HttpClient(_settings(fast_settings, httpserver), "ddp", follow_redirects_on="127.0.0.1")
     with pytest.raises(FetchError, match="ddp: HTTP 302"):
         client.get(httpserver.url_for("/start"))
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again on exit: connections to it are refused
+
+
+@pytest.mark.parametrize(
+    ("base", "problem"),
+    [
+        (
+            "http://markets.newyorkfed.invalid",
+            r"DNS lookup failed for markets.newyorkfed.invalid \(.+\) after 2 attempts",
+        ),
+        ("http://127.0.0.1:{port}", r"connection refused by 127.0.0.1:\d+ after 2 attempts"),
+    ],
+)
+def test_an_unreachable_host_gets_two_attempts_not_five_and_one_log_line_per_retry(fast_settings, base, problem):
+    base = base.format(port=_closed_port())
+    lines: list[str] = []
+    http = HttpClient(fast_settings.model_copy(update={"http_max_attempts": 5}), "nyfed", on_retry=lines.append)
+    client = NyFedClient(fast_settings.model_copy(update={"nyfed_base_url": base}), http)
+    with pytest.raises(FetchError, match=f"nyfed: {problem}"):
+        client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    assert sum(http.attempts.values()) == 2
+    assert len(lines) == 1
+    assert lines[0].startswith("nyfed: ")
+    assert "; attempt 1 of 2, retrying in " in lines[0]
+    assert lines[0].endswith(f"GET {base}/api/rates/secured/sofr/search.json?startDate=2024-06-01&endDate=2024-06-06")
+
+
+def test_once_a_host_is_unreachable_later_requests_to_it_fail_at_once(fast_settings):
+    base = "http://markets.newyorkfed.invalid"
+    http = HttpClient(fast_settings, "nyfed", on_retry=lambda line: None)
+    client = NyFedClient(fast_settings.model_copy(update={"nyfed_base_url": base}), http)
+    with pytest.raises(FetchError):
+        client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    with pytest.raises(FetchError, match=r"DNS lookup failed .*; not tried again in this run"):
+        client.fetch_rates("EFFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
+    assert http.attempts == {"markets.newyorkfed.invalid": 2}
+
+
+def test_each_retry_of_a_5xx_logs_source_attempt_wait_and_the_url_with_secrets_redacted(
+    httpserver: HTTPServer, fast_settings
+):
+    httpserver.expect_request("/fred/series/observations").respond_with_data("down", status=502)
+    lines: list[str] = []
+    client = HttpClient(fast_settings, "fred", on_retry=lines.append)
+    with pytest.raises(FetchError) as info:
+        client.get(httpserver.url_for("/fred/series/observations"), {"series_id": "SOFR", "api_key": "abcd1234secret"})
+    assert [line.split(";")[1].split(",")[0].strip() for line in lines] == ["attempt 1 of 3", "attempt 2 of 3"]
+    assert all(line.startswith("fred: HTTP 502; attempt") for line in lines)
+    assert all(line.endswith("?series_id=SOFR&api_key=***") for line in lines)
+    assert "abcd1234secret" not in str(info.value) and "api_key=***" in str(info.value)
+    assert len(httpserver.log) == 3
+
+
+def test_a_conditional_get_sends_the_validators_it_knows_and_takes_304_as_not_modified(
+    httpserver: HTTPServer, fast_settings
+):
+    from liquidity_watch.domain.payload import Validators
+
+    url = httpserver.url_for("/graph/fredgraph.csv")
+    httpserver.expect_request("/graph/fredgraph.csv", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304, headers={"ETag": '"v1"'}
+    )
+    known = {f"{url}?id=IORB": Validators(etag='"v1"', last_modified="Thu, 27 Aug 2026 20:30:00 GMT")}
+    client = FredClient(_settings(fast_settings, httpserver), HttpClient(fast_settings, "fred", validators=known))
+    result = client.fetch("IORB")
+    assert result.__class__.__name__ == "NotModified"
+    assert result.validators == known[f"{url}?id=IORB"]
+    assert httpserver.log[0][0].headers["If-Modified-Since"] == "Thu, 27 Aug 2026 20:30:00 GMT"

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.flows.summary import TableCount
-from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.errors import ParseError, SourcesUnavailable
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 from tests.fakes import FakeFed
@@ -113,20 +113,35 @@ def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(
     assert list(tmp_path.glob("kept.duckdb.work-*")) == []
 
 
-def test_live_backfill_then_incremental_run_against_fake_upstreams(
-    httpserver: HTTPServer, snapshot_observations, snapshot_warehouse, tmp_path, monkeypatch
-):
-    fake = FakeFed(httpserver, snapshot_observations)
+def _point_at(fake: FakeFed, monkeypatch) -> None:
     for key in ("NYFED", "DDP", "FRED"):
         monkeypatch.setenv(f"LW_{key}_BASE_URL", fake.base_url)
     monkeypatch.setenv("LW_REQUESTS_PER_SECOND", "0")
     monkeypatch.setenv("LW_HTTP_BACKOFF_INITIAL_S", "0.01")
+    monkeypatch.setenv("LW_HTTP_BACKOFF_MAX_S", "0.05")
+    monkeypatch.setenv("LW_HTTP_MAX_ATTEMPTS", "3")
+
+
+def _uses(summary) -> dict[str, tuple[str, str | None]]:
+    return {u.group: (str(u.status), str(u.provider) if u.provider else None) for u in summary.sources}
+
+
+def test_live_backfill_then_incremental_run_against_fake_upstreams(
+    httpserver: HTTPServer, snapshot_observations, snapshot_warehouse, release_archive, tmp_path, monkeypatch
+):
+    fake = FakeFed(httpserver, snapshot_observations, release_archive)  # H41_data.xml >= 100 MB
+    _point_at(fake, monkeypatch)
     fake.fail_next("/api/rates/unsecured/effr/search.json", 429, {"Retry-After": "1"})
     fake.fail_next("/datadownload/Output.aspx", 503)
     path = tmp_path / "live.duckdb"
 
     first = pipeline(source="live", warehouse=str(path))
     assert first.tables["weekly_liquidity"].rows == 1238
+    assert _uses(first)["H.4.1"] == ("primary", "ddp")  # from the release archive, after one 503
+    assert "sources: SOFR, EFFR, ON RRP from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00) from Board" in (
+        "\n".join(first.lines())
+    )
+    assert query(path, "SELECT count(*) FROM meta.http_validators WHERE source = 'ddp'") == [(1,)]
     live = core_tables(path)
     snap = core_tables(snapshot_warehouse[0])
     # live runs do not fetch H.8 bank assets yet (extract does not ask FRED for TLAACBW027SBOG)
@@ -141,8 +156,12 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     ).keys() == {"ddp", "fred", "nyfed"}
 
     fake.requests.clear()
+    fake.headers.clear()
     second = pipeline(source="live", warehouse=str(path))
     assert second.observations_inserted == {} and second.observations_changed == {}
+    assert _uses(second)["H.4.1"] == ("not_modified", "ddp")  # a conditional request, answered 304
+    assert "H.4.1 not modified at Board (HTTP 304): nothing new" in second.lines()
+    assert "If-None-Match" in fake.headers[[p for p, _ in fake.requests].index("/datadownload/Output.aspx")]
     sofr_windows = [args for p, args in fake.requests if p == "/api/rates/secured/sofr/search.json"]
     assert sofr_windows[0]["startDate"] == "2026-08-20"  # last stored 2026-09-03 minus the 14-day overlap
     # one request per source; IOER ended in 2021 and is not asked for again
@@ -166,3 +185,100 @@ def test_the_extract_cache_is_scoped_to_one_flow_run_and_never_used_for_snapshot
     assert extract_cache_key(run_a, params) == extract_cache_key(run_a, dict(params))
     assert extract_cache_key(run_a, params) != extract_cache_key(run_b, params)
     assert extract_cache_key(run_a, {**params, "source": "snapshot"}) is None
+
+
+@pytest.fixture(scope="module")
+def primary_live(tmp_path_factory, snapshot_observations, snapshot_archive):
+    """A live backfill with every primary answering (small archive), for comparisons."""
+    server = HTTPServer()
+    server.start()
+    try:
+        fake = FakeFed(server, snapshot_observations, snapshot_archive)
+        path = tmp_path_factory.mktemp("primary") / "live.duckdb"
+        with pytest.MonkeyPatch.context() as mp:
+            _point_at(fake, mp)
+            pipeline(source="live", warehouse=str(path))
+    finally:
+        server.stop()
+    return path
+
+
+def test_a_failover_run_and_a_primary_run_publish_identical_core_tables_and_ops_hear_why(
+    httpserver: HTTPServer, snapshot_observations, snapshot_archive, primary_live, tmp_path, monkeypatch
+):
+    from tests.fake_slack import FakeSlack
+
+    fake = FakeFed(httpserver, snapshot_observations, snapshot_archive)
+    slack = FakeSlack(httpserver)
+    _point_at(fake, monkeypatch)
+    monkeypatch.setenv("SLACK_OPS_WEBHOOK_URL", slack.webhook_url)
+    fake.fail_next(
+        "/datadownload/Output.aspx",
+        200,
+        body="<html><body>Service unavailable</body></html>",
+        content_type="text/html",
+        until_healed=True,
+    )
+    for path in ("/api/rates/secured/sofr/search.json", "/api/rates/unsecured/effr/search.json"):
+        fake.fail_next(path, 503, until_healed=True)
+    fake.fail_next("/api/rp/reverserepo/all/results/search.json", 500, until_healed=True)
+    path = tmp_path / "failover.duckdb"
+
+    summary = pipeline(source="live", warehouse=str(path))
+    assert {g: u for g, u in _uses(summary).items() if g not in ("IORB", "IOER")} == {
+        "SOFR": ("failover", "fred"),
+        "EFFR": ("failover", "fred"),
+        "ON RRP": ("failover", "fred"),
+        "H.4.1": ("failover", "fred"),
+    }
+    assert dict(query(path, "SELECT DISTINCT source, 1 FROM raw.observations")) == {"fred": 1}
+    lines = summary.lines()
+    assert any(
+        line.startswith("failover: H.4.1 from FRED (Board failed: returned HTML with status 200, not a ZIP archive")
+        for line in lines
+    )
+    assert "| H.4.1 | WALCL," in summary.markdown() and "| FRED | failover | returned HTML with status 200" in (
+        summary.markdown()
+    )
+    assert any("H.4.1 from FRED (Board failed: returned HTML with status 200" in m["text"] for m in slack.messages())
+    ours, theirs = core_tables(primary_live), core_tables(path)
+    for name in CORE_TABLES:
+        assert ours[name].equals(theirs[name]), name
+
+
+def test_both_primary_and_fred_down_fail_with_one_error_per_source_and_publish_nothing(
+    httpserver: HTTPServer, snapshot_observations, snapshot_archive, primary_live, tmp_path, monkeypatch
+):
+    fake = FakeFed(httpserver, snapshot_observations, snapshot_archive)
+    _point_at(fake, monkeypatch)
+    fake.fail_next("/datadownload/Output.aspx", 503, until_healed=True)
+    fake.fail_next("/graph/fredgraph.csv", 503, until_healed=True)
+    copy = tmp_path / "kept.duckdb"
+    shutil.copyfile(primary_live, copy)
+    before = core_tables(copy)
+    with pytest.raises(SourcesUnavailable) as info:
+        pipeline(source="live", warehouse=str(copy))
+    assert [line.split(":")[0] for line in info.value.lines()] == ["ddp", "fred"]
+    after = core_tables(copy)
+    for name in CORE_TABLES:
+        assert after[name].equals(before[name]), name
+    [(status, error)] = query(copy, "SELECT status, error FROM meta.runs WHERE status <> 'completed'")
+    assert status == "failed"
+    assert (
+        error.splitlines()[0]
+        == "SourcesUnavailable: required series unavailable: WALCL, TREAST, WSHOMCB, WRESBAL, WDTGAL, IORB"
+    )
+    assert error.splitlines()[1].startswith("ddp: HTTP 503 after 3 attempts (http://")
+
+
+def test_strict_sources_turn_a_board_failure_into_a_failed_run_without_asking_fred(
+    httpserver: HTTPServer, snapshot_observations, snapshot_archive, primary_live, tmp_path, monkeypatch
+):
+    fake = FakeFed(httpserver, snapshot_observations, snapshot_archive)
+    _point_at(fake, monkeypatch)
+    fake.fail_next("/datadownload/Output.aspx", 503, until_healed=True)
+    copy = tmp_path / "strict.duckdb"
+    shutil.copyfile(primary_live, copy)
+    with pytest.raises(SourcesUnavailable, match="required series unavailable from every source: WALCL"):
+        pipeline(source="live", warehouse=str(copy), strict_sources=True)
+    assert [args["id"] for p, args in fake.requests if p == "/graph/fredgraph.csv"] == ["IORB"]

@@ -29,12 +29,26 @@ class Settings(BaseSettings):
     nyfed_base_url: str = "https://markets.newyorkfed.org"
     ddp_base_url: str = "https://www.federalreserve.gov"
     fred_base_url: str = "https://fred.stlouisfed.org"
-    ddp_h41_package: str = Field(
-        default="65cb5d86fcaca4f4a8129301bd9502bd",
-        description="DDP package id for the H.4.1 series (its Unique Identifier row is always checked).",
+    ddp_h41_package: str | None = Field(
+        default=None,
+        description=(
+            "Your own DDP package id: H.4.1 then comes from that package's CSV (its Unique Identifier row is"
+            " checked) instead of the Board's whole-release ZIP. Unset: the ZIP, which needs no id."
+        ),
+    )
+    h41_zip_max_mb: float = Field(default=256.0, description="Largest H.4.1 release archive downloaded (MB).")
+    h41_xml_max_mb: float = Field(
+        default=1024.0, description="Largest expanded H41_data.xml read from the archive (MB): the zip-bomb bound."
+    )
+    strict_sources: bool = Field(
+        default=False,
+        description="Primary sources or nothing: no failover to FRED when the NY Fed or the Board fails.",
     )
     http_timeout_s: float = 30.0
-    http_max_attempts: int = 5
+    http_max_attempts: int = Field(default=5, description="Attempts per request on timeouts, 429 and 5xx.")
+    http_unreachable_attempts: int = Field(
+        default=2, description="Attempts per request when the host cannot be reached (DNS, refused connection)."
+    )
     http_backoff_initial_s: float = 1.0
     http_backoff_max_s: float = 60.0
     http_retry_after_cap_s: float = 300.0

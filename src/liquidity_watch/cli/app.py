@@ -59,12 +59,22 @@ def say(message: str) -> None:
     stdout_console().print(message, highlight=False, markup=False, soft_wrap=True)
 
 
-def fail(message: str) -> NoReturn:
-    """Print ``error: <message>`` on stderr and exit 1."""
+def print_error(message: str) -> None:
+    """Print ``error: <message>`` on stderr (one line; the message is never read as markup)."""
     from rich.console import Console
     from rich.text import Text
 
     Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: <message>`` on stderr and exit 1."""
+    print_error(message)
+    exit_failed()
+
+
+def exit_failed() -> NoReturn:
+    """Exit 1 (after the error lines are printed)."""
     gc.collect()  # free DuckDB objects held by a failed run's traceback before exit
     raise typer.Exit(1)
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from liquidity_watch.bootstrap import bootstrap
-from liquidity_watch.cli.app import WarehouseOption, app, fail, one_of, parse_date, say, stdout_console
+from liquidity_watch.cli.app import (
+    WarehouseOption,
+    app,
+    exit_failed,
+    fail,
+    one_of,
+    parse_date,
+    print_error,
+    say,
+    stdout_console,
+)
 from liquidity_watch.domain.sources import SourceKind
 
 if TYPE_CHECKING:
@@ -35,6 +46,14 @@ def run(
             metavar="SERIES:START:END",
         ),
     ] = None,
+    strict_sources: Annotated[
+        bool,
+        typer.Option(
+            "--strict-sources",
+            help="Primary sources or nothing: no failover to FRED (default: $LW_STRICT_SOURCES, else off).",
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (Prefect's and this command's).")] = False,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
 
@@ -54,21 +73,46 @@ def run(
     except ValueError as exc:
         fail(f"--accept-revisions {exc}")
     bootstrap(pipeline=True)  # Great Expectations imports in the background while Prefect's server starts
-    from liquidity_watch.flows.local_run import local_run_settings
-    from liquidity_watch.flows.pipeline import pipeline  # imported late: Prefect is slow to import
+    import contextlib
 
+    from liquidity_watch.flows.local_run import console_without_tracebacks, local_run_settings
+    from liquidity_watch.flows.pipeline import pipeline  # imported late: Prefect is slow to import
+    from liquidity_watch.sources.errors import SourcesUnavailable
+
+    quiet = contextlib.nullcontext() if debug else console_without_tracebacks()
+    errors: list[str] = []
     try:
-        with local_run_settings():
+        with local_run_settings(), quiet:
             summary = pipeline(
                 source=source,
                 snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
                 warehouse=str(warehouse) if warehouse else None,
                 as_of=as_of_date,
                 accept_revisions=accepted or None,
+                strict_sources=True if strict_sources else None,
             )
+    except SourcesUnavailable as exc:  # one line per source that failed, then what it means
+        if debug:
+            _print_traceback()
+        errors = [*exc.lines(), f"run failed, nothing published: no source for {', '.join(exc.missing)}"]
     except Exception as exc:  # the message of every pipeline error names what was wrong
-        fail(f"run failed: {exc}")
+        if debug:
+            _print_traceback()
+        errors = [f"run failed: {exc}"]
+    if errors:  # outside the except block: the failed run's frames (and DuckDB objects) are already freed
+        for line in errors[:-1]:
+            print_error(line)
+        if len(errors) > 1:
+            sys.stderr.write(errors[-1] + "\n")
+            exit_failed()
+        fail(errors[-1])
     print_summary(summary)
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc()
 
 
 def print_summary(summary: RunSummary) -> None:

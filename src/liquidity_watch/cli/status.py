@@ -33,6 +33,7 @@ def status(
         last_run = con.execute(
             "SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
+        providers = {row[0] for row in con.execute("SELECT DISTINCT source FROM raw.observations").fetchall()}
     now = dt.datetime.now(dt.UTC)
     report = freshness.check(latest, now)
     table = Table(title=f"freshness at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
@@ -51,6 +52,11 @@ def status(
     stdout_console(100).print(table)
     if last_run:
         say(f"last run: {last_run[0]} ({last_run[1]}) {last_run[2]} at {last_run[3]}")
+    if providers == {"snapshot"}:
+        say(
+            "built from a snapshot: this is history, not live data, so it reads stale by design;"
+            " for current data run: liquidity-watch run --source live"
+        )
     stale = freshness.stale_required(report)
     if stale:
         say(f"stale: {', '.join(f.series_id for f in stale)}")

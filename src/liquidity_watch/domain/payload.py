@@ -26,6 +26,34 @@ def sha256(body: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class Validators:
+    """An HTTP response's validators, sent back on the next request for the same URL.
+
+    A server that honours them answers ``304 Not Modified`` when nothing changed
+    (``If-None-Match`` carries the ETag, ``If-Modified-Since`` the Last-Modified date).
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+    def request_headers(self) -> dict[str, str]:
+        """The conditional-request headers these validators give.
+
+        >>> Validators(etag='"abc"').request_headers()
+        {'If-None-Match': '"abc"'}
+        """
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
 class Payload:
     """One fetched payload and the observations parsed from it.
 
@@ -36,6 +64,9 @@ class Payload:
     retrieved_at : when they were fetched (UTC).
     sha256 : hash of the raw bytes; landing the same hash twice is a no-op.
     observations : ``series_id``, ``date``, ``value`` rows, one per observed value.
+    n_bytes : size of the raw bytes.
+    validators : the response's ETag / Last-Modified, for the next conditional request.
+    note : what the payload says about itself, for the run summary (``prepared 2026-08-27T16:30:00``).
     """
 
     source: str
@@ -44,6 +75,8 @@ class Payload:
     sha256: str
     observations: pl.DataFrame = field(repr=False)
     n_bytes: int = 0
+    validators: Validators = field(default_factory=Validators)
+    note: str = ""
 
     @property
     def series(self) -> list[str]:

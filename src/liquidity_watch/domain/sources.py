@@ -1,7 +1,8 @@
-"""Where data come from: the kinds of run a user asks for, and the providers that answer."""
+"""Where data come from: the kinds of run a user asks for, the providers that answer, and what a run used."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -20,3 +21,62 @@ class Provider(StrEnum):
     DDP = "ddp"
     FRED = "fred"
     SNAPSHOT = "snapshot"
+
+    @property
+    def label(self) -> str:
+        """The provider's name in sentences: ``Board``, ``NY Fed``, ``FRED``, ``snapshot``."""
+        return _LABELS[self]
+
+
+_LABELS = {Provider.NYFED: "NY Fed", Provider.DDP: "Board", Provider.FRED: "FRED", Provider.SNAPSHOT: "snapshot"}
+
+
+class UseStatus(StrEnum):
+    """What a run did for one group of series."""
+
+    PRIMARY = "primary"  # fetched from its primary source
+    FAILOVER = "failover"  # the primary failed; fetched from FRED instead
+    NOT_DUE = "not_due"  # no release was due since the last stored observation: nothing asked
+    NOT_MODIFIED = "not_modified"  # asked with validators; the source answered 304
+    UNAVAILABLE = "unavailable"  # no source could serve it (optional series: noted, the run goes on)
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """Where one group of series came from in a run, and why.
+
+    Attributes
+    ----------
+    group : what a person calls it: ``H.4.1``, ``SOFR``, ``EFFR``, ``ON RRP``, ``IORB``.
+    series : the canonical ids the group covers.
+    primary : who should serve it.
+    provider : who did (``None`` when nothing was fetched: not due, not modified, unavailable).
+    status : what happened.
+    detail : why, in words (the primary's error on a failover; the next release when not due).
+    """
+
+    group: str
+    series: tuple[str, ...]
+    primary: Provider
+    provider: Provider | None
+    status: UseStatus
+    detail: str = ""
+
+    def describe(self) -> str:
+        """One line for people.
+
+        >>> SourceUse("H.4.1", ("WALCL",), Provider.DDP, Provider.FRED, UseStatus.FAILOVER,
+        ...           "returned HTML with status 200").describe()
+        'H.4.1 from FRED (Board failed: returned HTML with status 200)'
+        """
+        if self.status is UseStatus.PRIMARY:
+            text = f"{self.group} from {self.primary.label}"
+            return f"{text} ({self.detail})" if self.detail else text
+        if self.status is UseStatus.FAILOVER:
+            used = self.provider.label if self.provider else "?"
+            return f"{self.group} from {used} ({self.primary.label} failed: {self.detail})"
+        if self.status is UseStatus.NOT_DUE:
+            return f"{self.group} not due: {self.detail}" if self.detail else f"{self.group} not due"
+        if self.status is UseStatus.NOT_MODIFIED:
+            return f"{self.group} not modified at {(self.provider or self.primary).label} (HTTP 304): nothing new"
+        return f"{self.group} unavailable: {self.detail}"

@@ -33,10 +33,10 @@ from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
 from liquidity_watch.domain.catalog import SERIES
-from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.domain.revisions import RevisionAcceptance, parse_acceptances
 from liquidity_watch.domain.rules import Rule
-from liquidity_watch.domain.sources import SourceKind
+from liquidity_watch.domain.sources import SourceKind, UseStatus
 from liquidity_watch.expectations.gate import QualityGateFailed, SuiteResult, Validator, raise_if_failed
 from liquidity_watch.expectations.gate import validation_rows as rows_of
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
@@ -50,8 +50,8 @@ from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheD
 from liquidity_watch.settings import Settings
 from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
-from liquidity_watch.sources.errors import FetchError
-from liquidity_watch.sources.extract import extract
+from liquidity_watch.sources.errors import SourcesUnavailable
+from liquidity_watch.sources.extract import Extraction, extract
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES, latest_dates, publish_core
 from liquidity_watch.warehouse.db import connection
@@ -68,19 +68,9 @@ from liquidity_watch.warehouse.revisions import record_acceptances
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from liquidity_watch.warehouse.signals import publish_signals
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
+from liquidity_watch.warehouse.validators import store_validators, stored_validators
 
 ARTIFACT_KEY = "liquidity-watch-run"
-
-
-def retry_only_transport_errors(task: object, task_run: object, state: Any) -> bool:
-    """Retry the extract task when a source could not be reached, never when its content was bad."""
-    try:
-        state.result()  # re-raises the task's exception
-    except FetchError:
-        return True
-    except Exception:
-        return False
-    return False
 
 
 def extract_cache_key(context: object, parameters: dict[str, Any]) -> str | None:
@@ -94,27 +84,59 @@ def extract_cache_key(context: object, parameters: dict[str, Any]) -> str | None
     if flow_run_id is None:
         return None
     stored = hashlib.sha256(repr(sorted(parameters["last_stored"].items())).encode()).hexdigest()[:16]
-    return f"extract-{flow_run_id}-{parameters['source']}-{parameters['end']}-{stored}"
+    strict = "strict" if parameters.get("strict") else "failover"
+    return f"extract-{flow_run_id}-{parameters['source']}-{parameters['end']}-{stored}-{strict}"
 
 
+# No task retries: the HTTP client already retries what is worth retrying (timeouts, 429, 5xx),
+# and a second layer would multiply the attempts and the waits (issue 13).
 @task(
     name="extract",
-    retries=2,
-    retry_delay_seconds=[10, 60],
-    retry_condition_fn=retry_only_transport_errors,
     cache_key_fn=extract_cache_key,
     cache_expiration=dt.timedelta(minutes=30),
     persist_result=True,
 )
 def extract_task(
-    source: str, settings: Settings, last_stored: dict[str, dt.date], snapshot_dir: Path | None, end: dt.date | None
-) -> list[Payload]:
+    source: str,
+    settings: Settings,
+    last_stored: dict[str, dt.date],
+    snapshot_dir: Path | None,
+    end: dt.date | None,
+    validators: dict[str, Validators],
+    strict: bool,
+) -> Extraction:
     logger = get_run_logger()
 
     def progress(message: str, done: int, total: int) -> None:
         logger.info("[%d/%d] %s", done, total, message)
 
-    return extract(source, settings, last_stored, snapshot_dir=snapshot_dir, end=end, progress=progress)
+    return extract(
+        source,
+        settings,
+        last_stored,
+        snapshot_dir=snapshot_dir,
+        end=end,
+        progress=progress,
+        validators=validators,
+        strict=strict,
+        log=logger.warning,
+    )
+
+
+def failure_text(exc: Exception) -> str:
+    """What a failed run stores and shows: for unavailable sources, one line per source."""
+    if isinstance(exc, SourcesUnavailable):
+        return "\n".join([f"SourcesUnavailable: required series unavailable: {', '.join(exc.missing)}", *exc.lines()])
+    return f"{type(exc).__name__}: {exc}"
+
+
+def report_sources(extraction: Extraction, logger: Any) -> None:
+    """Log where each group of series came from; tell ops about every failover and unavailable series."""
+    for use in extraction.uses:
+        logger.info("source: %s", use.describe())
+    trouble = [u for u in extraction.uses if u.status in (UseStatus.FAILOVER, UseStatus.UNAVAILABLE)]
+    if trouble:
+        notify_ops("sources: " + "; ".join(u.describe() for u in trouble))
 
 
 @task(name="audit-raw", cache_policy=NO_CACHE)
@@ -250,6 +272,19 @@ def last_stored_dates(work: Path) -> dict[str, dt.date]:
         return last_dates(con)
 
 
+def stored_state(work: Path) -> tuple[dict[str, dt.date], dict[str, Validators]]:
+    """What the extract needs from the warehouse: the last date per series, the validators per URL."""
+    with connection(work) as con:
+        return last_dates(con), stored_validators(con)
+
+
+def keep_validators(work: Path, extraction: Extraction, run_id: str) -> None:
+    """Store this run's validators in the working copy: they are published only with the data they describe."""
+    if extraction.validators:
+        with connection(work) as con:
+            store_validators(con, extraction.validators, run_id)
+
+
 class StageTimer:
     """Wall time per pipeline stage, reported in the run summary."""
 
@@ -272,6 +307,7 @@ def pipeline(
     warehouse: str | None = None,
     as_of: dt.date | None = None,
     accept_revisions: list[str] | None = None,
+    strict_sources: bool | None = None,
 ) -> RunSummary:
     """Run the pipeline once and return its summary.
 
@@ -283,13 +319,14 @@ def pipeline(
     as_of : build the core tables from what had been known by the end of this day.
     accept_revisions : ``SERIES:START:END`` ranges whose revisions this run may land above
         the revision guard (recorded in ``meta.revision_acceptances``).
+    strict_sources : primary sources or nothing (no failover to FRED); default: ``LW_STRICT_SOURCES``.
     """
     if source not in set(SourceKind):
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
     accepted = parse_acceptances(accept_revisions)
     bootstrap(pipeline=True)
     with startup_objects_frozen():
-        return _run(SourceKind(source), snapshot_dir, warehouse, as_of, accepted)
+        return _run(SourceKind(source), snapshot_dir, warehouse, as_of, strict_sources, accepted)
 
 
 def _run(
@@ -297,10 +334,12 @@ def _run(
     snapshot_dir: str | None,
     warehouse: str | None,
     as_of: dt.date | None,
+    strict_sources: bool | None,
     accepted: tuple[RevisionAcceptance, ...] = (),
 ) -> RunSummary:
     """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
+    strict = settings.strict_sources if strict_sources is None else strict_sources
     thresholds = load_thresholds(settings.thresholds_file)
     published = Path(warehouse) if warehouse else settings.warehouse
     docs_dir = settings.resolved_data_docs_dir(published)
@@ -321,7 +360,11 @@ def _run(
             with working_copy(published) as work:
                 with timer("extract"):
                     folder = Path(snapshot_dir) if snapshot_dir else None
-                    payloads = extract_task(source, settings, last_stored_dates(work), folder, as_of)
+                    last_stored, known = stored_state(work)
+                    extraction = extract_task(source, settings, last_stored, folder, as_of, known, strict)
+                    payloads = extraction.payloads
+                    report_sources(extraction, logger)
+                    keep_validators(work, extraction, run.run_id)
                 with timer("validate"):
                     validator = Validator(run.run_id)
                     with connection(work) as con:
@@ -358,6 +401,7 @@ def _run(
                     alerts=alerts,
                     stale=[f.series_id for f in stale],
                     thresholds_notes=list(thresholds.notes),
+                    sources=list(extraction.uses),
                     seconds=round(time.perf_counter() - started, 2),
                     stage_seconds=dict(timer.seconds),
                 )
@@ -369,7 +413,7 @@ def _run(
                 )
                 record_task(work, run)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure_text(exc)
             if isinstance(exc, QualityGateFailed):
                 results = list(exc.results)
             create_markdown_artifact(failure_markdown(run.run_id, source, as_of, error), key=ARTIFACT_KEY)

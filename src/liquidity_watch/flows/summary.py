@@ -12,6 +12,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from liquidity_watch.domain.sources import SourceUse, UseStatus
+
 
 @dataclass(frozen=True)
 class TableCount:
@@ -68,6 +70,7 @@ class RunSummary:
     thresholds_notes: list[str]
     seconds: float
     stage_seconds: dict[str, float]
+    sources: list[SourceUse] = field(default_factory=list)
 
     @property
     def inserted(self) -> int:
@@ -83,6 +86,35 @@ class RunSummary:
             line += f", {self.payloads_unchanged} payload(s) unchanged since the last run"
         return line
 
+    def sources_lines(self) -> list[str]:
+        """Where each group of series came from: the primary sources on one line, then one line per exception.
+
+        >>> from liquidity_watch.domain.sources import Provider
+        >>> uses = [SourceUse("SOFR", ("SOFR",), Provider.NYFED, Provider.NYFED, UseStatus.PRIMARY),
+        ...         SourceUse("EFFR", ("EFFR",), Provider.NYFED, Provider.NYFED, UseStatus.PRIMARY),
+        ...         SourceUse("H.4.1", ("WALCL",), Provider.DDP, Provider.FRED, UseStatus.FAILOVER, "HTTP 503")]
+        >>> RunSummary.sources_lines_of(uses)
+        ['sources: SOFR, EFFR from NY Fed', 'failover: H.4.1 from FRED (Board failed: HTTP 503)']
+        """
+        return self.sources_lines_of(self.sources)
+
+    @staticmethod
+    def sources_lines_of(uses: list[SourceUse]) -> list[str]:
+        by_provider: dict[str, list[str]] = {}
+        for use in uses:
+            if use.status is UseStatus.PRIMARY:
+                name = f"{use.group} ({use.detail})" if use.detail else use.group
+                by_provider.setdefault(use.primary.label, []).append(name)
+        out = []
+        if by_provider:
+            out.append("sources: " + "; ".join(f"{', '.join(g)} from {p}" for p, g in by_provider.items()))
+        labels = {UseStatus.FAILOVER: "failover", UseStatus.UNAVAILABLE: "unavailable"}
+        for use in uses:
+            if use.status is not UseStatus.PRIMARY:
+                prefix = labels.get(use.status)
+                out.append(f"{prefix}: {use.describe()}" if prefix else use.describe())
+        return out
+
     def signal_line(self) -> str:
         if self.signal is None:
             return f"signal: none evaluated; {self.episodes} episode(s) since 2003"
@@ -97,7 +129,7 @@ class RunSummary:
 
     def lines(self) -> list[str]:
         """The plain lines ``liquidity-watch run`` prints under the table of core tables."""
-        out = [self.observations_line()]
+        out = [self.observations_line(), *self.sources_lines()]
         if self.as_of:
             out.append(f"as of: end of {self.as_of} (America/New_York)")
         out.append(f"quality gate: {self.expectations} expectations passed; data docs: {self.data_docs}")
@@ -126,6 +158,13 @@ class RunSummary:
         ]
         if not series:
             lines.append("| (none) | 0 | 0 |")
+        if self.sources:
+            lines += ["", "| source of | series | from | status | why |", "|---|---|---|---|---|"]
+            lines += [
+                f"| {u.group} | {', '.join(u.series)} | {u.provider.label if u.provider else '-'} | {u.status} "
+                f"| {u.detail.replace('|', '/') or '-'} |"
+                for u in self.sources
+            ]
         lines += [
             "",
             f"**Quality gate:** {self.expectations} expectations passed.",

@@ -1,13 +1,19 @@
-"""Federal Reserve Board Data Download Program (DDP): the H.4.1 CSV package.
+"""Federal Reserve Board Data Download Program (DDP): H.4.1 from the whole-release ZIP, or from your own package.
 
-Wire format (shared/spec/sources.md 2.2; recorded files in tests/fixtures/h41_ddp): six
+By default H.4.1 comes from the Board's whole-release archive
+(``Output.aspx?rel=H41&filetype=zip``, parsed in ``sources.ddp_zip``): it holds every H.4.1
+series and needs no package id. A user who builds a DDP *package* of their own and sets
+``LW_DDP_H41_PACKAGE`` gets that package's CSV instead (docs/sources.md says how to make
+one); its ``Unique Identifier`` row is checked on every download.
+
+CSV wire format (shared/spec/sources.md 2.2; recorded files in tests/fixtures/h41_ddp): six
 quoted header rows (``Series Description``, ``Unit:``, ``Multiplier:``, ``Currency:``,
 ``Unique Identifier:`` - recorded with a trailing space inside the quotes - and
 ``Time Period``), then ``YYYY-MM-DD,value,...`` rows, oldest first, CRLF endings.
 ``ND``, ``NA``, ``NC`` and empty cells are missing values.
 
-The parser fails closed: a required identifier that is absent, or whose unit row says
-anything but ``Currency`` x ``1000000`` ``USD``, stops the run with a message naming it.
+Both parsers fail closed: a required series that is absent, or whose unit says anything but
+``Currency`` x ``1000000`` ``USD``, stops the run with a message naming it.
 """
 
 from __future__ import annotations
@@ -15,34 +21,40 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 
 import polars as pl
 
-from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
+from liquidity_watch.domain.catalog import HISTORY_START, SERIES
+from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.ddp_zip import read_h41_archive
+from liquidity_watch.sources.errors import ParseError, SeriesRefused
 from liquidity_watch.sources.fred import looks_like_html
-from liquidity_watch.sources.http import HttpClient
+from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.values import InputTooLarge, check_size, parse_decimal, parse_iso_date
 
 SOURCE = "ddp"
 
-#: DDP Unique Identifier -> canonical series id (all Wednesday-dated, millions of USD).
-H41_IDENTIFIERS: dict[str, str] = {
-    "H41/H41/RESPPMA_N.WW": "WALCL",
-    "H41/H41/RESPPALG_N.WW": "WSHOSHO",
-    "H41/H41/RESPPALGUO_N.WW": "TREAST",
-    "H41/H41/RESPPALGASMO_N.WW": "WSHOMCB",
-    "H41/H41/RESH4R_XAW_N.WW": "WRESBAL",
-    "H41/H41/RESH4R_N.WW": "WRBWFRBL",
-    "H41/H41/RESPPLLDT_N.WW": "WDTGAL",
-    "H41/H41/RESPPLLDT_XAW_N.WW": "WTREGEN",
-    "H41/H41/RESPPLLR_N.WW": "WLRRAL",
+#: H.4.1 series name (the SDMX ``SERIES_NAME``; the last part of a DDP Unique Identifier) ->
+#: canonical series id. All Wednesday-dated, millions of USD. The one map of H.4.1 names.
+H41_SERIES: dict[str, str] = {
+    "RESPPMA_N.WW": "WALCL",
+    "RESPPALG_N.WW": "WSHOSHO",
+    "RESPPALGUO_N.WW": "TREAST",
+    "RESPPALGASMO_N.WW": "WSHOMCB",
+    "RESH4R_XAW_N.WW": "WRESBAL",
+    "RESH4R_N.WW": "WRBWFRBL",
+    "RESPPLLDT_N.WW": "WDTGAL",
+    "RESPPLLDT_XAW_N.WW": "WTREGEN",
+    "RESPPLLR_N.WW": "WLRRAL",
 }
-REQUIRED_IDENTIFIERS = tuple(
-    k for k, v in H41_IDENTIFIERS.items() if v in {"WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"}
-)
+#: the series names whose canonical series the catalog requires
+REQUIRED_SERIES = tuple(name for name, sid in H41_SERIES.items() if SERIES[sid].required)
+#: DDP Unique Identifier (``H41/H41/<SERIES_NAME>``) -> canonical series id, for the package CSV
+H41_IDENTIFIERS: dict[str, str] = {f"H41/H41/{name}": sid for name, sid in H41_SERIES.items()}
+REQUIRED_IDENTIFIERS = tuple(f"H41/H41/{name}" for name in REQUIRED_SERIES)
 HEADER_LABELS = ("Series Description", "Unit:", "Multiplier:", "Currency:", "Unique Identifier:", "Time Period")
 EXPECTED_UNIT = ("Currency", "1000000", "USD")
 MISSING = frozenset({"", "ND", "NA", "NC"})
@@ -137,18 +149,83 @@ def _parse_records(records: Iterator[list[str]], url: str, required: tuple[str, 
 
 
 class DdpClient:
-    """Downloads the configured H.4.1 package as CSV for a date range."""
+    """H.4.1 from the Board: the whole-release ZIP, or the user's own package as CSV."""
 
-    def __init__(self, settings: Settings, http: HttpClient | None = None):
+    def __init__(
+        self, settings: Settings, http: HttpClient | None = None, *, on_retry: Callable[[str], None] | None = None
+    ):
         self.settings = settings
         host = settings.ddp_base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-        self.http = http or HttpClient(settings, SOURCE, follow_redirects_on=host)
+        self.http = http or HttpClient(settings, SOURCE, follow_redirects_on=host, on_retry=on_retry)
 
-    def fetch_h41(self, start: dt.date, end: dt.date) -> Payload:
-        url = self.settings.ddp_base_url.rstrip("/") + "/datadownload/Output.aspx"
+    def url(self) -> str:
+        return self.settings.ddp_base_url.rstrip("/") + "/datadownload/Output.aspx"
+
+    @property
+    def uses_package(self) -> bool:
+        """Whether the user configured a package of their own (CSV) instead of the release ZIP."""
+        return bool(self.settings.ddp_h41_package)
+
+    def fetch_h41(self, since: dict[str, dt.date], end: dt.date) -> Payload | NotModified:
+        """H.4.1 observations from ``since`` (per canonical id; absent ids: all history) to ``end``.
+
+        A conditional request when the HTTP client knows validators for the URL: ``NotModified``
+        if the Board answers 304.
+        """
+        if self.uses_package:
+            return self._fetch_package(min(since.values(), default=HISTORY_START), end)
+        return self._fetch_archive(since, end)
+
+    def _fetch_archive(self, since: dict[str, dt.date], end: dt.date) -> Payload | NotModified:
+        s = self.settings
+        retrieved_at = now_utc()
+        with tempfile.TemporaryFile(prefix="lw-h41-") as file:
+            reply = self.http.download(
+                self.url(),
+                {"rel": "H41", "filetype": "zip"},
+                file,
+                conditional=True,
+                max_bytes=int(s.h41_zip_max_mb * 2**20),
+            )
+            if reply.not_modified:
+                return NotModified(SOURCE, reply.url, reply.validators)
+            if looks_like_html(reply.head):
+                head = reply.head[:80].decode("utf-8", "replace")
+                raise ParseError(SOURCE, reply.url, f"returned HTML with status 200, not a ZIP archive: {head!r}")
+            if not reply.head.startswith(b"PK\x03\x04"):
+                raise ParseError(
+                    SOURCE,
+                    reply.url,
+                    f"expected a ZIP archive, got {reply.content_type or 'no content type'}: {reply.head[:40]!r}",
+                )
+            file.seek(0)
+            release = read_h41_archive(
+                file,
+                url=reply.url,
+                series=H41_SERIES,
+                required=REQUIRED_SERIES,
+                max_data_bytes=int(s.h41_xml_max_mb * 2**20),
+                since=since,
+                end=end,
+            )
+        payload = Payload(
+            SOURCE,
+            reply.url,
+            retrieved_at,
+            reply.sha256,
+            release.observations,
+            reply.n_bytes,
+            validators=reply.validators,
+            note=f"file prepared {release.prepared}" if release.prepared else "",
+        )
+        if release.problems:
+            raise SeriesRefused(SOURCE, reply.url, release.problems, payload if payload.observations.height else None)
+        return payload
+
+    def _fetch_package(self, start: dt.date, end: dt.date) -> Payload | NotModified:
         params = {
             "rel": "H41",
-            "series": self.settings.ddp_h41_package,
+            "series": self.settings.ddp_h41_package or "",
             "lastobs": "",
             "from": start.strftime("%m/%d/%Y"),
             "to": end.strftime("%m/%d/%Y"),
@@ -158,6 +235,8 @@ class DdpClient:
             "type": "package",
         }
         retrieved_at = now_utc()
-        body, final_url = self.http.get(url, params)
-        frame = parse_h41_csv(body, url=final_url)
-        return Payload(SOURCE, final_url, retrieved_at, sha256(body), frame, len(body))
+        reply = self.http.fetch(self.url(), params, conditional=True)
+        if reply.not_modified:
+            return NotModified(SOURCE, reply.url, reply.validators)
+        frame = parse_h41_csv(reply.body, url=reply.url)
+        return Payload(SOURCE, reply.url, retrieved_at, reply.sha256, frame, reply.n_bytes, validators=reply.validators)

@@ -1,34 +1,95 @@
-"""Which requests a run makes, per source kind, and in what order.
+"""Which requests a run makes, per source kind, and what happens when a source fails.
 
-``live``: NY Fed (SOFR, EFFR + target range, ON RRP), the Board's DDP (H.4.1) and FRED
-for what the primary sources lack (IORB, and IOER history). ``fred``: every series from
-FRED's keyless CSV. ``snapshot``: a local folder of FRED-format CSVs.
+``live``: each group of series from its primary source - SOFR (with its percentiles and
+volume), EFFR (with the target range) and ON RRP from the NY Fed, H.4.1 from the Board's
+whole-release archive, IORB (and IOER history) from FRED. When a primary cannot be reached,
+or its payload fails its identity or unit checks, the same series come from FRED's keyless
+CSV instead (failover; ``strict`` turns it off), and the run's ``SourceUse`` list says which
+series came from where and why. ``fred``: every series from FRED. ``snapshot``: a local
+folder of FRED-format CSVs.
 
-Live sources are incremental: each series is fetched from its last stored observation
-minus ``overlap_days`` (to pick up revisions), or from the start of history.
+Live sources are incremental: each series is fetched from its last stored observation minus
+``overlap_days`` (to pick up revisions), or from the start of history. H.4.1 is asked for
+only when a release is due after the last stored week, or to backfill: the archive holds the
+whole history, so a run between releases records "not due" instead of downloading it again.
+The Board's archive and FRED's CSVs are asked for conditionally when an earlier response gave
+validators (a 304 is "nothing new"); the NY Fed answers ``Cache-Control: no-store`` and is
+asked plainly.
+
+Failures are collected, not raised at the first: a run with no network reports every source
+it could not reach. When a required series can be had from no source, ``extract`` raises
+``SourcesUnavailable`` before the run writes anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from liquidity_watch.domain.calendars import today_new_york
-from liquidity_watch.domain.catalog import HISTORY_START, SERIES
-from liquidity_watch.domain.payload import Payload
-from liquidity_watch.domain.sources import SourceKind
+from liquidity_watch.domain.calendars import NEW_YORK, published_at, today_new_york
+from liquidity_watch.domain.catalog import HISTORY_START, SERIES, Release
+from liquidity_watch.domain.freshness import next_observation
+from liquidity_watch.domain.payload import Payload, Validators
+from liquidity_watch.domain.sources import Provider, SourceKind, SourceUse, UseStatus
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.ddp import DdpClient
+from liquidity_watch.sources.ddp import H41_SERIES, DdpClient
+from liquidity_watch.sources.errors import SeriesRefused, SourceError, SourcesUnavailable
 from liquidity_watch.sources.fred import FredClient
-from liquidity_watch.sources.nyfed import NyFedClient, windows
+from liquidity_watch.sources.http import HttpClient, NotModified
+from liquidity_watch.sources.nyfed import RATE_FIELDS, NyFedClient, windows
 from liquidity_watch.sources.snapshot import read_snapshot
 
 Progress = Callable[[str, int, int], None]
+Log = Callable[[str], None]
+
+logger = logging.getLogger("liquidity_watch.sources")
 
 
 def _no_progress(message: str, done: int, total: int) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Series that one primary request (or set of requests) serves together."""
+
+    name: str
+    primary: Provider
+    series: tuple[str, ...]
+
+
+SOFR = Group("SOFR", Provider.NYFED, tuple(RATE_FIELDS["SOFR"].values()))
+EFFR = Group("EFFR", Provider.NYFED, tuple(RATE_FIELDS["EFFR"].values()))
+RRP = Group("ON RRP", Provider.NYFED, ("RRPONTSYD",))
+H41 = Group("H.4.1", Provider.DDP, tuple(H41_SERIES.values()))
+IORB = Group("IORB", Provider.FRED, ("IORB",))
+IOER = Group("IOER", Provider.FRED, ("IOER",))
+#: the H.4.1 series that decide whether a release is due
+H41_REQUIRED = tuple(sid for sid in H41.series if SERIES[sid].required)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What the extract stage brought back.
+
+    Attributes
+    ----------
+    payloads : in fetch order (a later payload's value for the same series and date wins).
+    uses : per group of series, where it came from and why (the run summary's sources).
+    validators : URL -> (source, validators) of the responses this run parsed or was told were
+        unchanged; the flow stores them with the data, for the next run's conditional requests.
+    """
+
+    payloads: list[Payload]
+    uses: list[SourceUse] = field(default_factory=list)
+    validators: dict[str, tuple[str, Validators]] = field(default_factory=dict)
+
+    @property
+    def failovers(self) -> list[SourceUse]:
+        return [u for u in self.uses if u.status is UseStatus.FAILOVER]
 
 
 def start_dates(last_stored: dict[str, dt.date], overlap_days: int) -> dict[str, dt.date]:
@@ -45,6 +106,30 @@ def start_dates(last_stored: dict[str, dt.date], overlap_days: int) -> dict[str,
     }
 
 
+def h41_due(last_stored: dict[str, dt.date], now: dt.datetime) -> tuple[bool, str]:
+    """Whether an H.4.1 release is due after the last stored week, and why, in words.
+
+    The last stored week is the oldest latest week of the required H.4.1 series (one that
+    lags makes the release due); a required series never stored means a backfill.
+
+    >>> stored = {sid: dt.date(2026, 8, 26) for sid in H41_REQUIRED}
+    >>> h41_due(stored, dt.datetime(2026, 8, 28, 12, tzinfo=dt.UTC))
+    (False, 'last stored week 2026-08-26; the release for 2026-09-02 is due Thu 2026-09-03 16:30 ET')
+    >>> h41_due(stored, dt.datetime(2026, 9, 3, 21, tzinfo=dt.UTC))[0]
+    True
+    """
+    missing = [sid for sid in H41_REQUIRED if sid not in last_stored]
+    if missing:
+        return True, f"backfill ({', '.join(missing)} not stored yet)"
+    last = min(last_stored[sid] for sid in H41_REQUIRED)
+    expected = next_observation(H41_REQUIRED[0], last)
+    release = published_at(Release.H41, expected)
+    when = f"{release.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET"
+    if now >= release:
+        return True, f"the release for {expected} was due {when}"
+    return False, f"last stored week {last}; the release for {expected} is due {when}"
+
+
 def extract(
     kind: str,
     settings: Settings,
@@ -53,54 +138,241 @@ def extract(
     snapshot_dir: Path | None = None,
     end: dt.date | None = None,
     progress: Progress = _no_progress,
-) -> list[Payload]:
-    """Fetch every payload a run of ``kind`` needs and return them in fetch order."""
+    validators: Mapping[str, Validators] | None = None,
+    strict: bool | None = None,
+    now: dt.datetime | None = None,
+    log: Log | None = None,
+) -> Extraction:
+    """Fetch every payload a run of ``kind`` needs.
+
+    Parameters
+    ----------
+    kind : ``live``, ``fred`` or ``snapshot``.
+    settings : base URLs, HTTP behaviour, ``strict_sources``.
+    last_stored : the last stored date per series (incremental windows; whether H.4.1 is due).
+    snapshot_dir : the folder for ``snapshot`` (default: the setting, else the bundled one).
+    end : the last date to ask for (default: today in New York).
+    progress : receives ``(message, done, total)`` before each request.
+    validators : stored validators by URL, for conditional requests.
+    strict : primary sources or nothing (default: ``settings.strict_sources``).
+    now : the time that decides what is due (default: now).
+    log : receives one line per retry and per failover (default: a warning on ``liquidity_watch.sources``).
+
+    Raises
+    ------
+    SourcesUnavailable
+        A required series could be had from no source; it lists every source's error.
+    """
     kind = SourceKind(kind)
+    log = log or logger.warning
     if kind is SourceKind.SNAPSHOT:
         folder = snapshot_dir or settings.resolved_snapshot_dir()
         progress(f"reading snapshot {folder}", 0, 1)
         payloads = read_snapshot(folder)
         progress(f"read {len(payloads)} series from {folder}", 1, 1)
-        return payloads
-    end = end or today_new_york()
-    starts = start_dates(last_stored, settings.overlap_days)
-    if kind is SourceKind.FRED:
-        client = FredClient(settings)
-        ids = list(SERIES)
-        payloads = []
-        for i, sid in enumerate(ids):
-            progress(f"FRED {sid} from {starts[sid]}", i, len(ids))
-            payloads.append(client.fetch(sid, starts[sid] if sid in last_stored else None))
-        progress("FRED done", len(ids), len(ids))
-        return payloads
-    return _extract_live(settings, starts, last_stored, end, progress)
-
-
-def _extract_live(
-    settings: Settings,
-    starts: dict[str, dt.date],
-    last_stored: dict[str, dt.date],
-    end: dt.date,
-    progress: Progress,
-) -> list[Payload]:
-    nyfed, ddp, fred = NyFedClient(settings), DdpClient(settings), FredClient(settings)
-    fred_ids = ["IORB"] + ([] if "IOER" in last_stored else ["IOER"])
-    plan: list[tuple[str, Callable[[], Payload]]] = []
-    for rate in ("SOFR", "EFFR"):
-        for a, b in windows(rate, starts[rate], end):
-            plan.append((f"NY Fed {rate} {a}..{b}", lambda r=rate, a=a, b=b: nyfed.fetch_rates(r, a, b)))
-    for a, b in windows("RRP", starts["RRPONTSYD"], end):
-        plan.append((f"NY Fed ON RRP {a}..{b}", lambda a=a, b=b: nyfed.fetch_rrp(a, b)))
-    plan.append((f"Board H.4.1 {starts['WALCL']}..{end}", lambda: ddp.fetch_h41(starts["WALCL"], end)))
-    for sid in fred_ids:
-        plan.append((f"FRED {sid}", lambda s=sid: fred.fetch(s, starts[s] if s in last_stored else None)))
-    payloads: list[Payload] = []
+        series = tuple(sorted({sid for p in payloads for sid in p.series}))
+        use = SourceUse("every series", series, Provider.SNAPSHOT, Provider.SNAPSHOT, UseStatus.PRIMARY, str(folder))
+        return Extraction(payloads, [use])
+    run = _Run(
+        settings,
+        last_stored,
+        end or today_new_york(),
+        validators or {},
+        settings.strict_sources if strict is None else strict,
+        progress,
+        log,
+    )
     try:
-        for i, (label, step) in enumerate(plan):
-            progress(label, i, len(plan))
-            payloads.append(step())
-        progress("live sources done", len(plan), len(plan))
+        if kind is SourceKind.FRED:
+            run.all_from_fred()
+        else:
+            run.live(now or dt.datetime.now(dt.UTC))
     finally:
-        for client in (nyfed, ddp, fred):
+        run.close()
+    return run.result()
+
+
+class _Run:
+    """One extraction: the clients, what came back, and what failed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        last_stored: dict[str, dt.date],
+        end: dt.date,
+        validators: Mapping[str, Validators],
+        strict: bool,
+        progress: Progress,
+        log: Log,
+    ):
+        self.last_stored = last_stored
+        self.starts = start_dates(last_stored, settings.overlap_days)
+        self.end = end
+        self.strict = strict
+        self.progress = progress
+        self.log = log
+        ddp_host = settings.ddp_base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        self.nyfed = NyFedClient(settings, HttpClient(settings, "nyfed", on_retry=log))
+        self.ddp = DdpClient(
+            settings, HttpClient(settings, "ddp", follow_redirects_on=ddp_host, on_retry=log, validators=validators)
+        )
+        self.fred = FredClient(settings, HttpClient(settings, "fred", on_retry=log, validators=validators))
+        self.payloads: list[Payload] = []
+        self.uses: list[SourceUse] = []
+        self.validators: dict[str, tuple[str, Validators]] = {}
+        self.failures: list[SourceError] = []
+        self.missing: list[str] = []
+        self.steps = 0
+        self.total = 0
+
+    def close(self) -> None:
+        for client in (self.nyfed, self.ddp, self.fred):
             client.http.close()
-    return payloads
+
+    def result(self) -> Extraction:
+        if self.missing:
+            raise SourcesUnavailable(self.failures, self.missing)
+        return Extraction(self.payloads, self.uses, self.validators)
+
+    def _step(self, label: str, total: int) -> None:
+        self.progress(label, self.steps, total)
+        self.steps += 1
+
+    def fred_start(self, sid: str) -> dt.date | None:
+        return self.starts[sid] if sid in self.last_stored else None
+
+    # -- plans -------------------------------------------------------------------------------
+
+    def live(self, now: dt.datetime) -> None:
+        starts, end = self.starts, self.end
+        sofr, effr = windows("SOFR", starts["SOFR"], end), windows("EFFR", starts["EFFR"], end)
+        rrp = windows("RRP", starts["RRPONTSYD"], end)
+        due, why = h41_due(self.last_stored, now)
+        fred_groups = [IORB] + ([] if "IOER" in self.last_stored else [IOER])
+        total = self.total = len(sofr) + len(effr) + len(rrp) + (1 if due else 0) + len(fred_groups)
+
+        def rates(group: Group, kind: str, spans: list[tuple[dt.date, dt.date]]) -> list[Payload | NotModified]:
+            out: list[Payload | NotModified] = []
+            for a, b in spans:
+                self._step(f"NY Fed {group.name} {a}..{b}", total)
+                out.append(self.nyfed.fetch_rates(kind, a, b))
+            return out
+
+        def rrp_ops() -> list[Payload | NotModified]:
+            out: list[Payload | NotModified] = []
+            for a, b in rrp:
+                self._step(f"NY Fed ON RRP {a}..{b}", total)
+                out.append(self.nyfed.fetch_rrp(a, b))
+            return out
+
+        def h41() -> list[Payload | NotModified]:
+            source = f"package {self.ddp.settings.ddp_h41_package}" if self.ddp.uses_package else "release archive"
+            self._step(f"Board H.4.1 ({source}): {why}", total)
+            since = {sid: starts[sid] for sid in H41.series if sid in self.last_stored}
+            return [self.ddp.fetch_h41(since, end)]
+
+        self.primary(SOFR, lambda: rates(SOFR, "SOFR", sofr))
+        self.primary(EFFR, lambda: rates(EFFR, "EFFR", effr))
+        self.primary(RRP, rrp_ops)
+        if due:
+            self.primary(H41, h41)
+        else:
+            self.uses.append(SourceUse(H41.name, H41.series, H41.primary, None, UseStatus.NOT_DUE, why))
+        for group in fred_groups:
+            sid = group.series[0]
+
+            def one(sid: str = sid) -> list[Payload | NotModified]:
+                self._step(f"FRED {sid}", total)
+                return [self.fred.fetch(sid, self.fred_start(sid))]
+
+            self.primary(group, one)
+        self.progress("live sources done", total, total)
+
+    def all_from_fred(self) -> None:
+        ids = list(SERIES)
+        self.total = len(ids)
+        for sid in ids:
+            group = Group(sid, Provider.FRED, (sid,))
+
+            def one(sid: str = sid) -> list[Payload | NotModified]:
+                self._step(f"FRED {sid} from {self.fred_start(sid) or 'the start'}", len(ids))
+                return [self.fred.fetch(sid, self.fred_start(sid))]
+
+            self.primary(group, one)
+        self.progress("FRED done", len(ids), len(ids))
+
+    # -- one group -----------------------------------------------------------------------------
+
+    def primary(self, group: Group, fetch: Callable[[], list[Payload | NotModified]]) -> None:
+        """Fetch ``group`` from its primary; on failure, fail over (or record why not)."""
+        try:
+            results = fetch()
+        except SeriesRefused as exc:
+            refused = tuple(sid for sid in group.series if sid in exc.problems)
+            if exc.partial is not None:
+                self.payloads.append(exc.partial)  # its validators are not kept: the next run asks again
+                kept = tuple(sid for sid in group.series if sid not in exc.problems)
+                self.uses.append(
+                    SourceUse(group.name, kept, group.primary, group.primary, UseStatus.PRIMARY, exc.partial.note)
+                )
+            for sid in refused:
+                self.fail_over(group, (sid,), exc, exc.problems[sid], label=sid)
+            return
+        except SourceError as exc:
+            self.fail_over(group, group.series, exc, exc.problem)
+            return
+        payloads = [r for r in results if isinstance(r, Payload)]
+        for result in results:
+            self.keep_validators(result)
+        if not payloads:
+            provider = group.primary
+            self.uses.append(SourceUse(group.name, group.series, group.primary, provider, UseStatus.NOT_MODIFIED))
+            return
+        self.payloads += payloads
+        note = "; ".join(p.note for p in payloads if p.note)
+        self.uses.append(SourceUse(group.name, group.series, group.primary, group.primary, UseStatus.PRIMARY, note))
+
+    def keep_validators(self, result: Payload | NotModified) -> None:
+        if result.validators:
+            self.validators[result.url] = (result.source, result.validators)
+
+    def fail_over(
+        self, group: Group, series: tuple[str, ...], error: SourceError, why: str, *, label: str | None = None
+    ) -> None:
+        """Take ``series`` from FRED because the primary failed with ``error`` (unless strict)."""
+        label = label or group.name
+        if self.strict or group.primary is Provider.FRED:
+            self.unavailable(label, group, series, [error], why)
+            return
+        self.log(f"{label} from FRED: {group.primary.label} failed: {why}")
+        got: list[str] = []
+        lost: list[tuple[str, SourceError]] = []
+        for sid in series:
+            self.progress(f"FRED {sid} (failover for {label})", self.steps, self.total)
+            try:
+                result = self.fred.fetch(sid, self.starts[sid])  # the primary's window, backfill or not
+            except SourceError as exc:
+                lost.append((sid, exc))
+                continue
+            got.append(sid)
+            self.keep_validators(result)
+            if isinstance(result, Payload):
+                self.payloads.append(result)
+        if got:
+            self.uses.append(SourceUse(label, tuple(got), group.primary, Provider.FRED, UseStatus.FAILOVER, why))
+        if lost:
+            ids = tuple(sid for sid, _ in lost)
+            self.unavailable(", ".join(ids), group, ids, [error] + [e for _, e in lost], why)
+
+    def unavailable(
+        self, label: str, group: Group, series: tuple[str, ...], errors: list[SourceError], why: str
+    ) -> None:
+        """No source served ``series``: a note if none is required, else a failure of the run."""
+        detail = "; ".join(dict.fromkeys(f"{e.source}: {e.problem}" for e in errors)) or why
+        self.uses.append(SourceUse(label, series, group.primary, None, UseStatus.UNAVAILABLE, detail))
+        required = [sid for sid in series if SERIES[sid].required]
+        if required:
+            for e in errors:
+                if e not in self.failures:
+                    self.failures.append(e)
+            self.missing += [sid for sid in required if sid not in self.missing]

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 
-from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
+from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
-from liquidity_watch.sources.http import HttpClient
+from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.values import InputTooLarge, check_size, parse_decimal, parse_iso_date
 
 SOURCE = "fred"
@@ -208,18 +208,27 @@ def parse_fredgraph_lines(
 class FredClient:
     """Keyless ``fredgraph.csv`` downloads, one series per request."""
 
-    def __init__(self, settings: Settings, http: HttpClient | None = None):
+    def __init__(
+        self, settings: Settings, http: HttpClient | None = None, *, on_retry: Callable[[str], None] | None = None
+    ):
         self.settings = settings
-        self.http = http or HttpClient(settings, SOURCE)
+        self.http = http or HttpClient(settings, SOURCE, on_retry=on_retry)
 
     def url(self) -> str:
         return self.settings.fred_base_url.rstrip("/") + "/graph/fredgraph.csv"
 
-    def fetch(self, series_id: str, start: dt.date | None = None) -> Payload:
+    def fetch(self, series_id: str, start: dt.date | None = None) -> Payload | NotModified:
+        """``series_id`` from ``start`` (all history if ``None``).
+
+        A conditional request when the HTTP client knows validators for the URL:
+        ``NotModified`` if FRED answers 304.
+        """
         params = {"id": series_id}
         if start is not None:
             params["cosd"] = start.isoformat()
         retrieved_at = now_utc()
-        body, final_url = self.http.get(self.url(), params)
-        frame = parse_fredgraph_csv(body, url=final_url, expected=[series_id], allow_empty=start is not None)
-        return Payload(SOURCE, final_url, retrieved_at, sha256(body), frame, len(body))
+        reply = self.http.fetch(self.url(), params, conditional=True)
+        if reply.not_modified:
+            return NotModified(SOURCE, reply.url, reply.validators)
+        frame = parse_fredgraph_csv(reply.body, url=reply.url, expected=[series_id], allow_empty=start is not None)
+        return Payload(SOURCE, reply.url, retrieved_at, reply.sha256, frame, reply.n_bytes, validators=reply.validators)

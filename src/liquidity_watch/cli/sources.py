@@ -1,0 +1,51 @@
+"""``liquidity-watch sources check``: can every upstream be reached, and does it pass the run's checks?"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from liquidity_watch.cli.app import FormatOption, app, check_format, fail, print_rows, say
+
+sources_app = typer.Typer(
+    help="The upstream sources (NY Fed, Board, FRED): reachable, and serving what a run expects?",
+    no_args_is_help=True,
+)
+app.add_typer(sources_app, name="sources")
+
+COLUMNS = ("source", "series", "latest", "status", "latency_s", "url")
+
+
+@sources_app.command("check")
+def check(output: FormatOption = "table") -> None:
+    """Ask each upstream once for a short recent window, with a run's checks; write nothing.
+
+    Prints one row per source and series: the latest date, the status, how long the request
+    took and the URL. Exits 1 when a required series is unavailable from every source.
+
+    \b
+    Example (the first thing to run on a new deployment):
+        liquidity-watch sources check
+    """
+    fmt = check_format(output)
+    from liquidity_watch.settings import Settings
+    from liquidity_watch.sources.check import check_sources, unavailable_required
+
+    def note(message: str) -> None:
+        sys.stderr.write(message + "\n")
+
+    rows = check_sources(Settings(), log=note, progress=note if fmt == "table" else None)
+    print_rows(
+        COLUMNS,
+        [(r.source, r.series, r.latest, r.status, f"{r.seconds:.2f}", r.url) for r in rows],
+        fmt,
+        title="sources check",
+        width=160,
+        wrap=("status", "url"),
+    )
+    missing = unavailable_required(rows)
+    if missing:
+        fail(f"required series unavailable from every source: {', '.join(missing)}")
+    if fmt == "table":
+        say("every required series is available from at least one source")
