@@ -64,10 +64,14 @@ def test_a_primary_run_takes_each_group_from_its_primary_source(settings):
     extraction = _live(settings)
     assert {g: (s, p) for g, (s, p, _) in _by_group(extraction).items()} == {
         "SOFR": (UseStatus.PRIMARY, Provider.NYFED),
+        "TGCR": (UseStatus.PRIMARY, Provider.NYFED),
+        "BGCR": (UseStatus.PRIMARY, Provider.NYFED),
         "EFFR": (UseStatus.PRIMARY, Provider.NYFED),
         "ON RRP": (UseStatus.PRIMARY, Provider.NYFED),
         "H.4.1": (UseStatus.PRIMARY, Provider.DDP),
         "IORB": (UseStatus.PRIMARY, Provider.FRED),
+        "H.8 bank assets": (UseStatus.PRIMARY, Provider.FRED),
+        "repo operations": (UseStatus.PRIMARY, Provider.FRED),  # history: one FRED request (none stored yet)
     }
     assert _series_sources(extraction)["WALCL"] == "ddp"
     assert extraction.failovers == []
@@ -178,7 +182,8 @@ def test_strict_sources_fail_without_asking_fred(settings, fake):
         _live(settings, strict=True)
     assert info.value.lines() == [str(info.value.failures[0])]
     fred_series = [args["id"] for path, args in fake.requests if path == "/graph/fredgraph.csv"]
-    assert fred_series == ["IORB"]  # FRED is asked only for what it is the primary of
+    # FRED is asked only for what it is the primary of: IORB, H.8 and the repo take-up's history
+    assert fred_series == ["IORB", "TLAACBW027SBOG", "RPONTSYD"]
 
 
 def test_strict_sources_come_from_the_setting_too(settings, fake):

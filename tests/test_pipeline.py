@@ -138,15 +138,14 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     first = pipeline(source="live", warehouse=str(path))
     assert first.tables["weekly_liquidity"].rows == 1238
     assert _uses(first)["H.4.1"] == ("primary", "ddp")  # from the release archive, after one 503
-    assert "sources: SOFR, EFFR, ON RRP from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00) from Board" in (
-        "\n".join(first.lines())
+    assert (
+        "sources: SOFR, TGCR, BGCR, EFFR, ON RRP from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00) from Board"
+        in ("\n".join(first.lines()))
     )
     assert query(path, "SELECT count(*) FROM meta.http_validators WHERE source = 'ddp'") == [(1,)]
     live = core_tables(path)
     snap = core_tables(snapshot_warehouse[0])
-    # live runs do not fetch H.8 bank assets yet (extract does not ask FRED for TLAACBW027SBOG)
-    h8 = ["bank_assets_usd_mn", "reserves_to_bank_assets_pct"]
-    assert live["weekly_liquidity"].drop(h8).equals(snap["weekly_liquidity"].drop(h8))
+    assert live["weekly_liquidity"].equals(snap["weekly_liquidity"])
     assert live["policy_changes"].equals(snap["policy_changes"])
     assert query(path, "SELECT sofr_pct, target_upper_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [
         (5.25, 2.25)
@@ -164,12 +163,17 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     assert "If-None-Match" in fake.headers[[p for p, _ in fake.requests].index("/datadownload/Output.aspx")]
     sofr_windows = [args for p, args in fake.requests if p == "/api/rates/secured/sofr/search.json"]
     assert sofr_windows[0]["startDate"] == "2026-08-20"  # last stored 2026-09-03 minus the 14-day overlap
-    # one request per source; IOER ended in 2021 and is not asked for again
+    # one request per source; IOER ended in 2021 and is not asked for again; the repo take-up, now
+    # stored, comes from the NY Fed's recent window rather than FRED's whole history
     assert [p for p, _ in fake.requests] == [
         "/api/rates/secured/sofr/search.json",
+        "/api/rates/secured/tgcr/search.json",
+        "/api/rates/secured/bgcr/search.json",
         "/api/rates/unsecured/effr/search.json",
         "/api/rp/reverserepo/all/results/search.json",
+        "/api/rp/repo/all/results/search.json",
         "/datadownload/Output.aspx",
+        "/graph/fredgraph.csv",
         "/graph/fredgraph.csv",
     ]
 

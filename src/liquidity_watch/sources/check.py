@@ -1,12 +1,11 @@
 """Is every upstream answering, with what the run expects? Used by ``liquidity-watch sources check``.
 
 Each upstream is asked once, for a short recent window, through the same clients, parsers
-and identity and unit checks as a run: the NY Fed (SOFR, EFFR with the target range, ON RRP),
-the Board (the H.4.1 release archive, or the user's package), and FRED's keyless CSV for every
-required series (the failover). Nothing is written: no warehouse is opened, and the archive
-goes to a temporary file that is deleted. A required series is *unavailable* when no source
-returned an observation of it.
-"""
+and identity and unit checks as a run: the NY Fed (SOFR, TGCR, BGCR, EFFR with the target
+range, ON RRP, repo operations), the Board (the H.4.1 release archive, or the user's
+package), and FRED's keyless CSV for every required series (the failover). Nothing is
+written: no warehouse is opened, and the archive goes to a temporary file that is deleted. A
+required series is *unavailable* when no source returned an observation of it."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp import DdpClient
 from liquidity_watch.sources.errors import SeriesRefused, SourceError
-from liquidity_watch.sources.extract import EFFR, H41, RRP, SOFR, Group
+from liquidity_watch.sources.extract import H41, RATES, REPO, RRP, Group
 from liquidity_watch.sources.fred import FredClient
 from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.nyfed import NyFedClient
@@ -109,9 +108,11 @@ def check_sources(
     required = set(required_series())
     try:
         a = start(Provider.NYFED)
-        ask(SOFR, f"SOFR {a}..{today}", lambda: nyfed.fetch_rates("SOFR", a, today), _wanted(SOFR, required))
-        ask(EFFR, f"EFFR {a}..{today}", lambda: nyfed.fetch_rates("EFFR", a, today), _wanted(EFFR, required))
+        for kind, group in RATES.items():
+            fetch = functools.partial(nyfed.fetch_rates, kind, a, today)
+            ask(group, f"{kind} {a}..{today}", fetch, _wanted(group, required))
         ask(RRP, f"ON RRP {a}..{today}", lambda: nyfed.fetch_rrp(a, today), _wanted(RRP, required))
+        ask(REPO, f"repo operations {a}..{today}", lambda: nyfed.fetch_repo(a, today), _wanted(REPO, required))
         since = {sid: start(Provider.DDP) for sid in H41.series}
         what = "your package" if ddp.uses_package else "the H.4.1 release archive"
         ask(H41, what, lambda: ddp.fetch_h41(since, today), _wanted(H41, required))

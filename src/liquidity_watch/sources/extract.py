@@ -1,12 +1,14 @@
 """Which requests a run makes, per source kind, and what happens when a source fails.
 
 ``live``: each group of series from its primary source - SOFR (with its percentiles and
-volume), EFFR (with the target range) and ON RRP from the NY Fed, H.4.1 from the Board's
-whole-release archive, IORB (and IOER history) from FRED. When a primary cannot be reached,
-or its payload fails its identity or unit checks, the same series come from FRED's keyless
-CSV instead (failover; ``strict`` turns it off), and the run's ``SourceUse`` list says which
-series came from where and why. ``fred``: every series from FRED. ``snapshot``: a local
-folder of FRED-format CSVs.
+volume), TGCR, BGCR, EFFR (with the target range), ON RRP (with its award rate) and the repo
+operations' take-up from the NY Fed, H.4.1 from the Board's whole-release archive, IORB (and
+IOER history) and commercial banks' total assets (H.8) from FRED. The repo take-up's history
+comes from FRED's RPONTSYD in one request; later runs ask the NY Fed for the recent window.
+When a primary cannot be reached, or its payload fails its identity or unit checks, the same
+series come from FRED's keyless CSV instead (failover; ``strict`` turns it off), and the
+run's ``SourceUse`` list says which series came from where and why. ``fred``: every series
+from FRED. ``snapshot``: a local folder of FRED-format CSVs.
 
 Live sources are incremental: each series is fetched from its last stored observation minus
 ``overlap_days`` (to pick up revisions), or from the start of history. H.4.1 is asked for
@@ -61,12 +63,15 @@ class Group:
     series: tuple[str, ...]
 
 
-SOFR = Group("SOFR", Provider.NYFED, tuple(RATE_FIELDS["SOFR"].values()))
-EFFR = Group("EFFR", Provider.NYFED, tuple(RATE_FIELDS["EFFR"].values()))
-RRP = Group("ON RRP", Provider.NYFED, ("RRPONTSYD",))
+#: NY Fed reference rates: group name -> the rate type the API calls it
+NYFED_RATES = ("SOFR", "TGCR", "BGCR", "EFFR")
+RATES = {kind: Group(kind, Provider.NYFED, tuple(RATE_FIELDS[kind].values())) for kind in NYFED_RATES}
+RRP = Group("ON RRP", Provider.NYFED, ("RRPONTSYD", "RRPONTSYAWARD"))
+REPO = Group("repo operations", Provider.NYFED, ("RPONTSYD",))
 H41 = Group("H.4.1", Provider.DDP, tuple(H41_SERIES.values()))
 IORB = Group("IORB", Provider.FRED, ("IORB",))
 IOER = Group("IOER", Provider.FRED, ("IOER",))
+BANK_ASSETS = Group("H.8 bank assets", Provider.FRED, ("TLAACBW027SBOG",))
 #: the H.4.1 series that decide whether a release is due
 H41_REQUIRED = tuple(sid for sid in H41.series if SERIES[sid].required)
 
@@ -245,11 +250,15 @@ class _Run:
 
     def live(self, now: dt.datetime) -> None:
         starts, end = self.starts, self.end
-        sofr, effr = windows("SOFR", starts["SOFR"], end), windows("EFFR", starts["EFFR"], end)
+        spans = {kind: windows(kind, starts[group.series[0]], end) for kind, group in RATES.items()}
         rrp = windows("RRP", starts["RRPONTSYD"], end)
+        repo_backfill = "RPONTSYD" not in self.last_stored  # history: one FRED request, not 27 yearly windows
+        repo = [] if repo_backfill else windows("REPO", starts["RPONTSYD"], end)
         due, why = h41_due(self.last_stored, now)
-        fred_groups = [IORB] + ([] if "IOER" in self.last_stored else [IOER])
-        total = self.total = len(sofr) + len(effr) + len(rrp) + (1 if due else 0) + len(fred_groups)
+        fred_groups = [IORB, BANK_ASSETS] + ([] if "IOER" in self.last_stored else [IOER])
+        if repo_backfill:
+            fred_groups.append(Group(REPO.name, Provider.FRED, REPO.series))
+        total = self.total = sum(map(len, spans.values())) + len(rrp) + len(repo) + (1 if due else 0) + len(fred_groups)
 
         def rates(group: Group, kind: str, spans: list[tuple[dt.date, dt.date]]) -> list[Payload | NotModified]:
             out: list[Payload | NotModified] = []
@@ -265,15 +274,24 @@ class _Run:
                 out.append(self.nyfed.fetch_rrp(a, b))
             return out
 
+        def repo_ops() -> list[Payload | NotModified]:
+            out: list[Payload | NotModified] = []
+            for a, b in repo:
+                self._step(f"NY Fed repo operations {a}..{b}", total)
+                out.append(self.nyfed.fetch_repo(a, b))
+            return out
+
         def h41() -> list[Payload | NotModified]:
             source = f"package {self.ddp.settings.ddp_h41_package}" if self.ddp.uses_package else "release archive"
             self._step(f"Board H.4.1 ({source}): {why}", total)
             since = {sid: starts[sid] for sid in H41.series if sid in self.last_stored}
             return [self.ddp.fetch_h41(since, end)]
 
-        self.primary(SOFR, lambda: rates(SOFR, "SOFR", sofr))
-        self.primary(EFFR, lambda: rates(EFFR, "EFFR", effr))
+        for kind, group in RATES.items():
+            self.primary(group, lambda group=group, kind=kind: rates(group, kind, spans[kind]))
         self.primary(RRP, rrp_ops)
+        if not repo_backfill:
+            self.primary(REPO, repo_ops)
         if due:
             self.primary(H41, h41)
         else:
