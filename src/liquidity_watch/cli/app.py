@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import gc
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -59,14 +60,50 @@ def say(message: str) -> None:
     stdout_console().print(message, highlight=False, markup=False, soft_wrap=True)
 
 
-def fail(message: str) -> NoReturn:
-    """Print ``error: <message>`` on stderr and exit 1."""
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: <message>`` on stderr and exit ``code`` (1 unless told)."""
+    fail_lines([message], code)
+
+
+def fail_lines(messages: Sequence[str], code: int = 1) -> NoReturn:
+    """Print one ``error: <message>`` line per message on stderr and exit ``code``."""
     from rich.console import Console
     from rich.text import Text
 
-    Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    console = Console(stderr=True)
+    for message in messages:
+        console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     gc.collect()  # free DuckDB objects held by a failed run's traceback before exit
-    raise typer.Exit(1)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: <message>`` on stderr (plain text, never markup)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(stderr=True).print(Text.assemble(("warning:", "bold yellow"), " ", message), soft_wrap=True)
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message on one line (its type when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def reading_warehouse(path: Path) -> Iterator[None]:
+    """Turn a warehouse DuckDB cannot read (not a DuckDB file, locked, an older or foreign schema) into one line."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        fail(f"cannot read the warehouse {path}: {first_line(exc)}")
+    except IsADirectoryError:
+        fail(f"cannot read the warehouse {path}: it is a folder, not a DuckDB file")
+    except PermissionError as exc:
+        fail(f"cannot read the warehouse {path}: {exc.strerror or first_line(exc)}")
 
 
 def one_of(choices: Iterable[str]) -> str:
@@ -98,7 +135,29 @@ def published_warehouse(flag: Path | None) -> Path:
     path = flag or warehouse_location()
     if not path.exists():
         fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    if path.is_dir():
+        fail(f"cannot read the warehouse {path}: it is a folder, not a DuckDB file")
     return path
+
+
+def cell(value: object) -> str:
+    """One value as text: lists, structs and maps as JSON (dates and decimals as their text), None as empty.
+
+    >>> cell([dt.date(2019, 9, 17), None]), cell({"a": 1}), cell(None), cell(2.5)
+    ('["2019-09-17", null]', '{"a": 1}', '', '2.5')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def plain(text: str) -> Any:
+    """``text`` as a rich ``Text``: shown as written, never read as markup (``[/]`` in a value is just text)."""
+    from rich.text import Text
+
+    return Text(text)
 
 
 def print_rows(
@@ -114,7 +173,7 @@ def print_rows(
     if output is OutputFormat.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerows([cell(v) for v in row] for row in rows)
         return
     if output is OutputFormat.JSON:
         records = [dict(zip(columns, row, strict=True)) for row in rows]
@@ -122,15 +181,25 @@ def print_rows(
         return
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title) if title else None, title_justify="left")
     for column in columns:
-        table.add_column(column, no_wrap=column not in wrap, overflow="fold")
+        table.add_column(plain(column), no_wrap=column not in wrap, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[plain(cell(v)) for v in row])
     stdout_console(width).print(table)
 
 
 def main() -> None:
     """The ``liquidity-watch`` entry point."""
     bootstrap()
+    if sys.argv[1:2] == ["query"]:
+        from liquidity_watch.cli.query import fast_path_arguments, run_query
+
+        arguments = fast_path_arguments(sys.argv[2:])
+        if arguments is not None:
+            try:
+                run_query(*arguments)
+            except typer.Exit as done:
+                sys.exit(done.exit_code)
+            return
     app(prog_name="liquidity-watch")
