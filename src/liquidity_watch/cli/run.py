@@ -1,4 +1,10 @@
-"""``liquidity-watch run``: the pipeline flow once, on Prefect's temporary server or ``$PREFECT_API_URL``."""
+"""``liquidity-watch run``: the pipeline flow once, on Prefect's temporary server or ``$PREFECT_API_URL``.
+
+Exit codes (docs/operations.md): 0 published and everything after it done; 1 nothing
+published (the run failed, or its arguments were refused); 2 a usage error (typer);
+3 published, but a step after the publish failed (a message not delivered, Data Docs,
+the artifact, a Slack setting that cannot work): each one is a ``warning: published; ...`` line.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from liquidity_watch.bootstrap import bootstrap
-from liquidity_watch.cli.app import WarehouseOption, app, fail, one_of, parse_date, say, stdout_console
+from liquidity_watch.cli.app import WarehouseOption, app, fail, one_of, parse_date, plain, say, stdout_console, warn
 from liquidity_watch.domain.sources import SourceKind
 
 if TYPE_CHECKING:
     from liquidity_watch.flows.summary import RunSummary
+
+#: ``liquidity-watch run`` published, but something after the publish failed.
+EXIT_PUBLISHED_WITH_WARNINGS = 3
 
 
 @app.command()
@@ -25,16 +34,39 @@ def run(
     ] = None,
     warehouse: WarehouseOption = None,
     as_of: Annotated[
-        str | None, typer.Option(help="Use only what had been published by the end of this day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            help="Replay: use only what had been published by the end of this day (YYYY-MM-DD, 2003-01-02 to today). "
+            "Writes a warehouse of its own (liquidity.as-of-DAY.duckdb beside the published one) unless --warehouse "
+            "names one."
+        ),
+    ] = None,
+    deliver: Annotated[
+        bool | None,
+        typer.Option(
+            "--deliver/--no-deliver",
+            help="Send alerts to Slack. Default: yes for a run of today, no for an --as-of replay (printed instead).",
+        ),
     ] = None,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
 
+    Exit code 0 when published, 1 when nothing was published, 3 when published but a step
+    after the publish failed (alerts not delivered, Data Docs, artifact): see docs/operations.md.
+
     \b
     Example:
-        liquidity-watch run --source snapshot --warehouse var/liquidity.duckdb --as-of 2019-09-18
+        liquidity-watch run --source snapshot
+        liquidity-watch run --as-of 2019-09-18      # writes var/liquidity.as-of-2019-09-18.duckdb, pages nobody
     """
     as_of_date = parse_date(as_of, "--as-of") if as_of else None
+    if as_of_date is not None:
+        from liquidity_watch.domain.calendars import today_new_york
+        from liquidity_watch.flows.replay import as_of_problem
+
+        problem = as_of_problem(as_of_date, today_new_york())
+        if problem:
+            fail(problem)
     if source not in set(SourceKind):
         fail(f"--source must be {one_of(SourceKind)}, not {source!r}")
     if snapshot_dir is not None and not snapshot_dir.is_dir():
@@ -50,21 +82,26 @@ def run(
                 snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
                 warehouse=str(warehouse) if warehouse else None,
                 as_of=as_of_date,
+                deliver=deliver,
             )
     except Exception as exc:  # the message of every pipeline error names what was wrong
         fail(f"run failed: {exc}")
     print_summary(summary)
+    if summary.warnings:
+        for warning in summary.warnings:
+            warn(f"published; {warning}")
+        raise typer.Exit(EXIT_PUBLISHED_WITH_WARNINGS)
 
 
 def print_summary(summary: RunSummary) -> None:
     from rich.table import Table
 
-    table = Table(title=f"liquidity-watch run {summary.run_id}", title_justify="left")
+    table = Table(title=plain(f"liquidity-watch run {summary.run_id}"), title_justify="left")
     table.add_column("core table")
     table.add_column("rows", justify="right")
     table.add_column("latest", justify="right")
     for name, count in summary.tables.items():
-        table.add_row(f"core.{name}", f"{count.rows:,}", count.latest)
+        table.add_row(plain(f"core.{name}"), f"{count.rows:,}", plain(str(count.latest)))
     stdout_console().print(table)
     for line in summary.lines():
         say(line)
