@@ -39,6 +39,7 @@ class FakeSlack:
         self.down = False
         self.channel_errors: dict[str, tuple[int, str]] = {}  # channel -> (HTTP status, Slack error)
         self.hang_s = 0.0  # sleep before answering a post (the client times out)
+        self.channel_hang: dict[str, float] = {}  # channel -> seconds to sleep before answering, without accepting
         self.keep_when_hanging = False  # True: the message is accepted before the hang (timeout after acceptance)
         self.history_error: str | None = None  # e.g. "missing_scope"
         self._lock = threading.Lock()
@@ -104,6 +105,9 @@ class FakeSlack:
         if failure:
             return failure
         channel = body.get("channel")
+        if channel in self.channel_hang:
+            time.sleep(self.channel_hang[channel])
+            return Response("gateway timeout", status=504)
         if channel in self.channel_errors:
             status, error = self.channel_errors[channel]
             return Response(json.dumps({"ok": False, "error": error}), status=status, content_type="application/json")

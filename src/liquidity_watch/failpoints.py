@@ -1,8 +1,9 @@
 """Named points where a crash test kills the process (``LW_FAILPOINT=<name>``) to test the delivery guarantees.
 
-``reached(name)`` does nothing unless ``LW_FAILPOINT`` names that point; then it sends
-SIGKILL to its own process, as ``kill -9`` from outside would, with no cleanup. Points, in
-the order a run meets them (see docs/alerts.md):
+``reached(name, subject)`` does nothing unless ``LW_FAILPOINT`` names that point (``name``,
+or ``name@subject`` for one destination only); then it sends SIGKILL to its own process,
+as ``kill -9`` from outside would, with no cleanup. Points, in the order a run meets them
+(see docs/alerts.md):
 
 * ``before-publish``: signals and outbox rows written in the working copy, not published;
 * ``after-publish``: published, nothing delivered;
@@ -28,7 +29,8 @@ POINTS = (
 )
 
 
-def reached(name: str) -> None:
-    """Die here, at once, if ``LW_FAILPOINT`` says so."""
-    if os.environ.get(ENV) == name:
+def reached(name: str, subject: str | None = None) -> None:
+    """Die here, at once, if ``LW_FAILPOINT`` says so (``name``, or ``name@subject``)."""
+    wanted = os.environ.get(ENV)
+    if wanted and (wanted == name or (subject is not None and wanted == f"{name}@{subject}")):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -167,15 +167,15 @@ def _deliver_one(
     if may_be_there and _found_in_history(row, destination, state, journal, run_id, sender, report, failed):
         return
     journal.start_attempt(row.message_id, row.destination, run_id)
-    failpoints.reached("after-sending-recorded")
+    failpoints.reached("after-sending-recorded", row.destination)
     try:
         receipt = sender.send(destination, row.payload, key=row.message_id)
     except DeliveryError as exc:
         failed(str(exc), uncertain=exc.uncertain)
         return
-    failpoints.reached("after-slack-accepted")
+    failpoints.reached("after-slack-accepted", row.destination)
     journal.record_sent(row.message_id, row.destination, run_id, receipt.ref)
-    failpoints.reached("after-sent-recorded")
+    failpoints.reached("after-sent-recorded", row.destination)
     report.sent.append(row.message_id)
     if destination.kind is DestinationKind.BOT:
         if not chart_png:
