@@ -55,3 +55,35 @@ def test_a_warehouse_held_by_another_writer_is_one_line(tmp_path):
         holder.close()
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: cannot read the warehouse")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("2099-12-31", "error: --as-of 2099-12-31 is in the future (today is "),
+        ("1995-01-01", "error: --as-of 1995-01-01 is before the data start: signals begin 2003-01-02"),
+    ],
+)
+def test_an_as_of_outside_the_data_is_refused_in_one_line_before_anything_runs(tmp_path, as_of, message):
+    result = runner.invoke(app, ["run", "--as-of", as_of, "--warehouse", str(tmp_path / "w.duckdb")])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith(message)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_replay_writes_a_warehouse_of_its_own_beside_the_published_one_unless_one_is_named():
+    import datetime as dt
+
+    from liquidity_watch.flows.replay import delivers, target_warehouse
+
+    published = Path("var/liquidity.duckdb")
+    day = dt.date(2019, 9, 18)
+    assert target_warehouse(None, published, day) == Path("var/liquidity.as-of-2019-09-18.duckdb")
+    assert target_warehouse(None, published, None) == published
+    assert target_warehouse(published, published, day) == published  # named: the user chose it
+    assert (delivers(None, None), delivers(day, None), delivers(day, True), delivers(None, False)) == (
+        True,
+        False,
+        True,
+        False,
+    )

@@ -170,3 +170,51 @@ def test_slack_hears_of_a_message_only_once_the_published_warehouse_holds_it(
         deliver=True,
     )
     assert seen == [(2, dt.date(2019, 9, 18), "completed"), (2, dt.date(2019, 9, 18), "completed")]
+
+
+def test_a_replay_leaves_the_published_warehouse_alone_and_pages_nobody_without_deliver(
+    prefect_server, slack, tmp_path, monkeypatch, short_snapshot
+):
+    from liquidity_watch.flows.pipeline import pipeline
+
+    published = tmp_path / "liquidity.duckdb"
+    published.write_bytes(b"the published warehouse, which a replay must not touch")
+    monkeypatch.setenv("LW_WAREHOUSE", str(published))
+    for key, value in env_for(slack).items():
+        if key.startswith("SLACK_"):
+            monkeypatch.setenv(key, value)
+    summary = pipeline(source="snapshot", snapshot_dir=str(short_snapshot), as_of=dt.date(2019, 9, 18))
+    assert published.read_bytes() == b"the published warehouse, which a replay must not touch"
+    assert summary.warehouse == str(tmp_path / "liquidity.as-of-2019-09-18.duckdb")
+    assert slack.posted == [] and slack.calls == []
+    assert summary.alerts.printed == ["signal:2019-07-31:critical:terminal"] and summary.alerts.sent == []
+    assert "a replay sends nothing to Slack without --deliver" in summary.alerts_line()
+    with pytest.raises(ValueError, match="is in the future"):  # a deployment's parameters are checked too
+        pipeline(source="snapshot", snapshot_dir=str(short_snapshot), as_of=dt.date(2099, 12, 31))
+
+
+def test_docs_that_cannot_be_written_after_the_publish_exit_3_saying_published_not_run_failed(
+    prefect_server, tmp_path, monkeypatch, short_snapshot
+):
+    from typer.testing import CliRunner
+
+    from liquidity_watch.cli import app
+
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("LW_DATA_DOCS_DIR", str(tmp_path / "a-file" / "docs"))
+    warehouse = tmp_path / "w.duckdb"
+    args = ["run", "--snapshot-dir", str(short_snapshot), "--as-of", "2019-09-18", "--warehouse", str(warehouse)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: published; docs failed: NotADirectoryError: [Errno 20] Not a directory: "
+        f"'{tmp_path / 'a-file' / 'docs'}'"
+    ]
+    assert "run failed" not in result.output
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        status, summary = con.execute("SELECT status, summary FROM meta.runs").fetchone()
+    finally:
+        con.close()
+    assert status == "completed" and "docs failed" in summary
