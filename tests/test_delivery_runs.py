@@ -172,24 +172,28 @@ def test_slack_hears_of_a_message_only_once_the_published_warehouse_holds_it(
     assert seen == [(2, dt.date(2019, 9, 18), "completed"), (2, dt.date(2019, 9, 18), "completed")]
 
 
-def test_a_replay_leaves_the_published_warehouse_alone_and_pages_nobody_without_deliver(
-    prefect_server, slack, tmp_path, monkeypatch, short_snapshot
+def test_a_replay_leaves_the_published_warehouse_alone_pages_nobody_and_prints_its_alert_once(
+    prefect_server, slack, tmp_path, short_snapshot
 ):
-    from liquidity_watch.flows.pipeline import pipeline
-
     published = tmp_path / "liquidity.duckdb"
     published.write_bytes(b"the published warehouse, which a replay must not touch")
-    monkeypatch.setenv("LW_WAREHOUSE", str(published))
-    for key, value in env_for(slack).items():
-        if key.startswith("SLACK_"):
-            monkeypatch.setenv(key, value)
-    summary = pipeline(source="snapshot", snapshot_dir=str(short_snapshot), as_of=dt.date(2019, 9, 18))
+    env = {**env_for(slack), "LW_WAREHOUSE": str(published)}
+    command = [EXE, "run", "--as-of", "2019-09-18", "--snapshot-dir", str(short_snapshot)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
     assert published.read_bytes() == b"the published warehouse, which a replay must not touch"
-    assert summary.warehouse == str(tmp_path / "liquidity.as-of-2019-09-18.duckdb")
-    assert slack.posted == [] and slack.calls == []
-    assert summary.alerts.printed == ["signal:2019-07-31:critical:terminal"] and summary.alerts.sent == []
-    assert "a replay sends nothing to Slack without --deliver" in summary.alerts_line()
-    with pytest.raises(ValueError, match="is in the future"):  # a deployment's parameters are checked too
+    replay = tmp_path / "liquidity.as-of-2019-09-18.duckdb"
+    assert outbox_status(replay) == {"signal:2019-07-31:critical:terminal": "printed"}
+    assert slack.calls == []
+    output = done.stdout + done.stderr
+    assert output.count("CRITICAL: rates falling while liquidity shrinks (2019-09-18)") == 1  # not also in a log line
+    assert "a replay sends nothing to Slack without --deliver" in " ".join(done.stdout.split())
+
+
+def test_the_flow_refuses_an_as_of_in_the_future_from_a_deployment_too(prefect_server, short_snapshot):
+    from liquidity_watch.flows.pipeline import pipeline
+
+    with pytest.raises(ValueError, match="is in the future"):
         pipeline(source="snapshot", snapshot_dir=str(short_snapshot), as_of=dt.date(2099, 12, 31))
 
 

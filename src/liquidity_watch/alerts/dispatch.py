@@ -32,7 +32,7 @@ from liquidity_watch.alerts.messages import signal_message
 from liquidity_watch.alerts.outbox import OutboxRow, enqueue, signal_message_id
 from liquidity_watch.alerts.redaction import describe
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
-from liquidity_watch.domain.delivery import DestinationKind, MessageKind
+from liquidity_watch.domain.delivery import DestinationKind, MessageKind, OutboxStatus
 from liquidity_watch.domain.severity import Severity
 
 logger = logging.getLogger("liquidity_watch.alerts")
@@ -139,7 +139,7 @@ def _deliver_one(
     report: DeliveryReport,
 ) -> None:
     state = journal.get(row.message_id)
-    if state is None and row.mirrored.attempts:  # the journal was lost or the warehouse copied without it
+    if state is None and row.mirrored.status is not OutboxStatus.PENDING:  # journal lost, or warehouse copied alone
         journal.adopt(row.mirrored)
         state = row.mirrored
     if state is not None and state.status.done:
