@@ -13,9 +13,11 @@ import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 
-from liquidity_watch.alerts.config import Destination, SlackSettings, subscriber_destinations
-from liquidity_watch.alerts.dispatch import deliver_pending, queue_signal_alerts
+from liquidity_watch.alerts.config import Destination, SlackSettings, delivery_config, subscriber_destinations
+from liquidity_watch.alerts.dispatch import deliver, queue_signal_alerts
+from liquidity_watch.alerts.journal import Journal, journal_path
 from liquidity_watch.alerts.ops import notify_ops
+from liquidity_watch.alerts.outbox import mirror, undelivered
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
 from liquidity_watch.domain.calendars import business_days
 from liquidity_watch.signals.rules import episodes, evaluate
@@ -53,14 +55,30 @@ def bot_settings(slack: FakeSlack, **extra) -> SlackSettings:
     return SlackSettings(slack_bot_token=TOKEN, slack_channel="C0SUBS", slack_api_base_url=slack.api_base_url, **extra)
 
 
-def run_alerts(warehouse: Path, settings: SlackSettings, ev, eps, run_id: str) -> dict:
-    destinations = subscriber_destinations(settings)
+def run_alerts(warehouse: Path, settings: SlackSettings, ev, eps, run_id: str, *, publish_mirror: bool = True) -> dict:
+    """One run's alert steps as the flow does them: queue (and list) in the warehouse, deliver, mirror."""
+    config = delivery_config(settings)
+    with Journal.open(journal_path(warehouse)) as journal:
+        states = journal.states()
     with connection(warehouse) as con:
-        queued = queue_signal_alerts(con, ev, eps, destinations, run_id)
-        result = deliver_pending(
-            con, SlackSender(settings), destinations, run_id, chart=lambda: b"\x89PNG fake chart", echo=lambda t: None
-        )
-    return {"queued": queued, **result}
+        mirror(con, states)
+        queued = queue_signal_alerts(con, ev, eps, config.destinations, run_id)
+        rows = undelivered(con)
+    with Journal.open(journal_path(warehouse)) as journal:
+        report = deliver(rows, config, journal, run_id, chart=lambda: b"\x89PNG fake chart")
+        states = journal.states()
+    if publish_mirror:
+        with connection(warehouse) as con:
+            mirror(con, states)
+    return {
+        "queued": queued,
+        "sent": report.sent,
+        "found": report.found,
+        "printed": report.printed,
+        "failed": report.failed,
+        "errors": report.errors,
+        "printed_text": report.printed_text,
+    }
 
 
 def outbox(warehouse: Path) -> list[tuple]:
@@ -108,8 +126,12 @@ def test_the_message_states_the_three_signs_the_reserve_ratio_and_the_last_actio
         "files.completeUploadExternal",
     ]
     assert slack.uploads == [b"\x89PNG fake chart"]
+    assert message["metadata"] == {
+        "event_type": "liquidity_watch_alert",
+        "event_payload": {"outbox_key": "signal:2019-07-31:critical:slack:C0SUBS"},
+    }
     complete = slack.calls[-1]["body"]
-    assert complete["channel_id"] == "C2J0AD99Q" and complete["thread_ts"] == "1687437685.224449"
+    assert complete["channel_id"] == "C0SUBS" and complete["thread_ts"] == slack.posted[0]["ts"]
 
 
 def test_a_429_with_retry_after_is_retried_and_then_delivered(tables, slack, tmp_path):
@@ -127,12 +149,15 @@ def test_slack_down_keeps_the_message_and_the_next_run_delivers_it(tables, slack
     first = run_alerts(warehouse, bot_settings(slack), ev, eps, "run1")
     assert first["sent"] == [] and len(first["failed"]) == 1
     [(message_id, status, attempts, error)] = outbox(warehouse)
-    assert (status, attempts) == ("pending", 1) and "HTTP 503" in error
+    assert (status, attempts) == ("failed", 1) and "HTTP 503" in error
     slack.down = False
+    slack.calls.clear()
     second = run_alerts(warehouse, bot_settings(slack), ev, eps, "run2")
     assert second["queued"] == [] and second["sent"] == [message_id]
     assert outbox(warehouse)[0][1:3] == ("sent", 2)
     assert len(slack.messages()) == 1
+    # a 503 may hide a post Slack made: the channel is read before the message is sent again
+    assert [c["method"] for c in slack.calls][:2] == ["conversations.history", "chat.postMessage"]
 
 
 def test_a_rerun_sends_nothing_and_an_escalation_sends_once_saying_what_changed(tables, slack, tmp_path):
@@ -189,14 +214,13 @@ def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, 
 
 def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, tmp_path):
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
-    printed: list[str] = []
     destinations = subscriber_destinations(SlackSettings())
     assert destinations == [Destination("terminal", "terminal")]
-    with connection(tmp_path / "w.duckdb") as con:
-        queue_signal_alerts(con, ev, eps, destinations, "run1")
-        deliver_pending(con, SlackSender(SlackSettings()), destinations, "run1", echo=printed.append)
-    assert len(printed) == 1 and "CRITICAL" in printed[0]
+    result = run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run1")
+    [printed] = result["printed_text"]
+    assert printed.startswith("[liquidity-watch critical] CRITICAL")
     assert outbox(tmp_path / "w.duckdb")[0][1] == "printed"
+    assert run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run2")["printed_text"] == []
 
 
 def test_tokens_and_webhook_urls_never_reach_errors_or_the_outbox(tables, httpserver, tmp_path):
@@ -235,6 +259,7 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
         "snapshot",
         "--as-of",
         "2019-09-18",
+        "--deliver",
         "--warehouse",
         str(tmp_path / "w.duckdb"),
     ]

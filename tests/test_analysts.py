@@ -68,7 +68,7 @@ def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
     assert "query failed: Catalog Error: Table with name nope does not exist!" in " ".join(bad.stderr.split())
     assert "Traceback" not in bad.stderr
     write = cli("query", "delete from core.daily_rates", "--warehouse", str(warehouse))
-    assert write.returncode == 1 and "read-only mode" in write.stderr
+    assert write.returncode == 1 and "refused: the warehouse is read-only: DELETE is not allowed" in write.stderr
 
 
 def test_docs_warehouse_md_matches_the_live_schema():

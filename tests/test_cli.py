@@ -18,7 +18,7 @@ from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 
 EXE = Path(sys.executable).with_name("liquidity-watch")
-COMMANDS = ("run", "query", "backtest", "report", "status", "docs")
+COMMANDS = ("run", "query", "backtest", "report", "status", "docs", "export", "revisions", "sources")
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
@@ -67,7 +67,7 @@ def test_help_lists_every_command_with_its_summary():
     assert result.exit_code == 0
     listed = dict(re.findall(r"│ (\w[\w-]*)\s+(\S[^│]*?)\s*│", result.stdout))
     assert set(COMMANDS) <= set(listed)
-    assert listed["query"].startswith("Run SQL read-only on the published warehouse")
+    assert listed["query"].startswith("Run SQL in a read-only sandbox on the published warehouse")
     assert listed["run"].startswith("Run the pipeline once")
 
 

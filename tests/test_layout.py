@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "expectations": {"domain", "base"},
     "signals": {"domain", "base", "transforms", "warehouse"},
     "reporting": {"domain", "base", "warehouse", "signals"},
-    "alerts": {"domain", "base", "reporting"},
+    "alerts": {"domain", "base", "reporting", "warehouse"},  # the outbox lives in the warehouse
     "flows": {"domain", "base", "sources", "warehouse", "transforms", "expectations", "signals", "alerts", "reporting"},
     "cli": {
         "domain",

@@ -42,7 +42,14 @@ def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parame
     assert set(found) == {"rates", "h41", "nightly"}
     for deployment in found.values():
         assert deployment["entrypoint"] == "liquidity_watch.flows.pipeline.pipeline"
-        assert set(deployment["parameters"]) == {"source", "snapshot_dir", "warehouse", "as_of", "strict_sources"}
+        assert set(deployment["parameters"]) == {
+            "source",
+            "snapshot_dir",
+            "warehouse",
+            "as_of",
+            "strict_sources",
+            "deliver",
+        }
         assert deployment["concurrency_limit"] == 1
         assert deployment["work_pool"]["name"] == "liquidity-watch"
         assert all(s["timezone"] == "America/New_York" for s in deployment["schedules"])

@@ -20,6 +20,7 @@ from liquidity_watch.cli.app import (
     parse_date,
     print_rows,
     published_warehouse,
+    reading_warehouse,
     say,
 )
 
@@ -61,7 +62,8 @@ def backtest(
     from liquidity_watch.signals.backtest import run_backtest
 
     try:
-        result = run_backtest(path, start, end, Settings().thresholds_file)
+        with reading_warehouse(path):
+            result = run_backtest(path, start, end, Settings().thresholds_file)
     except ValueError as exc:
         fail(str(exc))
     episodes = result.episodes
@@ -120,7 +122,8 @@ def report(
     from liquidity_watch.reporting.report import write_report
 
     try:
-        files = write_report(path, out_dir)
+        with reading_warehouse(path):
+            files = write_report(path, out_dir)
     except ValueError as exc:
         fail(str(exc))
     for written in files:

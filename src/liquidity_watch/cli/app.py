@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import gc
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -67,16 +68,51 @@ def print_error(message: str) -> None:
     Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
 
 
-def fail(message: str) -> NoReturn:
-    """Print ``error: <message>`` on stderr and exit 1."""
-    print_error(message)
-    exit_failed()
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: <message>`` on stderr and exit ``code`` (1 unless told)."""
+    fail_lines([message], code)
 
 
-def exit_failed() -> NoReturn:
-    """Exit 1 (after the error lines are printed)."""
+def fail_lines(messages: Sequence[str], code: int = 1) -> NoReturn:
+    """Print one ``error: <message>`` line per message on stderr and exit ``code``."""
+    for message in messages:
+        print_error(message)
+    exit_failed(code)
+
+
+def exit_failed(code: int = 1) -> NoReturn:
+    """Exit ``code`` (after the error lines are printed)."""
     gc.collect()  # free DuckDB objects held by a failed run's traceback before exit
-    raise typer.Exit(1)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: <message>`` on stderr (plain text, never markup)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(stderr=True).print(Text.assemble(("warning:", "bold yellow"), " ", message), soft_wrap=True)
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message on one line (its type when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def reading_warehouse(path: Path) -> Iterator[None]:
+    """Turn a warehouse DuckDB cannot read (not a DuckDB file, locked, an older or foreign schema) into one line."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        fail(f"cannot read the warehouse {path}: {first_line(exc)}")
+    except IsADirectoryError:
+        fail(f"cannot read the warehouse {path}: it is a folder, not a DuckDB file")
+    except PermissionError as exc:
+        fail(f"cannot read the warehouse {path}: {exc.strerror or first_line(exc)}")
 
 
 def one_of(choices: Iterable[str]) -> str:
@@ -110,7 +146,29 @@ def published_warehouse(flag: Path | None) -> Path:
     path = flag or warehouse_location()
     if not path.exists():
         fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    if path.is_dir():
+        fail(f"cannot read the warehouse {path}: it is a folder, not a DuckDB file")
     return path
+
+
+def cell(value: object) -> str:
+    """One value as text: lists, structs and maps as JSON (dates and decimals as their text), None as empty.
+
+    >>> cell([dt.date(2019, 9, 17), None]), cell({"a": 1}), cell(None), cell(2.5)
+    ('["2019-09-17", null]', '{"a": 1}', '', '2.5')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def plain(text: str) -> Any:
+    """``text`` as a rich ``Text``: shown as written, never read as markup (``[/]`` in a value is just text)."""
+    from rich.text import Text
+
+    return Text(text)
 
 
 def print_rows(
@@ -126,21 +184,19 @@ def print_rows(
     if output is OutputFormat.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerows([cell(v) for v in row] for row in rows)
         return
     if output is OutputFormat.JSON:
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         sys.stdout.write(json.dumps(records, default=str) + "\n")
         return
     from rich.table import Table
-    from rich.text import Text
 
-    # values and titles as Text: rich would read "[...]" in them as markup
-    table = Table(title=Text(title) if title else None, title_justify="left")
+    table = Table(title=plain(title) if title else None, title_justify="left")
     for column in columns:
-        table.add_column(Text(column), no_wrap=column not in wrap, overflow="fold")
+        table.add_column(plain(column), no_wrap=column not in wrap, overflow="fold")
     for row in rows:
-        table.add_row(*[Text("" if v is None else str(v)) for v in row])
+        table.add_row(*[plain(cell(v)) for v in row])
     stdout_console(width).print(table)
 
 

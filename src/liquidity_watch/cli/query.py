@@ -1,7 +1,11 @@
-"""``liquidity-watch query``: SQL on the published warehouse, read-only, started fast (no polars, no pydantic)."""
+"""``liquidity-watch query``: SQL on the published warehouse in a read-only sandbox, started fast (no polars).
+
+What the sandbox allows and refuses is in ``warehouse.sandbox`` and docs/query.md.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +17,8 @@ from liquidity_watch.cli.app import (
     app,
     check_format,
     fail,
+    fail_lines,
+    first_line,
     print_rows,
     published_warehouse,
     say,
@@ -24,31 +30,71 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL to run read-only on the published warehouse.")],
     format: FormatOption = OutputFormat.TABLE,
     warehouse: WarehouseOption = None,
+    allow_read: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--allow-read",
+            help="Let the SQL read local files in this folder (or this file); repeatable. Off by default.",
+        ),
+    ] = None,
 ) -> None:
-    """Run SQL read-only on the published warehouse (never blocked by, and never blocking, a run).
+    """Run SQL in a read-only sandbox on the published warehouse (never blocked by, and never blocking, a run).
+
+    The SQL cannot write the warehouse or any file, attach or detach databases, install or
+    load extensions, change settings or reach the network; it reads local files only
+    under --allow-read. A script of several statements runs them in order and prints
+    each result (table format only).
 
     \b
     Example:
         liquidity-watch query "select * from core.latest_state" --format json
+        liquidity-watch query "select * from read_csv('extra/my.csv')" --allow-read extra
     """
+    run_query(sql, format, warehouse, list(allow_read or []))
+
+
+def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Path]) -> None:
+    """The body of ``query``."""
     import duckdb
 
-    from liquidity_watch.warehouse.db import OFFLINE_CONFIG
+    from liquidity_watch.warehouse import sandbox
 
     output = check_format(format)
     path = published_warehouse(warehouse)
+    for item in allow_read:
+        if not item.exists():
+            fail(f"--allow-read {item} does not exist")
     try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(OFFLINE_CONFIG))
-        try:
-            result = con.execute(sql)
-            if result.description is None:
-                fail("the statement returned no rows to show (only queries that return a result are supported)")
-            columns = [d[0] for d in result.description]
-            rows = result.fetchall()
-        finally:
-            con.close()
+        script = sandbox.parse(sql)
+    except sandbox.QueryRefused as refused:
+        fail_lines(refused.lines)
+    except (duckdb.Error, ValueError) as exc:
+        fail(f"query failed: {first_line(exc)}")
+    if len(script) > 1 and output is not OutputFormat.TABLE:
+        fail(
+            f"--format {output} prints one result and this SQL holds {len(script)} statements; "
+            "run them one at a time, or use --format table to see each result"
+        )
+    results: list[tuple[list[str], list[tuple[object, ...]]]] = []
+    try:
+        con = sandbox.connect(path, allow_read)
     except duckdb.Error as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]}")
-    print_rows(columns, rows, output, width=160, wrap=columns)
-    if output is OutputFormat.TABLE:
-        say(f"{len(rows):,} row(s)")
+        fail(f"cannot read the warehouse {path}: {sandbox.explain_error(exc)}")
+    try:
+        for index, statement in enumerate(script.statements):
+            where = f"{script.label(index)}: " if len(script) > 1 else ""
+            try:
+                result = con.execute(statement)
+                if result.description is None:
+                    fail(f"{where}the statement returned no rows to show (only queries that return a result are run)")
+                results.append(([d[0] for d in result.description], result.fetchall()))
+            except duckdb.Error as exc:
+                fail(f"query failed: {where}{sandbox.explain_error(exc)}")
+    finally:
+        con.close()
+    for index, (columns, rows) in enumerate(results):
+        if len(script) > 1:
+            say(f"{script.label(index)}:")
+        print_rows(columns, rows, output, width=160, wrap=columns)
+        if output is OutputFormat.TABLE:
+            say(f"{len(rows):,} row(s)")

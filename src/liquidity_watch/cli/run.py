@@ -1,4 +1,10 @@
-"""``liquidity-watch run``: the pipeline flow once, on Prefect's temporary server or ``$PREFECT_API_URL``."""
+"""``liquidity-watch run``: the pipeline flow once, on Prefect's temporary server or ``$PREFECT_API_URL``.
+
+Exit codes (docs/operations.md): 0 published and everything after it done; 1 nothing
+published (the run failed, or its arguments were refused); 2 a usage error (typer);
+3 published, but a step after the publish failed (a message not delivered, Data Docs,
+the artifact, a Slack setting that cannot work): each one is a ``warning: published; ...`` line.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +22,19 @@ from liquidity_watch.cli.app import (
     fail,
     one_of,
     parse_date,
+    plain,
     print_error,
     say,
     stdout_console,
+    warn,
 )
 from liquidity_watch.domain.sources import SourceKind
 
 if TYPE_CHECKING:
     from liquidity_watch.flows.summary import RunSummary
+
+#: ``liquidity-watch run`` published, but something after the publish failed.
+EXIT_PUBLISHED_WITH_WARNINGS = 3
 
 
 @app.command()
@@ -36,7 +47,19 @@ def run(
     ] = None,
     warehouse: WarehouseOption = None,
     as_of: Annotated[
-        str | None, typer.Option(help="Use only what had been published by the end of this day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            help="Replay: use only what had been published by the end of this day (YYYY-MM-DD, 2003-01-02 to today). "
+            "Writes a warehouse of its own (liquidity.as-of-DAY.duckdb beside the published one) unless --warehouse "
+            "names one."
+        ),
+    ] = None,
+    deliver: Annotated[
+        bool | None,
+        typer.Option(
+            "--deliver/--no-deliver",
+            help="Send alerts to Slack. Default: yes for a run of today, no for an --as-of replay (printed instead).",
+        ),
     ] = None,
     accept_revisions: Annotated[
         list[str] | None,
@@ -57,11 +80,22 @@ def run(
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
 
+    Exit code 0 when published, 1 when nothing was published, 3 when published but a step
+    after the publish failed (alerts not delivered, Data Docs, artifact): see docs/operations.md.
+
     \b
     Example:
-        liquidity-watch run --source snapshot --warehouse var/liquidity.duckdb --as-of 2019-09-18
+        liquidity-watch run --source snapshot
+        liquidity-watch run --as-of 2019-09-18      # writes var/liquidity.as-of-2019-09-18.duckdb, pages nobody
     """
     as_of_date = parse_date(as_of, "--as-of") if as_of else None
+    if as_of_date is not None:
+        from liquidity_watch.domain.calendars import today_new_york
+        from liquidity_watch.flows.replay import as_of_problem
+
+        problem = as_of_problem(as_of_date, today_new_york())
+        if problem:
+            fail(problem)
     if source not in set(SourceKind):
         fail(f"--source must be {one_of(SourceKind)}, not {source!r}")
     if snapshot_dir is not None and not snapshot_dir.is_dir():
@@ -90,6 +124,7 @@ def run(
                 as_of=as_of_date,
                 accept_revisions=accepted or None,
                 strict_sources=True if strict_sources else None,
+                deliver=deliver,
             )
     except SourcesUnavailable as exc:  # one line per source that failed, then what it means
         if debug:
@@ -107,6 +142,10 @@ def run(
             exit_failed()
         fail(errors[-1])
     print_summary(summary)
+    if summary.warnings:
+        for warning in summary.warnings:
+            warn(f"published; {warning}")
+        raise typer.Exit(EXIT_PUBLISHED_WITH_WARNINGS)
 
 
 def _print_traceback() -> None:
@@ -118,12 +157,12 @@ def _print_traceback() -> None:
 def print_summary(summary: RunSummary) -> None:
     from rich.table import Table
 
-    table = Table(title=f"liquidity-watch run {summary.run_id}", title_justify="left")
+    table = Table(title=plain(f"liquidity-watch run {summary.run_id}"), title_justify="left")
     table.add_column("core table")
     table.add_column("rows", justify="right")
     table.add_column("latest", justify="right")
     for name, count in summary.tables.items():
-        table.add_row(f"core.{name}", f"{count.rows:,}", count.latest)
+        table.add_row(plain(f"core.{name}"), f"{count.rows:,}", plain(str(count.latest)))
     stdout_console().print(table)
     for line in summary.lines():
         say(line)

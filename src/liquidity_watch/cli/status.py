@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from liquidity_watch.cli.app import WarehouseOption, app, published_warehouse, say, stdout_console
+from liquidity_watch.cli.app import (
+    WarehouseOption,
+    app,
+    plain,
+    published_warehouse,
+    reading_warehouse,
+    say,
+    stdout_console,
+)
 
 
 @app.command()
@@ -22,13 +30,14 @@ def status(
         liquidity-watch status --check
     """
     from rich.table import Table
+    from rich.text import Text
 
     from liquidity_watch.domain import freshness
     from liquidity_watch.warehouse.db import connection
     from liquidity_watch.warehouse.raw import last_dates
 
     path = published_warehouse(warehouse)
-    with connection(path, read_only=True) as con:
+    with reading_warehouse(path), connection(path, read_only=True) as con:
         latest = last_dates(con)
         last_run = con.execute(
             "SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1"
@@ -42,12 +51,12 @@ def status(
     for f in report:
         colour = {"fresh": "green", "stale": "red", "missing": "red"}.get(f.status, "dim")
         table.add_row(
-            f.series_id,
+            plain(f.series_id),
             "yes" if f.required else "",
-            str(f.latest or ""),
-            str(f.next_expected or ""),
+            plain(str(f.latest or "")),
+            plain(str(f.next_expected or "")),
             f"{f.due_by:%Y-%m-%d %H:%M}" if f.due_by else "",
-            f"[{colour}]{f.status}[/]",
+            Text(f.status, style=colour),
         )
     stdout_console(100).print(table)
     if last_run:

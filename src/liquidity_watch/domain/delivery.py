@@ -14,11 +14,18 @@ class DestinationKind(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """``meta.outbox.status``."""
+    """``meta.outbox.status`` and the delivery journal's status: queued -> sending -> sent (or failed, tried again)."""
 
-    PENDING = "pending"  # queued, not yet delivered
-    SENT = "sent"  # Slack accepted it
-    PRINTED = "printed"  # shown on the terminal (no Slack configured)
+    PENDING = "pending"  # queued, no attempt yet
+    SENDING = "sending"  # an attempt started and its outcome was never recorded (the process died)
+    SENT = "sent"  # Slack accepted it (or it was found in the channel's history)
+    PRINTED = "printed"  # shown on the terminal (no Slack configured, or a replay without --deliver)
+    FAILED = "failed"  # the last attempt failed; the next run tries again
+
+    @property
+    def done(self) -> bool:
+        """Delivered for good: never attempted again."""
+        return self in (OutboxStatus.SENT, OutboxStatus.PRINTED)
 
 
 class MessageKind(StrEnum):

@@ -1,9 +1,16 @@
-"""The pipeline flow: extract -> audit raw -> land -> transform -> audit core -> publish -> signals -> alerts.
+"""The pipeline flow: extract -> audit raw -> land -> transform -> audit core -> signals -> queue -> publish -> deliver.
 
 Write, audit, publish: everything a run writes goes to a private working copy of the
 warehouse (``warehouse.store``), the Great Expectations suites gate it, and only a run
 whose every suite passes replaces the published file, in one ``os.replace``. A failed run
 publishes nothing; it only appends its ``meta.runs`` row and validation results.
+
+Slack is called only after the publish: the outbox rows are queued in the working copy
+with the signals that caused them, delivered after the swap step by durable step
+(``alerts.journal``), and a second, small publish mirrors their state into
+``meta.outbox``. Nothing after the first publish can fail the run: a failure there (a
+message not delivered, Data Docs not written, the artifact) is a redacted warning in
+the summary, and ``liquidity-watch run`` exits 3 ("published; docs failed: ...").
 Tasks are thin wrappers over plain functions in ``sources``, ``warehouse``,
 ``transforms``, ``signals`` and ``expectations``; they pass values, never shared state.
 """
@@ -25,10 +32,13 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from liquidity_watch.alerts.config import SlackSettings, subscriber_destinations
-from liquidity_watch.alerts.dispatch import deliver_pending, queue_signal_alerts
+from liquidity_watch import failpoints
+from liquidity_watch.alerts.config import DeliveryConfig, delivery_config
+from liquidity_watch.alerts.dispatch import DeliveryReport, deliver, queue_signal_alerts
+from liquidity_watch.alerts.journal import Journal, journal_path
 from liquidity_watch.alerts.ops import notify_ops, on_flow_failure
-from liquidity_watch.alerts.slack import SlackSender
+from liquidity_watch.alerts.outbox import OutboxRow, mirror, undelivered
+from liquidity_watch.alerts.redaction import describe
 from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
@@ -46,6 +56,7 @@ from liquidity_watch.expectations.suites import (
     raw_observations_suite,
     weekly_liquidity_suite,
 )
+from liquidity_watch.flows.replay import as_of_problem, delivers, target_warehouse
 from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheDay, TableCount, failure_markdown
 from liquidity_watch.settings import Settings
 from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
@@ -223,34 +234,46 @@ def signals_task(
     return evaluated, found
 
 
-@task(name="alerts", cache_policy=NO_CACHE)
-def alerts_task(
-    work: Path, tables: dict[str, pl.DataFrame], evaluated: pl.DataFrame, found: pl.DataFrame, end: dt.date, run_id: str
-) -> AlertOutcome:
-    """Queue today's signal once per (episode, severity, destination), then drain the outbox."""
-    slack = SlackSettings()
-    destinations = subscriber_destinations(slack)
-    printed: list[str] = []
+@task(name="queue-alerts", cache_policy=NO_CACHE)
+def queue_alerts_task(
+    work: Path, evaluated: pl.DataFrame, found: pl.DataFrame, config: DeliveryConfig, journal_file: Path, run_id: str
+) -> tuple[list[str], list[OutboxRow]]:
+    """In the working copy: mirror the journal into ``meta.outbox``, queue today's signal, list what is undelivered."""
+    with Journal.open(journal_file) as journal:
+        states = journal.states()
+    with connection(work) as con:
+        mirror(con, states)
+        queued = queue_signal_alerts(con, evaluated, found, config.destinations, run_id)
+        return queued, undelivered(con)
+
+
+@task(name="deliver-alerts", cache_policy=NO_CACHE)
+def deliver_task(
+    rows: list[OutboxRow],
+    config: DeliveryConfig,
+    journal_file: Path,
+    run_id: str,
+    tables: dict[str, pl.DataFrame],
+    found: pl.DataFrame,
+    end: dt.date,
+) -> DeliveryReport:
+    """After the publish: deliver every undelivered message, recording each step in the journal. Never raises."""
 
     def chart() -> bytes:
         from liquidity_watch.reporting.charts import liquidity_chart  # matplotlib only when a bot message needs it
 
         return liquidity_chart(tables["weekly_liquidity"], tables["daily_rates"], found, end)
 
-    def echo(text: str) -> None:
-        printed.append(text)
-        get_run_logger().warning("%s", text)
-
-    with connection(work) as con:
-        queued = queue_signal_alerts(con, evaluated, found, destinations, run_id)
-        delivered = deliver_pending(con, SlackSender(slack), destinations, run_id, chart=chart, echo=echo)
-    return AlertOutcome(
-        queued=queued,
-        sent=delivered["sent"],
-        printed=delivered["printed"],
-        failed=delivered["failed"],
-        printed_text=printed,
-    )
+    only = {d.name for d in config.destinations}
+    try:
+        with Journal.open(journal_file) as journal:
+            report = deliver(rows, config, journal, run_id, chart=chart, only=only)
+    except Exception as exc:  # the journal cannot be opened: nothing was sent
+        report = DeliveryReport(failed=[r.message_id for r in rows if r.destination in only])
+        report.errors.append(f"delivery journal {journal_file}: {describe(exc, config.secrets)}")
+    if report.printed:
+        get_run_logger().info("%d alert(s) printed in the run summary: %s", len(report.printed), report.printed)
+    return report
 
 
 @task(name="record-run", cache_policy=NO_CACHE)
@@ -308,6 +331,7 @@ def pipeline(
     as_of: dt.date | None = None,
     accept_revisions: list[str] | None = None,
     strict_sources: bool | None = None,
+    deliver: bool | None = None,
 ) -> RunSummary:
     """Run the pipeline once and return its summary.
 
@@ -315,18 +339,25 @@ def pipeline(
     ----------
     source : ``live`` (NY Fed + Board + FRED), ``fred`` (FRED only) or ``snapshot``.
     snapshot_dir : folder of FRED-format CSVs for ``source=snapshot``; default: bundled.
-    warehouse : published DuckDB file; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``.
-    as_of : build the core tables from what had been known by the end of this day.
+    warehouse : DuckDB file to write; default: ``LW_WAREHOUSE`` or ``var/liquidity.duckdb``, and for an
+        ``as_of`` run a warehouse of its own beside it (``liquidity.as-of-<day>.duckdb``).
+    as_of : build the core tables from what had been known by the end of this day (2003-01-02 to today).
     accept_revisions : ``SERIES:START:END`` ranges whose revisions this run may land above
         the revision guard (recorded in ``meta.revision_acceptances``).
     strict_sources : primary sources or nothing (no failover to FRED); default: ``LW_STRICT_SOURCES``.
+    deliver : send alerts to Slack; default: yes for a run of today, no for an ``as_of`` replay (printed instead).
     """
     if source not in set(SourceKind):
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
+    problem = as_of_problem(as_of, today_new_york())
+    if problem:
+        raise ValueError(problem)
     accepted = parse_acceptances(accept_revisions)
     bootstrap(pipeline=True)
     with startup_objects_frozen():
-        return _run(SourceKind(source), snapshot_dir, warehouse, as_of, strict_sources, accepted)
+        return _run(
+            SourceKind(source), snapshot_dir, warehouse, as_of, strict_sources, accepted, delivers(as_of, deliver)
+        )
 
 
 def _run(
@@ -335,14 +366,18 @@ def _run(
     warehouse: str | None,
     as_of: dt.date | None,
     strict_sources: bool | None,
-    accepted: tuple[RevisionAcceptance, ...] = (),
+    accepted: tuple[RevisionAcceptance, ...],
+    to_slack: bool,
 ) -> RunSummary:
     """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
     strict = settings.strict_sources if strict_sources is None else strict_sources
     thresholds = load_thresholds(settings.thresholds_file)
-    published = Path(warehouse) if warehouse else settings.warehouse
+    published = target_warehouse(Path(warehouse) if warehouse else None, settings.warehouse, as_of)
     docs_dir = settings.resolved_data_docs_dir(published)
+    slack = delivery_config()  # checked now, never raises: a bad setting is a warning, never a failed run
+    config = slack if to_slack else slack.terminal_only()
+    journal_file = journal_path(published)
     started = time.perf_counter()
     timer = StageTimer()
     run = RunRecord.start(source, as_of, str(flow_run.id) if flow_run.id else None)
@@ -350,6 +385,10 @@ def _run(
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
     for note in thresholds.notes:  # keys a user's older thresholds file lacks take their documented default
         logger.warning("%s", note)
+    for problem in slack.problems:
+        logger.warning("Slack setting: %s (that destination is skipped; the run goes on)", problem)
+    # a replay without --deliver sends nothing to Slack: its settings cannot spoil it
+    warnings = [f"Slack setting: {problem}" for problem in slack.problems] if to_slack else []
     validator: Validator | None = None
     results: list[SuiteResult] = []
     with write_lock(published, settings.lock_wait_s):
@@ -382,7 +421,7 @@ def _run(
                     end = as_of or today_new_york()
                     evaluated, found = signals_task(work, tables, thresholds, end, run.run_id)
                 with timer("alerts"):
-                    alerts = alerts_task(work, tables, evaluated, found, end, run.run_id)
+                    queued, rows = queue_alerts_task(work, evaluated, found, config, journal_file, run.run_id)
                 stale = freshness.stale_required(freshness.check(last_stored_dates(work), dt.datetime.now(dt.UTC)))
                 summary = RunSummary(
                     run_id=run.run_id,
@@ -398,7 +437,7 @@ def _run(
                     data_docs=str(docs_dir / "index.html"),
                     signal=signal_of_the_day(evaluated),
                     episodes=found.height,
-                    alerts=alerts,
+                    alerts=AlertOutcome(queued=queued, to_slack=to_slack),
                     stale=[f.series_id for f in stale],
                     thresholds_notes=list(thresholds.notes),
                     sources=list(extraction.uses),
@@ -412,6 +451,7 @@ def _run(
                     summary=summary.to_json(),
                 )
                 record_task(work, run)
+                failpoints.reached("before-publish")
         except Exception as exc:
             error = failure_text(exc)
             if isinstance(exc, QualityGateFailed):
@@ -421,16 +461,60 @@ def _run(
             if validator is not None:
                 validator.build_docs(docs_dir)
             raise  # the flow's on_failure hook raises the ops notification
-    with timer("docs"):
-        validator.build_docs(docs_dir)
+        # published: from here on nothing fails the run; each failure is a warning
+        failpoints.reached("after-publish")
+        with timer("deliver"):
+            report = deliver_task(rows, config, journal_file, run.run_id, tables, found, end)
+        failpoints.reached("after-delivery")
+        warnings += report.notes
+        if report.failed:
+            warnings.append(f"alerts not delivered: {'; '.join(report.errors)}")
+        with timer("docs"):
+            try:
+                validator.build_docs(docs_dir)
+            except Exception as exc:
+                warnings.append(f"docs failed: {describe(exc, slack.secrets)}")
+        alerts = AlertOutcome(
+            queued=queued,
+            sent=report.sent,
+            printed=report.printed,
+            failed=report.failed,
+            printed_text=report.printed_text,
+            found=report.found,
+            errors=report.errors,
+            to_slack=to_slack,
+        )
+        summary = dataclasses.replace(summary, alerts=alerts, warnings=warnings)
+        with timer("outbox"):
+            try:
+                publish_delivery_state(published, journal_file, run, summary)
+            except Exception as exc:
+                warnings.append(f"outbox state not published (the journal has it): {describe(exc, slack.secrets)}")
     if stale and source is not SourceKind.SNAPSHOT:  # a snapshot is history by design; live data must keep up
         notify_ops(
             "data stale: "
-            + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale)
+            + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale),
+            slack,
         )
     summary = dataclasses.replace(
-        summary, seconds=round(time.perf_counter() - started, 2), stage_seconds=dict(timer.seconds)
+        summary, seconds=round(time.perf_counter() - started, 2), stage_seconds=dict(timer.seconds), warnings=warnings
     )
-    create_markdown_artifact(summary.markdown(), key=ARTIFACT_KEY, description=f"run {run.run_id}")
+    try:
+        create_markdown_artifact(summary.markdown(), key=ARTIFACT_KEY, description=f"run {run.run_id}")
+    except Exception as exc:
+        warnings.append(f"artifact failed: {describe(exc, slack.secrets)}")
+    for warning in warnings:
+        logger.warning("published; %s", warning)
+    if warnings:
+        notify_ops(f"run {run.run_id} published with warnings: " + " | ".join(warnings), slack)
     logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary.seconds, summary.data_docs)
     return summary
+
+
+def publish_delivery_state(published: Path, journal_file: Path, run: RunRecord, summary: RunSummary) -> None:
+    """The second, small publish: ``meta.outbox`` mirrors the journal, and the run's row gets its final summary."""
+    with Journal.open(journal_file) as journal:
+        states = journal.states()
+    with working_copy(published) as work, connection(work) as con:
+        mirror(con, states)
+        record_run(con, dataclasses.replace(run, summary=summary.to_json()))

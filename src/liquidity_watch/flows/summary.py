@@ -39,13 +39,16 @@ class SignalOfTheDay:
 
 @dataclass(frozen=True)
 class AlertOutcome:
-    """What the outbox did this run: message ids per outcome, and the texts printed to the terminal."""
+    """What the outbox did this run: message ids per outcome, the texts printed to the terminal, redacted errors."""
 
     queued: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     printed_text: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)  # delivered by an earlier attempt, found in the channel history
+    errors: list[str] = field(default_factory=list)  # "<message id>: <redacted reason>"
+    to_slack: bool = True  # False for a replay without --deliver: alerts print only
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class RunSummary:
     seconds: float
     stage_seconds: dict[str, float]
     sources: list[SourceUse] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what failed after the publish (redacted): exit code 3
 
     @property
     def inserted(self) -> int:
@@ -122,10 +126,13 @@ class RunSummary:
 
     def alerts_line(self) -> str:
         a = self.alerts
-        return (
-            f"alerts: {len(a.queued)} queued, {len(a.sent)} sent to Slack, {len(a.printed)} printed, "
-            f"{len(a.failed)} not delivered (kept in the outbox)"
-        )
+        line = f"alerts: {len(a.queued)} queued, {len(a.sent)} sent to Slack, "
+        if a.found:
+            line += f"{len(a.found)} found already in Slack, "
+        line += f"{len(a.printed)} printed, {len(a.failed)} not delivered (kept in the outbox)"
+        if not a.to_slack:
+            line += "; a replay sends nothing to Slack without --deliver"
+        return line
 
     def lines(self) -> list[str]:
         """The plain lines ``liquidity-watch run`` prints under the table of core tables."""
@@ -137,6 +144,7 @@ class RunSummary:
         out += [f"note: {note}" for note in self.thresholds_notes]
         out += [f"ALERT {text}" for text in self.alerts.printed_text]
         out.append(self.alerts_line())
+        out += [f"  not delivered: {error}" for error in self.alerts.errors]
         if self.stale and self.source != "snapshot":
             out.append(f"stale: {', '.join(self.stale)}")
         stages = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.stage_seconds.items())
@@ -170,7 +178,10 @@ class RunSummary:
             f"**Quality gate:** {self.expectations} expectations passed.",
             f"**Signal on {self.signal.date}:** {self.signal.describe()}." if self.signal else "**Signal:** none.",
             f"**Alerts:** {self.alerts_line().removeprefix('alerts: ')}.",
+            *[f"> {text}" for text in self.alerts.printed_text],
+            *[f"- not delivered: {error}" for error in self.alerts.errors],
             f"**Stale series:** {', '.join(self.stale) or 'none'}.",
+            *[f"**Warning:** published; {warning}" for warning in self.warnings],
             "",
             "| core table | rows | latest |",
             "|---|---:|---|",

@@ -9,6 +9,9 @@
   their consistent view; new readers see the new file.
 * A run that fails, or is killed, leaves only a stray working file, which the next run
   removes; the published file is untouched.
+* The published file keeps its permission bits (600 stays 600, 444 stays 444), and when
+  the published path is a symbolic link, the file it points to is replaced and the link
+  stays a link (the lock and working files then live next to that file).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,8 +44,14 @@ def require_published(published: Path | str) -> Path:
     return path
 
 
+def resolved(published: Path | str) -> Path:
+    """The file a published path stands for: itself, or the file its symbolic link(s) point to."""
+    return Path(os.path.realpath(published))
+
+
 def lock_path(published: Path) -> Path:
-    return published.with_name(published.name + ".lock")
+    target = resolved(published)
+    return target.with_name(target.name + ".lock")
 
 
 def _describe_holder(path: Path) -> str:
@@ -88,7 +98,8 @@ def write_lock(published: Path, wait_s: float = 0.0) -> Iterator[None]:
 
 def remove_stale_work_files(published: Path) -> list[Path]:
     """Delete working files left by runs that died (call only while holding the lock)."""
-    stale = list(published.parent.glob(published.name + ".work-*"))
+    target = resolved(published)
+    stale = list(target.parent.glob(target.name + ".work-*"))
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
@@ -108,12 +119,17 @@ def working_copy(published: Path) -> Iterator[Path]:
 
     The caller must close every connection to the working file before the block ends
     (closing checkpoints it, so no ``.wal`` is left behind for ``os.replace`` to miss).
+    The published file's permission bits go to the new file; a symbolic link stays a link
+    and the file it points to is replaced.
     """
     published = Path(published)
-    work = published.with_name(f"{published.name}.work-{uuid.uuid4().hex[:12]}")
+    target = resolved(published)
+    work = target.with_name(f"{target.name}.work-{uuid.uuid4().hex[:12]}")
+    mode: int | None = None
     try:
-        if published.exists():
-            shutil.copyfile(published, work)
+        if target.exists():
+            mode = stat.S_IMODE(target.stat().st_mode)
+            shutil.copyfile(target, work)
     except OSError as exc:
         work.unlink(missing_ok=True)
         raise _not_writable(published, exc) from exc
@@ -125,8 +141,10 @@ def working_copy(published: Path) -> Iterator[Path]:
         try:
             with open(work, "rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(work, published)
-            _fsync_dir(published.parent)
+            if mode is not None:
+                os.chmod(work, mode)
+            os.replace(work, target)
+            _fsync_dir(target.parent)
         except OSError as exc:
             raise _not_writable(published, exc) from exc
     finally:

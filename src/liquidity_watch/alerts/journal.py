@@ -1,0 +1,218 @@
+"""The delivery journal: every step of every message from queued to sent, durable before the next network call.
+
+A small SQLite file next to the warehouse (``<warehouse>.delivery.sqlite3``), written only
+by a run holding the warehouse's write lock, after the data are published. Each step is
+one transaction committed with ``synchronous=FULL`` (fsync) before the run goes on:
+
+    start_attempt (status sending)  ->  Slack  ->  record_sent | record_failed
+
+so a run that dies leaves at worst one message in ``sending``: the next run looks for it
+in the channel's history (bot) before sending again, or sends it again (webhook: at
+least once). Readers of the warehouse never open this file; ``meta.outbox`` mirrors it
+at every publish. Why here and not in the warehouse: docs/alerts.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from liquidity_watch.domain.delivery import OutboxStatus
+from liquidity_watch.warehouse.store import resolved
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS delivery (
+    message_id        TEXT PRIMARY KEY,
+    destination       TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    first_attempt_at  REAL,
+    last_attempt_at   REAL,
+    uncertain         INTEGER NOT NULL DEFAULT 0,
+    last_error        TEXT,
+    ref               TEXT,
+    reconciled        INTEGER NOT NULL DEFAULT 0,
+    sent_at           REAL,
+    sent_run_id       TEXT
+);
+CREATE TABLE IF NOT EXISTS event (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          REAL NOT NULL,
+    run_id      TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    detail      TEXT
+);
+"""
+
+
+def journal_path(published: Path | str) -> Path:
+    """``<warehouse>.delivery.sqlite3`` beside the published file (beside its target when it is a symlink)."""
+    target = resolved(published)
+    return target.with_name(target.name + ".delivery.sqlite3")
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Where one message stands."""
+
+    message_id: str
+    destination: str
+    status: OutboxStatus
+    attempts: int = 0
+    first_attempt_at: float | None = None
+    last_attempt_at: float | None = None
+    uncertain: bool = False
+    last_error: str | None = None
+    ref: str | None = None
+    reconciled: bool = False
+    sent_at: float | None = None
+    sent_run_id: str | None = None
+
+    @property
+    def may_have_arrived(self) -> bool:
+        """An earlier attempt may have reached Slack without us knowing (died mid-send, timeout, 5xx)."""
+        return self.status is OutboxStatus.SENDING or (self.status is OutboxStatus.FAILED and self.uncertain)
+
+
+class Journal:
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, path: Path) -> Iterator[Journal]:
+        con = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            con.execute("PRAGMA synchronous = FULL")
+            con.executescript(SCHEMA)
+            yield cls(con)
+        finally:
+            con.close()
+
+    def get(self, message_id: str) -> DeliveryState | None:
+        row = self.con.execute(
+            "SELECT message_id, destination, status, attempts, first_attempt_at, last_attempt_at, uncertain,"
+            " last_error, ref, reconciled, sent_at, sent_run_id FROM delivery WHERE message_id = ?",
+            [message_id],
+        ).fetchone()
+        return _state(row) if row else None
+
+    def states(self) -> dict[str, DeliveryState]:
+        rows = self.con.execute(
+            "SELECT message_id, destination, status, attempts, first_attempt_at, last_attempt_at, uncertain,"
+            " last_error, ref, reconciled, sent_at, sent_run_id FROM delivery"
+        ).fetchall()
+        return {row[0]: _state(row) for row in rows}
+
+    def adopt(self, state: DeliveryState) -> None:
+        """Take a state known only from the warehouse's mirror (a journal lost or copied without it)."""
+        with self._step(state.message_id, "adopted from meta.outbox", state.status, ""):
+            self.con.execute(
+                "INSERT OR IGNORE INTO delivery VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    state.message_id,
+                    state.destination,
+                    state.status,
+                    state.attempts,
+                    state.first_attempt_at,
+                    state.last_attempt_at,
+                    int(state.uncertain),
+                    state.last_error,
+                    state.ref,
+                    int(state.reconciled),
+                    state.sent_at,
+                    state.sent_run_id,
+                ],
+            )
+
+    def start_attempt(self, message_id: str, destination: str, run_id: str) -> None:
+        """Durably mark an attempt as started, before anything is sent."""
+        now = time.time()
+        with self._step(message_id, "sending", OutboxStatus.SENDING, run_id):
+            self.con.execute(
+                "INSERT INTO delivery (message_id, destination, status, attempts, first_attempt_at, last_attempt_at)"
+                " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (message_id) DO UPDATE SET status = excluded.status,"
+                " attempts = delivery.attempts + 1, first_attempt_at = coalesce(delivery.first_attempt_at, ?),"
+                " last_attempt_at = ?",
+                [message_id, destination, OutboxStatus.SENDING, now, now, now, now],
+            )
+
+    def record_sent(
+        self, message_id: str, destination: str, run_id: str, ref: str | None, *, reconciled: bool = False
+    ) -> None:
+        self._finish(message_id, destination, run_id, OutboxStatus.SENT, ref=ref, reconciled=reconciled)
+
+    def record_printed(self, message_id: str, destination: str, run_id: str) -> None:
+        self._finish(message_id, destination, run_id, OutboxStatus.PRINTED)
+
+    def record_failed(self, message_id: str, destination: str, run_id: str, error: str, *, uncertain: bool) -> None:
+        """The attempt failed (or could not be made); ``uncertain`` if it may have reached Slack all the same."""
+        with self._step(message_id, "failed", OutboxStatus.FAILED, run_id, error):
+            self.con.execute(
+                "INSERT INTO delivery (message_id, destination, status, uncertain, last_error) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (message_id) DO UPDATE SET status = excluded.status,"
+                " uncertain = CASE WHEN delivery.status = 'sending' OR excluded.uncertain = 1"
+                "             THEN excluded.uncertain ELSE delivery.uncertain END,"
+                " last_error = excluded.last_error",
+                [message_id, destination, OutboxStatus.FAILED, int(uncertain), error],
+            )
+
+    def _finish(
+        self,
+        message_id: str,
+        destination: str,
+        run_id: str,
+        status: OutboxStatus,
+        *,
+        ref: str | None = None,
+        reconciled: bool = False,
+    ) -> None:
+        now = time.time()
+        detail = f"found in the channel history (ts {ref})" if reconciled else (ref or "")
+        with self._step(message_id, status, status, run_id, detail):
+            self.con.execute(
+                "INSERT INTO delivery (message_id, destination, status, ref, reconciled, sent_at, sent_run_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET status = excluded.status,"
+                " uncertain = 0, last_error = NULL, ref = excluded.ref, reconciled = excluded.reconciled,"
+                " sent_at = excluded.sent_at, sent_run_id = excluded.sent_run_id",
+                [message_id, destination, status, ref, int(reconciled), now, run_id],
+            )
+
+    @contextlib.contextmanager
+    def _step(self, message_id: str, step: str, status: str, run_id: str, detail: str = "") -> Iterator[None]:
+        """One step: the state change and its event commit together, with fsync, or not at all."""
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.con.execute(
+                "INSERT INTO event (at, run_id, message_id, step, detail) VALUES (?, ?, ?, ?, ?)",
+                [time.time(), run_id, message_id, str(step), detail],
+            )
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+
+def _state(row: tuple[Any, ...]) -> DeliveryState:
+    message_id, destination, status, attempts, first, last, uncertain, error, ref, reconciled, sent_at, sent_run = row
+    return DeliveryState(
+        message_id,
+        destination,
+        OutboxStatus(status),
+        attempts,
+        first,
+        last,
+        bool(uncertain),
+        error,
+        ref,
+        bool(reconciled),
+        sent_at,
+        sent_run,
+    )

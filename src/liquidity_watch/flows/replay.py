@@ -1,0 +1,56 @@
+"""``--as-of`` runs: which days can be replayed, where a replay writes, and whether it pages anyone.
+
+A replay of the past never touches the published warehouse unless the user names it,
+and never sends to Slack unless asked (``--deliver``): its alerts print to the terminal.
+Pure functions, shared by the CLI (to answer at once) and the flow (for deployments).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+#: The first day a run can be as of: signals are evaluated from here (``signals.rules.SIGNALS_START``),
+#: the first H.4.1 week (2002-12-18) having been published the day before it.
+FIRST_AS_OF = dt.date(2003, 1, 2)
+
+
+def as_of_problem(as_of: dt.date | None, today: dt.date) -> str | None:
+    """Why ``as_of`` cannot be replayed, in one line; None if it can.
+
+    >>> as_of_problem(dt.date(2099, 12, 31), dt.date(2026, 11, 30))
+    '--as-of 2099-12-31 is in the future (today is 2026-11-30 in New York); give a day up to today'
+    >>> as_of_problem(dt.date(1995, 1, 1), dt.date(2026, 11, 30))
+    '--as-of 1995-01-01 is before the data start: signals begin 2003-01-02 (the first H.4.1 week is 2002-12-18)'
+    """
+    if as_of is None:
+        return None
+    if as_of > today:
+        return f"--as-of {as_of} is in the future (today is {today} in New York); give a day up to today"
+    if as_of < FIRST_AS_OF:
+        return (
+            f"--as-of {as_of} is before the data start: signals begin {FIRST_AS_OF}"
+            " (the first H.4.1 week is 2002-12-18)"
+        )
+    return None
+
+
+def replay_warehouse(published: Path, as_of: dt.date) -> Path:
+    """The warehouse of its own an ``--as-of`` run writes to when none is named: beside the published one.
+
+    >>> replay_warehouse(Path("var/liquidity.duckdb"), dt.date(2019, 9, 18)).as_posix()
+    'var/liquidity.as-of-2019-09-18.duckdb'
+    """
+    return published.with_name(f"{published.stem}.as-of-{as_of}{published.suffix}")
+
+
+def target_warehouse(named: Path | None, published: Path, as_of: dt.date | None) -> Path:
+    """Where a run writes: the warehouse the user named, else the published one, else (a replay) its own."""
+    if named is not None:
+        return named
+    return replay_warehouse(published, as_of) if as_of is not None else published
+
+
+def delivers(as_of: dt.date | None, deliver: bool | None) -> bool:
+    """Whether alerts go to Slack: always for a run of today, only when asked for a replay."""
+    return deliver if deliver is not None else as_of is None
