@@ -32,7 +32,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(name="test-fast")
 def test_fast(session: nox.Session) -> None:
-    session.run("pytest", "-m", "not integration", *session.posargs, env=OFFLINE)
+    session.run("pytest", "-m", "not integration", "-n", "2", *session.posargs, env=OFFLINE)
 
 
 @nox.session

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from liquidity_watch.alerts.redaction import redact
 from liquidity_watch.domain.delivery import OutboxStatus
 from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.warehouse.db import connection
+from tests.conftest import copy_of
 from tests.fake_slack import FakeSlack
 
 TOKEN = "xoxb-777-888-tokenSECRETzz"
@@ -55,19 +55,10 @@ def day_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
     return pl.DataFrame([day]), pl.DataFrame([episode])
 
 
-@pytest.fixture(scope="module")
-def empty_warehouse(tmp_path_factory) -> Path:
-    """A migrated, empty warehouse, made once (creating the schema is most of a small test's time)."""
-    path = tmp_path_factory.mktemp("template") / "w.duckdb"
-    with connection(path):
-        pass
-    return path
-
-
 @pytest.fixture
-def tmp_path(tmp_path: Path, empty_warehouse: Path) -> Path:
-    """This test's folder, holding a copy of the empty warehouse as w.duckdb."""
-    shutil.copyfile(empty_warehouse, tmp_path / "w.duckdb")
+def tmp_path(tmp_path: Path, migrated_template: Path) -> Path:
+    """This test's folder, holding a migrated, empty warehouse as w.duckdb."""
+    copy_of(migrated_template, tmp_path, "w.duckdb")
     return tmp_path
 
 

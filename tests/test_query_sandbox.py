@@ -18,9 +18,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Path:
+def warehouse(empty_warehouse: Path) -> Path:
     """A small migrated warehouse with three published rates."""
-    path = tmp_path / "w.duckdb"
+    path = empty_warehouse
     with connection(path) as con:
         con.execute(
             "INSERT INTO core.daily_rates (date, sofr_pct) VALUES"

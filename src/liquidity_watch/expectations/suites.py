@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
@@ -31,11 +31,8 @@ from liquidity_watch.expectations.bounds import (
     WEEKLY_JUMP_LIMIT_USD_MN,
 )
 
-if TYPE_CHECKING:
-    import great_expectations as gx
 
-
-def _gx():
+def _gx() -> tuple[Any, Any]:
     """Great Expectations and its expectations module, imported on first use (see ``bootstrap``)."""
     from liquidity_watch.expectations.gate import _gx as loaded
 
@@ -76,15 +73,15 @@ def _corroborators() -> str:
     )
 
 
-def _for(series_id: str) -> dict:
+def _for(series_id: str) -> dict[str, str]:
     return {"row_condition": f'series_id=="{series_id}"', "condition_parser": "pandas"}
 
 
-def _meta(series: str, bound: object) -> dict:
+def _meta(series: str, bound: object) -> dict[str, dict[str, str]]:
     return {"meta": {"series": series, "bound": str(bound)}}
 
 
-def raw_observations_suite(today: dt.date, present: Collection[str] | None = None) -> gx.ExpectationSuite:
+def raw_observations_suite(today: dt.date, present: Collection[str] | None = None) -> Any:
     """Fresh observations: shape, uniqueness, calendar, no future dates, the revision guard, unit
     slips against neighbours, corroborated rate spikes, cross-series identities, plausible values.
 
@@ -193,7 +190,7 @@ def raw_observations_suite(today: dt.date, present: Collection[str] | None = Non
     return suite
 
 
-def weekly_liquidity_suite() -> gx.ExpectationSuite:
+def weekly_liquidity_suite() -> Any:
     gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="core.weekly_liquidity")
     add = suite.add_expectation
@@ -240,7 +237,7 @@ def weekly_liquidity_suite() -> gx.ExpectationSuite:
     return suite
 
 
-def daily_rates_suite() -> gx.ExpectationSuite:
+def daily_rates_suite() -> Any:
     gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="core.daily_rates")
     add = suite.add_expectation
@@ -270,7 +267,7 @@ def daily_rates_suite() -> gx.ExpectationSuite:
     return suite
 
 
-def policy_changes_suite() -> gx.ExpectationSuite:
+def policy_changes_suite() -> Any:
     gx, gxe = _gx()
     suite = gx.ExpectationSuite(name="core.policy_changes")
     add = suite.add_expectation

@@ -21,7 +21,7 @@ import polars as pl
 SHADE = {"watch": "#f6d55c", "alert": "#f39c12", "critical": "#e74c3c"}
 
 
-def _shade(ax, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> None:
+def _shade(ax: Any, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> None:
     for ep in episodes.iter_rows(named=True):
         if ep["end"] >= start and ep["start"] <= end:
             ax.axvspan(
@@ -33,10 +33,15 @@ def _shade(ax, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> None:
             )
 
 
-def _xy(frame: pl.DataFrame, x: str, y: str, scale: float = 1.0) -> tuple[list, list]:
+def _xy(frame: pl.DataFrame, x: str, y: str, scale: float = 1.0) -> tuple[list[Any], list[Any]]:
     """The non-null points of one column (holidays leave gaps in some series)."""
     points = frame.select(x, y).drop_nulls()
     return points[x].to_list(), (points[y] * scale).to_list()
+
+
+def _dates(fmt: str) -> Any:
+    """An axis formatter for dates (matplotlib's own is untyped)."""
+    return mdates.DateFormatter(fmt)  # type: ignore[no-untyped-call]
 
 
 def _legend_above(ax: Any) -> None:
@@ -88,7 +93,7 @@ def liquidity_chart(
     for ax in axes:
         _shade(ax, episodes, start, end)
         ax.grid(alpha=0.3)
-    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    axes[-1].xaxis.set_major_formatter(_dates("%Y-%m"))
     fig.suptitle(
         f"liquidity-watch, {start} to {end} (shaded: signal episodes; yellow watch, orange alert, red critical)",
         fontsize=10,
@@ -99,7 +104,7 @@ def liquidity_chart(
 PRESSURE_COLOR = "#7f7f7f"
 
 
-def _pressure_marked_bars(ax, daily: pl.DataFrame) -> None:
+def _pressure_marked_bars(ax: Any, daily: pl.DataFrame) -> None:
     """SOFR - IORB bars, red on ordinary days and grey on known pressure days (``domain.pressure_days``),
     with a tick under the axis on every pressure day: a pop there is information, not a crisis."""
     points = daily.select("date", "sofr_minus_iorb_bp", "pressure_day").drop_nulls("sofr_minus_iorb_bp")
@@ -132,7 +137,7 @@ def _pressure_marked_bars(ax, daily: pl.DataFrame) -> None:
         )
 
 
-def _png(fig) -> bytes:
+def _png(fig: Any) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -171,7 +176,7 @@ def balance_sheet_chart(
     for ax in (top, bottom):
         _shade(ax, episodes, start, end)
         ax.grid(alpha=0.3)
-    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    bottom.xaxis.set_major_formatter(_dates("%Y"))
     fig.suptitle(f"{start} to {end}; shaded: signal episodes", fontsize=9)
     return _png(fig)
 
@@ -236,7 +241,7 @@ def stress_chart(daily: pl.DataFrame, episodes: pl.DataFrame, start: dt.date, en
     ax.set_title(f"Funding stress: SOFR - IORB (axis cut at {top:g} bp)", loc="left", fontsize=11)
     _legend_above(ax)
     ax.grid(alpha=0.3)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.xaxis.set_major_formatter(_dates("%Y"))
     return _png(fig)
 
 
@@ -254,5 +259,5 @@ def runoff_chart(weekly: pl.DataFrame, start: dt.date, end: dt.date) -> bytes:
         fontsize=11,
     )
     ax.grid(alpha=0.3)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.xaxis.set_major_formatter(_dates("%Y"))
     return _png(fig)

@@ -192,7 +192,7 @@ def write_report(warehouse: Path, out: Path, since: dt.date = dt.date(2008, 1, 1
         source = last_run[0] if last_run else None
     if weekly.is_empty() or daily.is_empty():
         raise ValueError(f"the warehouse {warehouse} has no data yet; run: liquidity-watch run")
-    end = max(weekly["week_ending"].max(), daily["date"].max())
+    end: dt.date = max(weekly["week_ending"].max(), daily["date"].max())  # type: ignore[type-var, assignment]
     charts = {
         "balance_sheet.png": (
             "Reserves and total assets against the policy range",

@@ -26,6 +26,7 @@ it could not reach. When a required series can be had from no source, ``extract`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -288,7 +289,7 @@ class _Run:
             return [self.ddp.fetch_h41(since, end)]
 
         for kind, group in RATES.items():
-            self.primary(group, lambda group=group, kind=kind: rates(group, kind, spans[kind]))
+            self.primary(group, functools.partial(rates, group, kind, spans[kind]))
         self.primary(RRP, rrp_ops)
         if not repo_backfill:
             self.primary(REPO, repo_ops)

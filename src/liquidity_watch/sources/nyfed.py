@@ -138,7 +138,7 @@ def parse_reference_rates(body: bytes, *, url: str, rate_type: str | None = None
         kind = record.get("type")
         if rate_type is not None and kind != rate_type:
             raise ParseError(SOURCE, url, f"expected {rate_type} records, got type {kind!r}")
-        fields = RATE_FIELDS.get(kind)
+        fields = RATE_FIELDS.get(kind) if isinstance(kind, str) else None
         if fields is None:
             continue  # other rates (OBFR, SOFRAI) are not used
         day = _date(record, "effectiveDate", url)
