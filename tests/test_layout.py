@@ -116,7 +116,7 @@ IMPORT_EVERYTHING = """
 import importlib, json, os, pkgutil, sys, threading
 # the libraries first: what they do on import (polars sets _RJEM_MALLOC_CONF) is not ours
 for library in ("polars", "duckdb", "pandas", "pyarrow", "prefect", "great_expectations", "matplotlib",
-                "slack_sdk", "httpx", "stamina", "typer", "rich", "pydantic_settings", "holidays"):
+                "slack_sdk", "httpx", "typer", "rich", "pydantic_settings", "holidays"):
     importlib.import_module(library)
 import liquidity_watch
 before_env, before_threads = dict(os.environ), threading.active_count()
