@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "liquidity_watch"
 
 #: Top-level modules every room may use: configuration and package data.
-BASE = {"settings", "resources", "locations", "bootstrap"}
+BASE = {"settings", "resources", "locations", "bootstrap", "failpoints"}
 #: room -> the rooms it may import (besides itself). The README's layout section draws this.
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
