@@ -229,7 +229,8 @@ class FakeFed:
             return failure
         sid = args["id"]
         start = dt.date.fromisoformat(args["cosd"]) if "cosd" in args else dt.date.min
-        rows = sorted((d, v) for d, v in self.by_series.get(sid, {}).items() if d >= start)
+        end = dt.date.fromisoformat(args["coed"]) if "coed" in args else dt.date.max
+        rows = sorted((d, v) for d, v in self.by_series.get(sid, {}).items() if start <= d <= end)
         body = f"observation_date,{sid}\n" + "".join(f"{d.isoformat()},{_fred_number(v)}\n" for d, v in rows)
         return Response(body, content_type="text/csv")
 

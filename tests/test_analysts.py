@@ -156,5 +156,5 @@ def test_the_parquet_export_of_a_real_run_loads_in_pandas_with_the_warehouses_ro
         }
     loaded = {t["table"]: len(pd.read_parquet(out / t["file"])) for t in manifest["tables"]}
     assert loaded == expected == {t["table"]: t["rows"] for t in manifest["tables"]}
-    assert loaded["core.weekly_liquidity"] == 1237 and loaded["core.daily_rates"] == 6567
+    assert loaded["core.weekly_liquidity"] == 1238 and loaded["core.daily_rates"] == 6572
     assert len(loaded) == 8  # 5 tables, 3 views

@@ -38,11 +38,11 @@ def policy_changes(change_bp: float) -> pl.DataFrame:
 
 def validated_run(folder: Path, run_id: str, change_bp: float = -25.0, keep_runs: int = data_docs.KEEP_RUNS) -> Path:
     """One gate run (the real suite, a two-row table) whose docs go to ``folder``; returns index.html."""
-    from liquidity_watch.expectations.gate import Gate
+    from liquidity_watch.expectations.gate import Validator
     from liquidity_watch.expectations.staging import stage_policy
     from liquidity_watch.expectations.suites import policy_changes_suite
 
-    gate = Gate(run_id)
+    gate = Validator(run_id)
     gate.validate(policy_changes_suite(), stage_policy(policy_changes(change_bp)), ["day"])
     return data_docs.build_site(gate.context, folder, run_id, keep_runs=keep_runs)
 

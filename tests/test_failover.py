@@ -22,6 +22,7 @@ NOW = dt.datetime(2026, 8, 31, 16, tzinfo=dt.UTC)
 SOFR_PATH = "/api/rates/secured/sofr/search.json"
 EFFR_PATH = "/api/rates/unsecured/effr/search.json"
 RRP_PATH = "/api/rp/reverserepo/all/results/search.json"
+NYFED_RATE_PATHS = [f"/api/rates/{kind}/search.json" for kind in ("secured/sofr", "secured/tgcr", "secured/bgcr")]
 HTML = b"<!DOCTYPE html><html><body>The application is temporarily unavailable</body></html>"
 #: a warehouse up to date to its last week/day: a short incremental run
 STORED = {
@@ -148,7 +149,7 @@ def test_an_optional_series_fred_cannot_serve_is_noted_and_the_run_goes_on(setti
 def test_a_failover_extraction_and_a_primary_one_give_identical_core_tables(settings, fake, snapshot_observations):
     primary = _live(settings, stored={})
     fake.fail_next(ARCHIVE_PATH, 200, body=HTML, content_type="text/html", until_healed=True)
-    for path in (SOFR_PATH, EFFR_PATH, RRP_PATH):
+    for path in (*NYFED_RATE_PATHS, EFFR_PATH, RRP_PATH):
         fake.fail_next(path, 503, until_healed=True)
     failover = _live(settings, stored={})
     assert {s for s in _series_sources(failover).values()} == {"fred"}

@@ -223,14 +223,17 @@ def test_a_failover_run_and_a_primary_run_publish_identical_core_tables_and_ops_
         content_type="text/html",
         until_healed=True,
     )
-    for path in ("/api/rates/secured/sofr/search.json", "/api/rates/unsecured/effr/search.json"):
-        fake.fail_next(path, 503, until_healed=True)
+    for kind in ("secured/sofr", "secured/tgcr", "secured/bgcr", "unsecured/effr"):
+        fake.fail_next(f"/api/rates/{kind}/search.json", 503, until_healed=True)
     fake.fail_next("/api/rp/reverserepo/all/results/search.json", 500, until_healed=True)
     path = tmp_path / "failover.duckdb"
 
     summary = pipeline(source="live", warehouse=str(path))
-    assert {g: u for g, u in _uses(summary).items() if g not in ("IORB", "IOER")} == {
+    fred_primaries = ("IORB", "IOER", "H.8 bank assets", "repo operations")  # FRED is their primary source
+    assert {g: u for g, u in _uses(summary).items() if g not in fred_primaries} == {
         "SOFR": ("failover", "fred"),
+        "TGCR": ("failover", "fred"),
+        "BGCR": ("failover", "fred"),
         "EFFR": ("failover", "fred"),
         "ON RRP": ("failover", "fred"),
         "H.4.1": ("failover", "fred"),
@@ -285,4 +288,5 @@ def test_strict_sources_turn_a_board_failure_into_a_failed_run_without_asking_fr
     shutil.copyfile(primary_live, copy)
     with pytest.raises(SourcesUnavailable, match="required series unavailable from every source: WALCL"):
         pipeline(source="live", warehouse=str(copy), strict_sources=True)
-    assert [args["id"] for p, args in fake.requests if p == "/graph/fredgraph.csv"] == ["IORB"]
+    # FRED is asked only for what it is the primary of: IORB and H.8 (the repo take-up is stored: NY Fed)
+    assert [args["id"] for p, args in fake.requests if p == "/graph/fredgraph.csv"] == ["IORB", "TLAACBW027SBOG"]

@@ -214,6 +214,9 @@ class _Run:
         self.last_stored = last_stored
         self.starts = start_dates(last_stored, settings.overlap_days)
         self.end = end
+        # a replay asks FRED to stop where the primaries stop; a run of today leaves the end open, so
+        # its URLs stay the same from day to day and FRED's validators keep answering 304
+        self.fred_end = end if end < today_new_york() else None
         self.strict = strict
         self.progress = progress
         self.log = log
@@ -302,7 +305,7 @@ class _Run:
 
             def one(sid: str = sid) -> list[Payload | NotModified]:
                 self._step(f"FRED {sid}", total)
-                return [self.fred.fetch(sid, self.fred_start(sid))]
+                return [self.fred.fetch(sid, self.fred_start(sid), self.fred_end)]
 
             self.primary(group, one)
         self.progress("live sources done", total, total)
@@ -315,7 +318,7 @@ class _Run:
 
             def one(sid: str = sid) -> list[Payload | NotModified]:
                 self._step(f"FRED {sid} from {self.fred_start(sid) or 'the start'}", len(ids))
-                return [self.fred.fetch(sid, self.fred_start(sid))]
+                return [self.fred.fetch(sid, self.fred_start(sid), self.fred_end)]
 
             self.primary(group, one)
         self.progress("FRED done", len(ids), len(ids))
@@ -369,7 +372,7 @@ class _Run:
         for sid in series:
             self.progress(f"FRED {sid} (failover for {label})", self.steps, self.total)
             try:
-                result = self.fred.fetch(sid, self.starts[sid])  # the primary's window, backfill or not
+                result = self.fred.fetch(sid, self.starts[sid], self.fred_end)  # the primary's window, backfill or not
             except SourceError as exc:
                 lost.append((sid, exc))
                 continue

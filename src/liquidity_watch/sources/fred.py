@@ -217,8 +217,10 @@ class FredClient:
     def url(self) -> str:
         return self.settings.fred_base_url.rstrip("/") + "/graph/fredgraph.csv"
 
-    def fetch(self, series_id: str, start: dt.date | None = None) -> Payload | NotModified:
-        """``series_id`` from ``start`` (all history if ``None``).
+    def fetch(
+        self, series_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> Payload | NotModified:
+        """``series_id`` from ``start`` (all history if ``None``) to ``end`` (the latest if ``None``).
 
         A conditional request when the HTTP client knows validators for the URL:
         ``NotModified`` if FRED answers 304.
@@ -226,6 +228,8 @@ class FredClient:
         params = {"id": series_id}
         if start is not None:
             params["cosd"] = start.isoformat()
+        if end is not None:
+            params["coed"] = end.isoformat()
         retrieved_at = now_utc()
         reply = self.http.fetch(self.url(), params, conditional=True)
         if reply.not_modified:
