@@ -14,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from liquidity_watch.alerts.journal import Journal, journal_path
+from tests.conftest import copy_of
 from tests.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -173,15 +174,15 @@ def test_slack_hears_of_a_message_only_once_the_published_warehouse_holds_it(
 
 
 def test_a_replay_leaves_the_published_warehouse_alone_pages_nobody_and_prints_its_alert_once(
-    prefect_server, slack, tmp_path, short_snapshot
+    prefect_server, slack, tmp_path, short_snapshot, migrated_template
 ):
-    published = tmp_path / "liquidity.duckdb"
-    published.write_bytes(b"the published warehouse, which a replay must not touch")
+    published = copy_of(migrated_template, tmp_path, "liquidity.duckdb")
+    original = published.read_bytes()
     env = {**env_for(slack), "LW_WAREHOUSE": str(published)}
     command = [EXE, "run", "--as-of", "2019-09-18", "--snapshot-dir", str(short_snapshot)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert published.read_bytes() == b"the published warehouse, which a replay must not touch"
+    assert published.read_bytes() == original  # the replay started from a copy of it, and left it alone
     replay = tmp_path / "liquidity.as-of-2019-09-18.duckdb"
     assert outbox_status(replay) == {"signal:2019-07-31:critical:terminal": "printed"}
     assert slack.calls == []

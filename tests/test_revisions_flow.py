@@ -66,7 +66,7 @@ def snapshot_warehouse(tmp_path_factory) -> Path:
 
 
 def test_a_snapshot_revision_keeps_the_old_value_shows_in_the_report_and_as_of_reproduces_the_old_core(
-    snapshot_warehouse, snapshot_dir, tmp_path
+    snapshot_warehouse, snapshot_dir, tmp_path, monkeypatch
 ):
     warehouse = tmp_path / "w.duckdb"
     shutil.copyfile(snapshot_warehouse, warehouse)
@@ -98,6 +98,13 @@ def test_a_snapshot_revision_keeps_the_old_value_shows_in_the_report_and_as_of_r
 
     pipeline(source="snapshot", snapshot_dir=str(folder), warehouse=str(warehouse), as_of=YESTERDAY)
     _assert_same_core(before, core(warehouse))
+
+    # a replay that names no warehouse writes its own, started from the published one: the same old rows
+    monkeypatch.setenv("LW_WAREHOUSE", str(warehouse))
+    summary = pipeline(source="snapshot", snapshot_dir=str(folder), as_of=YESTERDAY)
+    replay = tmp_path / f"w.as-of-{YESTERDAY}.duckdb"
+    assert summary.warehouse == str(replay)
+    _assert_same_core(before, core(replay))
 
 
 def test_twenty_revisions_of_one_series_are_refused_alone_and_with_other_files_touched_until_accepted(

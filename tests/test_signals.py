@@ -12,11 +12,12 @@ import polars as pl
 import pytest
 
 from liquidity_watch.domain.calendars import business_days
+from liquidity_watch.domain.catalog import SIGNALS_START
 from liquidity_watch.resources import default_thresholds_file
 from liquidity_watch.signals.calibration import calibrate
 from liquidity_watch.signals.evaluation import evaluate_rules
 from liquidity_watch.signals.legacy import legacy_severity
-from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
+from liquidity_watch.signals.rules import episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import defaults, load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 

@@ -152,3 +152,6 @@ SERIES: dict[str, Series] = {
 
 #: Where the warehouse's history starts (first H.4.1 week in the FRED vintages we use).
 HISTORY_START = dt.date(2002, 12, 18)
+#: The first day signals are evaluated (and the first day a run can be ``--as-of``): the first
+#: business day of 2003, the first H.4.1 week having been published the day before it.
+SIGNALS_START = dt.date(2003, 1, 2)

@@ -42,7 +42,7 @@ from liquidity_watch.alerts.redaction import describe
 from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
-from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.catalog import SERIES, SIGNALS_START
 from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.domain.revisions import RevisionAcceptance, parse_acceptances
 from liquidity_watch.domain.rules import Rule
@@ -56,10 +56,10 @@ from liquidity_watch.expectations.suites import (
     raw_observations_suite,
     weekly_liquidity_suite,
 )
-from liquidity_watch.flows.replay import as_of_problem, delivers, target_warehouse
+from liquidity_watch.flows.replay import as_of_problem, delivers, seed_replay, target_warehouse
 from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheDay, TableCount, failure_markdown
 from liquidity_watch.settings import Settings
-from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate, signals_long
+from liquidity_watch.signals.rules import episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.sources.extract import Extraction, extract
@@ -392,6 +392,10 @@ def _run(
     validator: Validator | None = None
     results: list[SuiteResult] = []
     with write_lock(published, settings.lock_wait_s):
+        if as_of is not None and seed_replay(published, settings.warehouse):
+            logger.info(
+                "replay warehouse %s starts as a copy of %s (every version it landed)", published, settings.warehouse
+            )
         leftovers = remove_stale_work_files(published)
         if leftovers:
             logger.warning("removed %d working file(s) left by a run that died: %s", len(leftovers), leftovers)

@@ -8,11 +8,10 @@ Pure functions, shared by the CLI (to answer at once) and the flow (for deployme
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
-#: The first day a run can be as of: signals are evaluated from here (``signals.rules.SIGNALS_START``),
-#: the first H.4.1 week (2002-12-18) having been published the day before it.
-FIRST_AS_OF = dt.date(2003, 1, 2)
+from liquidity_watch.domain.catalog import HISTORY_START, SIGNALS_START
 
 
 def as_of_problem(as_of: dt.date | None, today: dt.date) -> str | None:
@@ -27,10 +26,10 @@ def as_of_problem(as_of: dt.date | None, today: dt.date) -> str | None:
         return None
     if as_of > today:
         return f"--as-of {as_of} is in the future (today is {today} in New York); give a day up to today"
-    if as_of < FIRST_AS_OF:
+    if as_of < SIGNALS_START:
         return (
-            f"--as-of {as_of} is before the data start: signals begin {FIRST_AS_OF}"
-            " (the first H.4.1 week is 2002-12-18)"
+            f"--as-of {as_of} is before the data start: signals begin {SIGNALS_START}"
+            f" (the first H.4.1 week is {HISTORY_START})"
         )
     return None
 
@@ -49,6 +48,20 @@ def target_warehouse(named: Path | None, published: Path, as_of: dt.date | None)
     if named is not None:
         return named
     return replay_warehouse(published, as_of) if as_of is not None else published
+
+
+def seed_replay(target: Path, published: Path) -> bool:
+    """Start a new replay warehouse as a copy of the published one; return whether it did.
+
+    The replay then holds every version the published warehouse ever landed, so ``--as-of``
+    reproduces what was known on the day, revisions included, instead of rebuilding from
+    today's sources alone. An existing replay warehouse, or no published one, is left as is.
+    The published file is never held open by a writer, so copying it is safe at any time.
+    """
+    if target == published or target.exists() or not published.is_file():
+        return False
+    shutil.copyfile(published, target)
+    return True
 
 
 def delivers(as_of: dt.date | None, deliver: bool | None) -> bool:

@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 
 from liquidity_watch.domain.calendars import business_days, next_business_day, today_new_york
+from liquidity_watch.domain.catalog import SIGNALS_START
 from liquidity_watch.signals.calibration import calibrate, calibration_frame, pressure_day_profile
 from liquidity_watch.signals.evaluation import EVALUATION_START, Evaluation, evaluate_rules
-from liquidity_watch.signals.rules import SIGNALS_START, episodes, evaluate
+from liquidity_watch.signals.rules import episodes, evaluate
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.warehouse.core import read_core
 from liquidity_watch.warehouse.db import connection

@@ -49,8 +49,6 @@ from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
 from liquidity_watch.signals.thresholds import Thresholds
 
 RULES: tuple[str, ...] = tuple(Rule)
-#: First evaluation day: the first business day of 2003 (H.4.1 history starts 2002-12-18).
-SIGNALS_START = dt.date(2003, 1, 2)
 
 
 def _status(condition: pl.Expr, available: pl.Expr) -> pl.Expr:

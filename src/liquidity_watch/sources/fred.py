@@ -217,9 +217,7 @@ class FredClient:
     def url(self) -> str:
         return self.settings.fred_base_url.rstrip("/") + "/graph/fredgraph.csv"
 
-    def fetch(
-        self, series_id: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> Payload | NotModified:
+    def fetch(self, series_id: str, start: dt.date | None = None, end: dt.date | None = None) -> Payload | NotModified:
         """``series_id`` from ``start`` (all history if ``None``) to ``end`` (the latest if ``None``).
 
         A conditional request when the HTTP client knows validators for the URL:
