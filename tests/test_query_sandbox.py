@@ -94,6 +94,10 @@ def test_the_settings_alone_stop_the_warehouse_from_being_attached_again_read_wr
         ("UPDATE core.daily_rates SET sofr_pct = 0", "the warehouse is read-only: UPDATE is not allowed"),
         ("DROP TABLE core.daily_rates", "the warehouse is read-only: DROP is not allowed"),
         ("CHECKPOINT", None),  # a CALL: allowed, and a no-op on a read-only file
+        # DuckDB parses anything holding a PIVOT as MULTI: judged by what it starts as
+        ("CREATE TEMP TABLE t AS PIVOT (SELECT 'a' AS k, 1 AS v) ON k USING sum(v)", "CREATE is not allowed"),
+        ("COPY (PIVOT (SELECT 'a' AS k, 1 AS v) ON k USING sum(v)) TO '{out}/x.csv'", "COPY is not allowed"),
+        ("/* a comment first */ PIVOT (SELECT 'a' AS k, 1 AS v) ON k USING sum(v)", None),
     ],
 )
 def test_each_statement_that_could_write_or_escape_is_refused_in_one_line(warehouse, tmp_path, sql, reason):

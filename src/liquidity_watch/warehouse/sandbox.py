@@ -42,7 +42,11 @@ CONNECT_CONFIG: dict[str, str | bool] = {
 _T = duckdb.StatementType
 
 #: Statement types that only read.
-ALLOWED: frozenset[duckdb.StatementType] = frozenset({_T.SELECT, _T.EXPLAIN, _T.CALL, _T.MULTI})
+ALLOWED: frozenset[duckdb.StatementType] = frozenset({_T.SELECT, _T.EXPLAIN, _T.CALL})
+#: DuckDB parses any statement holding a PIVOT as MULTI (the PIVOT expands to several statements),
+#: whatever wraps it - ``CREATE TABLE ... AS PIVOT`` and ``COPY (PIVOT ...) TO`` too. A MULTI
+#: statement runs only when it starts as a query does.
+QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "FROM", "PIVOT", "UNPIVOT", "VALUES", "TABLE"})
 
 #: Why each other kind of statement is refused (one line each).
 REASONS: dict[duckdb.StatementType, str] = {
@@ -94,10 +98,34 @@ def one_line(sql: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def first_keyword(sql: str) -> str:
+    """The statement's first word, upper case, past comments, blanks and opening parentheses.
+
+    >>> first_keyword("( select 1)"), first_keyword("/* x */ create temp table t as pivot t on k")
+    ('SELECT', 'CREATE')
+    """
+    text = sql
+    while True:
+        text = text.lstrip().lstrip("(").lstrip()
+        if text.startswith("--"):
+            text = text.split("\n", 1)[1] if "\n" in text else ""
+        elif text.startswith("/*"):
+            text = text.split("*/", 1)[1] if "*/" in text else ""
+        else:
+            break
+    word = text.split(None, 1)[0] if text.split() else ""
+    return "".join(ch for ch in word if ch.isalpha()).upper()
+
+
 def refusal(statement: duckdb.Statement) -> str | None:
     """Why ``statement`` may not run in the sandbox, or None if it only reads."""
     if statement.type in ALLOWED:
         return None
+    if statement.type is _T.MULTI:
+        first = first_keyword(statement.query)
+        if first in QUERY_KEYWORDS:
+            return None
+        return f"the warehouse is read-only: {first or 'this statement'} is not allowed"
     return REASONS.get(
         statement.type, f"the warehouse is read-only: {statement.type.name.replace('_', ' ')} is not allowed"
     )
