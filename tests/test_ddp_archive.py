@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 
+from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.sources.ddp import H41_SERIES, DdpClient
 from liquidity_watch.sources.ddp_zip import parse_h41_xml
@@ -19,7 +20,7 @@ from liquidity_watch.sources.http import HttpClient, NotModified
 from tests.fakes import ARCHIVE_PATH, FakeFed
 from tests.h41_archive import MISSING_VALUE, archive_bytes
 
-END = dt.date(2026, 8, 31)
+END = today_new_york()  # a run of today (a replay's window is its own payload)
 H41_IDS = sorted(set(H41_SERIES.values()))
 
 
@@ -77,14 +78,34 @@ def test_the_release_archive_gives_every_h41_series_equal_to_the_snapshot_with_t
     assert httpserver.log[0][0].args.to_dict() == {"rel": "H41", "filetype": "zip"}  # no package id
 
 
+def test_a_replay_keeps_the_weeks_up_to_its_day_as_a_payload_of_its_own_without_validators(
+    httpserver: HTTPServer, fast_settings, good_archive
+):
+    _serve(httpserver, good_archive)
+    result = _client(fast_settings, httpserver).fetch_h41({}, dt.date(2019, 9, 18))
+    assert isinstance(result, Payload)
+    assert result.observations["date"].max() == dt.date(2019, 9, 18)
+    # not the whole file's hash: a later run of today must not take the file as landed
+    assert (
+        result.sha256
+        == hashlib.sha256(f"{hashlib.sha256(good_archive).hexdigest()} up to 2019-09-18".encode()).hexdigest()
+    )
+    assert not result.validators  # and must not hear "not modified" for the weeks the replay left out
+
+
 def test_an_incremental_run_keeps_only_the_weeks_from_each_series_start(
     httpserver: HTTPServer, fast_settings, good_archive
 ):
     _serve(httpserver, good_archive)
     payload = _fetch(_client(fast_settings, httpserver), {"WALCL": dt.date(2026, 8, 12)})
     walcl = payload.observations.filter(pl.col("series_id") == "WALCL")
-    assert walcl["date"].to_list() == [dt.date(2026, 8, 12), dt.date(2026, 8, 19), dt.date(2026, 8, 26)]
-    assert payload.observations.filter(pl.col("series_id") == "WRESBAL").height == 1237  # no start: all history
+    assert walcl["date"].to_list() == [
+        dt.date(2026, 8, 12),
+        dt.date(2026, 8, 19),
+        dt.date(2026, 8, 26),
+        dt.date(2026, 9, 2),
+    ]
+    assert payload.observations.filter(pl.col("series_id") == "WRESBAL").height == 1238  # no start: all history
 
 
 @pytest.mark.parametrize(
@@ -195,7 +216,7 @@ def test_observations_with_a_status_other_than_a_are_missing_values_whatever_the
     }
     _serve(httpserver, archive_bytes(snapshot_observations, statuses=marked))
     walcl = _fetch(_client(fast_settings, httpserver)).observations.filter(pl.col("series_id") == "WALCL")
-    assert walcl.height == 1237 - 3
+    assert walcl.height == 1238 - 3
     assert not walcl["date"].is_in([d for _, d in marked]).any()
     assert float(MISSING_VALUE) not in walcl["value"].to_list()
     kept = snapshot_observations.filter((pl.col("series_id") == "WALCL") & (pl.col("date") == dt.date(2019, 9, 11)))

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 
+from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.payload import Validators
 from liquidity_watch.domain.sources import Provider, UseStatus
 from liquidity_watch.sources.errors import SourcesUnavailable
@@ -17,7 +18,7 @@ from liquidity_watch.warehouse.raw import incoming_frame
 from tests.fakes import ARCHIVE_PATH, FakeFed
 from tests.h41_archive import archive_bytes
 
-END = dt.date(2026, 8, 31)
+END = today_new_york()  # a run of today (a replay's window is its own payload)
 NOW = dt.datetime(2026, 8, 31, 16, tzinfo=dt.UTC)
 SOFR_PATH = "/api/rates/secured/sofr/search.json"
 EFFR_PATH = "/api/rates/unsecured/effr/search.json"

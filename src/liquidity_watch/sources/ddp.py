@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterator
 
 import polars as pl
 
+from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.catalog import HISTORY_START, SERIES
-from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
+from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, Validators, now_utc, sha256
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp_zip import read_h41_archive
 from liquidity_watch.sources.errors import ParseError, SeriesRefused
@@ -208,14 +209,18 @@ class DdpClient:
                 since=since,
                 end=end,
             )
+        # A replay keeps only the weeks up to its day: that window of the file is its own payload (its
+        # hash names the window), and its validators are not kept, so a later run of today still lands
+        # the weeks the replay left out instead of hearing "not modified".
+        window = end < today_new_york()
         payload = Payload(
             SOURCE,
             reply.url,
             retrieved_at,
-            reply.sha256,
+            sha256(f"{reply.sha256} up to {end}".encode()) if window else reply.sha256,
             release.observations,
             reply.n_bytes,
-            validators=reply.validators,
+            validators=Validators() if window else reply.validators,
             note=f"file prepared {release.prepared}" if release.prepared else "",
         )
         if release.problems:
