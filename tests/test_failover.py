@@ -12,7 +12,7 @@ from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.payload import Validators
 from liquidity_watch.domain.sources import Provider, UseStatus
 from liquidity_watch.sources.errors import SourcesUnavailable
-from liquidity_watch.sources.extract import H41_REQUIRED, Extraction, extract, h41_due
+from liquidity_watch.sources.extract import H41_REQUIRED, RATES, RRP, Extraction, extract, h41_due
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.raw import incoming_frame
 from tests.fakes import ARCHIVE_PATH, FakeFed
@@ -28,11 +28,9 @@ HTML = b"<!DOCTYPE html><html><body>The application is temporarily unavailable</
 #: a warehouse up to date to its last week/day: a short incremental run
 STORED = {
     **{sid: dt.date(2026, 8, 19) for sid in H41_REQUIRED},
-    "SOFR": dt.date(2026, 8, 20),
-    "EFFR": dt.date(2026, 8, 20),
+    **{sid: dt.date(2026, 8, 20) for group in (*RATES.values(), RRP) for sid in group.series},
     "DFEDTARU": dt.date(2026, 7, 17),
     "DFEDTARL": dt.date(2026, 6, 5),
-    "RRPONTSYD": dt.date(2026, 8, 20),
     "IORB": dt.date(2026, 8, 20),
     "IOER": dt.date(2021, 7, 28),
 }
@@ -241,3 +239,13 @@ def test_validators_of_a_partly_refused_archive_are_not_kept(settings, fake, sna
 
 def test_validators_with_neither_header_are_not_kept():
     assert not Validators()
+
+
+def test_a_series_the_warehouse_never_stored_is_backfilled_once_with_its_group(settings, fake):
+    without_percentiles = {sid: day for sid, day in STORED.items() if sid not in ("SOFR1", "SOFR99")}
+    _live(settings, without_percentiles)
+    sofr = [args["startDate"] for path, args in fake.requests if path == SOFR_PATH]
+    assert sofr[0] == "2018-04-02" and len(sofr) == 9  # SOFR's first day, one request per year to 2026
+    fake.requests.clear()
+    _live(settings, STORED)
+    assert [args["startDate"] for path, args in fake.requests if path == SOFR_PATH] == ["2026-08-06"]

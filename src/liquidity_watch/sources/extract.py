@@ -247,6 +247,14 @@ class _Run:
         self.progress(label, self.steps, total)
         self.steps += 1
 
+    def group_start(self, group: Group) -> dt.date:
+        """Where a group's requests start: its lead series' incremental start, or the start of
+        history when any series of the group was never stored (a series added to the catalog
+        after the warehouse was built is backfilled once, with its group)."""
+        if any(sid not in self.last_stored for sid in group.series):
+            return HISTORY_START
+        return self.starts[group.series[0]]
+
     def fred_start(self, sid: str) -> dt.date | None:
         return self.starts[sid] if sid in self.last_stored else None
 
@@ -254,8 +262,8 @@ class _Run:
 
     def live(self, now: dt.datetime) -> None:
         starts, end = self.starts, self.end
-        spans = {kind: windows(kind, starts[group.series[0]], end) for kind, group in RATES.items()}
-        rrp = windows("RRP", starts["RRPONTSYD"], end)
+        spans = {kind: windows(kind, self.group_start(group), end) for kind, group in RATES.items()}
+        rrp = windows("RRP", self.group_start(RRP), end)
         repo_backfill = "RPONTSYD" not in self.last_stored  # history: one FRED request, not 27 yearly windows
         repo = [] if repo_backfill else windows("REPO", starts["RPONTSYD"], end)
         due, why = h41_due(self.last_stored, now)
