@@ -32,9 +32,14 @@ from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, Validato
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp_zip import read_h41_archive
 from liquidity_watch.sources.errors import ParseError, SeriesRefused
-from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient, NotModified
-from liquidity_watch.sources.values import InputTooLarge, check_size, parse_decimal, parse_iso_date
+from liquidity_watch.sources.values import (
+    checked_body,
+    decoded,
+    looks_like_html,
+    parse_decimal,
+    parse_iso_date,
+)
 
 SOURCE = "ddp"
 
@@ -75,18 +80,8 @@ def parse_h41_csv(body: bytes, *, url: str, required: tuple[str, ...] = REQUIRED
         a date that is not ``YYYY-MM-DD`` or not a Wednesday; a value that is not a plain
         decimal (``sources.values``).
     """
-    try:
-        check_size(len(body), "the body")
-    except InputTooLarge as exc:
-        raise ParseError(SOURCE, url, str(exc)) from None
-    if not body.strip():
-        raise ParseError(SOURCE, url, "empty body")
-    if looks_like_html(body):
-        raise ParseError(SOURCE, url, f"expected CSV, got an HTML page: {body[:80]!r}")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(SOURCE, url, f"not UTF-8 text: {exc}") from exc
+    checked_body(body, source=SOURCE, url=url, expected="CSV")
+    text = decoded(body, source=SOURCE, url=url)
     try:
         return _parse_records(csv.reader(io.StringIO(text, newline="")), url, required)
     except csv.Error as exc:

@@ -18,17 +18,17 @@ from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.http import HttpClient, NotModified
-from liquidity_watch.sources.values import InputTooLarge, check_size, parse_decimal, parse_iso_date
+from liquidity_watch.sources.values import (
+    InputTooLarge,
+    checked_body,
+    decoded,
+    parse_decimal,
+    parse_iso_date,
+)
 
 SOURCE = "fred"
 DATE_HEADERS = ("observation_date", "DATE")
 MISSING = ("", ".")
-
-
-def looks_like_html(body: bytes) -> bool:
-    """An error page served with status 200 (seen from the Board and from WAFs)."""
-    head = body[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body"))
 
 
 def parse_fredgraph_csv(
@@ -70,18 +70,8 @@ def parse_fredgraph_csv(
     │ SOFR      ┆ 2019-09-17 ┆ 5.25  │
     └───────────┴────────────┴───────┘
     """
-    try:
-        check_size(len(body), "the body")
-    except InputTooLarge as exc:
-        raise ParseError(source, url, str(exc)) from None
-    if not body.strip():
-        raise ParseError(source, url, "empty body")
-    if looks_like_html(body):
-        raise ParseError(source, url, f"expected CSV, got an HTML page: {body[:80]!r}")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(source, url, f"not UTF-8 text: {exc}") from exc
+    checked_body(body, source=source, url=url, expected="CSV")
+    text = decoded(body, source=source, url=url)
     return parse_fredgraph_lines(
         io.StringIO(text, newline=""),
         url=url,

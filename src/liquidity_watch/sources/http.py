@@ -27,11 +27,13 @@ payloads too big to hold in memory (the H.4.1 release archive).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import email.utils
 import errno
 import functools
 import hashlib
+import io
 import logging
 import random
 import re
@@ -49,6 +51,7 @@ import httpx
 from liquidity_watch.domain.payload import Validators
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import FetchError, ParseError
+from liquidity_watch.sources.values import MAX_INPUT_BYTES
 
 USER_AGENT = "liquidity-watch/0.1 (scheduled data pipeline)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -282,23 +285,19 @@ class HttpClient:
         reply = self.fetch(url, params)
         return reply.body, reply.url
 
-    def fetch(self, url: str, params: dict[str, str] | None = None, *, conditional: bool = False) -> Reply:
-        """GET ``url`` into memory; ``conditional``: with the URL's known validators (a 304 gives an empty body)."""
-
-        def sink(final: str, response: httpx.Response) -> Reply:
-            body = response.read()
-            return Reply(
-                redact_url(final),
-                200,
-                _validators(response),
-                body=body,
-                sha256=hashlib.sha256(body).hexdigest(),
-                n_bytes=len(body),
-                head=body[:HEAD_BYTES],
-                content_type=response.headers.get("Content-Type", ""),
-            )
-
-        return self._request(str(httpx.URL(url, params=params)), conditional, sink)
+    def fetch(
+        self,
+        url: str,
+        params: dict[str, str] | None = None,
+        *,
+        conditional: bool = False,
+        max_bytes: int = MAX_INPUT_BYTES,
+    ) -> Reply:
+        """GET ``url`` into memory, at most ``max_bytes`` of it (a larger body is refused as it streams,
+        never held whole); ``conditional``: with the URL's known validators (a 304 gives an empty body)."""
+        buffer = io.BytesIO()
+        reply = self.download(url, params, buffer, conditional=conditional, max_bytes=max_bytes)
+        return dataclasses.replace(reply, body=buffer.getvalue())
 
     def download(
         self,

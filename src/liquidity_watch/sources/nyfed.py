@@ -35,9 +35,12 @@ import polars as pl
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
-from liquidity_watch.sources.fred import looks_like_html
 from liquidity_watch.sources.http import HttpClient
-from liquidity_watch.sources.values import InputTooLarge, check_size, json_number, parse_iso_date
+from liquidity_watch.sources.values import (
+    checked_body,
+    json_number,
+    parse_iso_date,
+)
 
 SOURCE = "nyfed"
 
@@ -78,14 +81,7 @@ SMALL_VALUE_EXERCISE = "small value exercise"
 
 
 def _load_json(body: bytes, url: str, key: str) -> object:
-    try:
-        check_size(len(body), "the body")
-    except InputTooLarge as exc:
-        raise ParseError(SOURCE, url, str(exc)) from None
-    if not body.strip():
-        raise ParseError(SOURCE, url, "empty body")
-    if looks_like_html(body):
-        raise ParseError(SOURCE, url, f"expected JSON, got an HTML page: {body[:80]!r}")
+    checked_body(body, source=SOURCE, url=url, expected="JSON")
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

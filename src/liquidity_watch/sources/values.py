@@ -24,6 +24,8 @@ import re
 from pathlib import Path
 from typing import BinaryIO
 
+from liquidity_watch.sources.errors import ParseError
+
 #: Largest CSV file or body a parser accepts (bytes).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
@@ -156,3 +158,37 @@ class BoundedTextFile:
     def ends_with_newline(self) -> bool:
         assert self._reader is not None
         return self._reader.last_byte == b"\n"
+
+
+def looks_like_html(body: bytes) -> bool:
+    """An error page served with status 200 (seen from the Board and from WAFs).
+
+    >>> looks_like_html(b"  <!DOCTYPE html><html>..."), looks_like_html(b"observation_date,SOFR")
+    (True, False)
+    """
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body"))
+
+
+def checked_body(body: bytes, *, source: str, url: str, expected: str) -> None:
+    """What every body must pass before it is parsed: bounded, not empty, not an HTML error page.
+
+    Raises ``ParseError`` naming ``source`` and ``url``; ``expected`` (``CSV``, ``JSON``) words the
+    HTML case.
+    """
+    try:
+        check_size(len(body), "the body")
+    except InputTooLarge as exc:
+        raise ParseError(source, url, str(exc)) from None
+    if not body.strip():
+        raise ParseError(source, url, "empty body")
+    if looks_like_html(body):
+        raise ParseError(source, url, f"expected {expected}, got an HTML page: {body[:80]!r}")
+
+
+def decoded(body: bytes, *, source: str, url: str) -> str:
+    """``body`` as UTF-8 text (a byte-order mark dropped), or a ``ParseError``."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(source, url, f"not UTF-8 text: {exc}") from exc
