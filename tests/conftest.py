@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -20,10 +21,11 @@ from liquidity_watch.sources.snapshot import read_snapshot
 # a patient server start on 2 cores, and quiet Prefect logs.
 bootstrap()
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-# task results (the extract cache) go to a folder of this session, never to ~/.prefect;
-# pytest_sessionfinish removes it
+# anything Prefect stores goes to a folder of this process, never to ~/.prefect, and is removed
+# when the process exits (every xdist worker imports this file and cleans up its own)
 PREFECT_STORAGE = tempfile.mkdtemp(prefix="lw-prefect-storage-")
 os.environ["PREFECT_LOCAL_STORAGE_PATH"] = PREFECT_STORAGE
+atexit.register(shutil.rmtree, PREFECT_STORAGE, True)
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -124,10 +126,7 @@ def copy_of(warehouse: Path, folder: Path, name: str = "copy.duckdb") -> Path:
 
 def pytest_sessionfinish(session, exitstatus):
     """Free DuckDB objects held in exception/traceback cycles of failed runs before the
-    interpreter shuts down (otherwise nanobind reports them as leaks at exit), and remove
-    this session's Prefect result storage."""
+    interpreter shuts down (otherwise nanobind reports them as leaks at exit)."""
     import gc
-    import shutil
 
     gc.collect()
-    shutil.rmtree(PREFECT_STORAGE, ignore_errors=True)

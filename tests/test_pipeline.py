@@ -178,20 +178,6 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     ]
 
 
-def test_the_extract_cache_is_scoped_to_one_flow_run_and_never_used_for_snapshots():
-    from types import SimpleNamespace
-
-    from liquidity_watch.flows.pipeline import extract_cache_key
-
-    params = {"source": "live", "end": D(2026, 11, 25), "last_stored": {"SOFR": D(2026, 11, 24)}}
-    run_a = SimpleNamespace(task_run=SimpleNamespace(flow_run_id="a"))
-    run_b = SimpleNamespace(task_run=SimpleNamespace(flow_run_id="b"))
-    assert extract_cache_key(run_a, params) == extract_cache_key(run_a, dict(params))
-    assert extract_cache_key(run_a, params) != extract_cache_key(run_b, params)
-    assert extract_cache_key(run_a, {**params, "source": "snapshot"}) is None
-
-
-@pytest.fixture(scope="module")
 def primary_live(tmp_path_factory, snapshot_observations, snapshot_archive):
     """A live backfill with every primary answering (small archive), for comparisons."""
     server = HTTPServer()

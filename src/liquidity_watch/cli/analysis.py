@@ -83,7 +83,8 @@ def _print_evaluation(
     from liquidity_watch.signals.backtest import run_evaluation
 
     try:
-        report = run_evaluation(path, start, end, thresholds_file)
+        with reading_warehouse(path):
+            report = run_evaluation(path, start, end, thresholds_file)
     except ValueError as exc:
         fail(str(exc))
     e = report.evaluation

@@ -15,6 +15,7 @@ from liquidity_watch.cli.app import (
     one_of,
     print_rows,
     published_warehouse,
+    reading_warehouse,
     say,
 )
 
@@ -46,7 +47,8 @@ def export(
     from liquidity_watch.reporting.export import MANIFEST, export_warehouse
 
     try:
-        manifest = export_warehouse(path, out, format)
+        with reading_warehouse(path):
+            manifest = export_warehouse(path, out, format)
     except (OSError, ValueError) as exc:
         fail(f"export failed: {exc}")
     rows = [(t["table"], t["kind"], f"{t['rows']:,}", t["file"]) for t in manifest["tables"]]

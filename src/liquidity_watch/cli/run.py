@@ -70,12 +70,13 @@ def run(
         ),
     ] = None,
     strict_sources: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--strict-sources",
-            help="Primary sources or nothing: no failover to FRED (default: $LW_STRICT_SOURCES, else off).",
+            "--strict-sources/--failover",
+            help="Primary sources or nothing (no failover to FRED), or allow failover. Default: $LW_STRICT_SOURCES, "
+            "else failover.",
         ),
-    ] = False,
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (Prefect's and this command's).")] = False,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
@@ -123,7 +124,7 @@ def run(
                 warehouse=str(warehouse) if warehouse else None,
                 as_of=as_of_date,
                 accept_revisions=accepted or None,
-                strict_sources=True if strict_sources else None,
+                strict_sources=strict_sources,
                 deliver=deliver,
             )
     except SourcesUnavailable as exc:  # one line per source that failed, then what it means

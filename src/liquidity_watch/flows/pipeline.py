@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,29 +83,10 @@ from liquidity_watch.warehouse.validators import store_validators, stored_valida
 ARTIFACT_KEY = "liquidity-watch-run"
 
 
-def extract_cache_key(context: object, parameters: dict[str, Any]) -> str | None:
-    """Cache live fetches within one flow run only: when that run is retried (an operator
-    presses Retry after fixing, say, a full disk) it reuses what it already fetched instead of
-    hitting the upstreams again. Never across runs: a new run must see newly published data.
-    Snapshots are local files and are never cached."""
-    if parameters["source"] == SourceKind.SNAPSHOT:
-        return None
-    flow_run_id = getattr(getattr(context, "task_run", None), "flow_run_id", None)
-    if flow_run_id is None:
-        return None
-    stored = hashlib.sha256(repr(sorted(parameters["last_stored"].items())).encode()).hexdigest()[:16]
-    strict = "strict" if parameters.get("strict") else "failover"
-    return f"extract-{flow_run_id}-{parameters['source']}-{parameters['end']}-{stored}-{strict}"
-
-
 # No task retries: the HTTP client already retries what is worth retrying (timeouts, 429, 5xx),
-# and a second layer would multiply the attempts and the waits (issue 13).
-@task(
-    name="extract",
-    cache_key_fn=extract_cache_key,
-    cache_expiration=dt.timedelta(minutes=30),
-    persist_result=True,
-)
+# and a second layer would multiply the attempts and the waits (issue 13). No cached or persisted
+# result either: raw data live in the warehouse only, never in Prefect's result storage.
+@task(name="extract", cache_policy=NO_CACHE)
 def extract_task(
     source: str,
     settings: Settings,
@@ -426,7 +406,9 @@ def _run(
                     evaluated, found = signals_task(work, tables, thresholds, end, run.run_id)
                 with timer("alerts"):
                     queued, rows = queue_alerts_task(work, evaluated, found, config, journal_file, run.run_id)
-                stale = freshness.stale_required(freshness.check(last_stored_dates(work), dt.datetime.now(dt.UTC)))
+                # freshness is today's question: a replay of the past is as fresh as its day
+                now = dt.datetime.now(dt.UTC)
+                stale = [] if as_of else freshness.stale_required(freshness.check(last_stored_dates(work), now))
                 summary = RunSummary(
                     run_id=run.run_id,
                     source=source,
@@ -460,10 +442,14 @@ def _run(
             error = failure_text(exc)
             if isinstance(exc, QualityGateFailed):
                 results = list(exc.results)
-            create_markdown_artifact(failure_markdown(run.run_id, source, as_of, error), key=ARTIFACT_KEY)
+            # the run's row first: nothing that follows (artifact, docs) may lose the failure or replace its message
             record_failed_run(published, run.finish("failed", error=error), rows_of(results))
-            if validator is not None:
-                validator.build_docs(docs_dir)
+            try:
+                create_markdown_artifact(failure_markdown(run.run_id, source, as_of, error), key=ARTIFACT_KEY)
+                if validator is not None:
+                    validator.build_docs(docs_dir)
+            except Exception as after:
+                logger.warning("after the failure, %s", describe(after, slack.secrets))
             raise  # the flow's on_failure hook raises the ops notification
         # published: from here on nothing fails the run; each failure is a warning
         failpoints.reached("after-publish")
