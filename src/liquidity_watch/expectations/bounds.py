@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-#: Plausible range per series in its declared unit (``liquidity_watch.catalog``).
+#: Plausible range per series in its declared unit (``domain.catalog``).
 #: History: WALCL 712,809..8,965,487; WRESBAL 2,795..4,275,806; WDTGAL 1,592..1,792,434;
 #: TREAST 0.47..5.8 tn; WSHOMCB 0..2,740,185; RRPONTSYD 0..2,554 ($bn); rates -0.0..7.03 %;
 #: RPONTSYD 0..100.8 ($bn, 2020-03-16); TLAACBW027SBOG 699.6..25,253 ($bn, 1973-2026);

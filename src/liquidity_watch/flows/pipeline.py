@@ -12,7 +12,8 @@ with the signals that caused them, delivered after the swap step by durable step
 message not delivered, Data Docs not written, the artifact) is a redacted warning in
 the summary, and ``liquidity-watch run`` exits 3 ("published; docs failed: ...").
 Tasks are thin wrappers over plain functions in ``sources``, ``warehouse``,
-``transforms``, ``signals`` and ``expectations``; they pass values, never shared state.
+``transforms``, ``signals`` and ``expectations``; they pass values (the one shared object is the run's
+Great Expectations context, which only GX writes, for Data Docs).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from liquidity_watch.warehouse.core import read_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import require_published
 
-#: Where the data cannot support a rule, the output says so (see transforms.signals).
+#: Where the data cannot support a rule, the output says so (see signals.rules).
 COVERAGE = [
     (
         "easing",
