@@ -38,18 +38,16 @@ def next_runs(cron: str, timezone: str, start: dt.datetime, n: int) -> list[dt.d
 
 
 def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parameters():
+    import inspect
+
+    from liquidity_watch.flows.pipeline import pipeline
+
+    flow_parameters = inspect.signature(pipeline.fn).parameters
     found = deployments()
     assert set(found) == {"rates", "h41", "nightly"}
     for deployment in found.values():
         assert deployment["entrypoint"] == "liquidity_watch.flows.pipeline.pipeline"
-        assert set(deployment["parameters"]) == {
-            "source",
-            "snapshot_dir",
-            "warehouse",
-            "as_of",
-            "strict_sources",
-            "deliver",
-        }
+        assert set(deployment["parameters"]) == set(flow_parameters)  # every parameter of the flow, no other
         assert deployment["concurrency_limit"] == 1
         assert deployment["work_pool"]["name"] == "liquidity-watch"
         assert all(s["timezone"] == "America/New_York" for s in deployment["schedules"])

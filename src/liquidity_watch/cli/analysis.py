@@ -27,7 +27,10 @@ from liquidity_watch.cli.app import (
 
 @app.command()
 def backtest(
-    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD); default 2003-01-02, with --evaluate 2018-04-02.")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="First day (YYYY-MM-DD); default 2003-01-02, with --evaluate 2018-04-02."),
+    ] = None,
     to: Annotated[
         str | None, typer.Option(help="Last day (YYYY-MM-DD); default: where the data end (at most today).")
     ] = None,
