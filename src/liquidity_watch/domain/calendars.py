@@ -44,14 +44,15 @@ from dateutil.easter import easter
 from liquidity_watch.domain.catalog import SERIES, Calendar
 
 NEW_YORK = ZoneInfo("America/New_York")
-_YEARS = range(2000, 2041)  # the data start in 2000 (EFFR); extend when 2040 nears
+#: The years the calendars cover: the data start in 2000 (EFFR); extend when 2040 nears.
+CALENDAR_YEARS = range(2000, 2041)
 
 
 @lru_cache(maxsize=1)
 def fed_holidays() -> frozenset[dt.date]:
     """Weekdays on which the Federal Reserve is closed (EFFR and H.4.1 calendar)."""
     out: set[dt.date] = set()
-    for day in holidays.country_holidays("US", years=_YEARS, observed=False):
+    for day in holidays.country_holidays("US", years=CALENDAR_YEARS, observed=False):
         if day.weekday() == 6:
             out.add(day + dt.timedelta(days=1))
         elif day.weekday() < 5:
@@ -62,8 +63,8 @@ def fed_holidays() -> frozenset[dt.date]:
 @lru_cache(maxsize=1)
 def sifma_holidays() -> frozenset[dt.date]:
     """Weekdays with no SOFR: SIFMA full closes plus every Good Friday."""
-    out = {d for d in holidays.financial_holidays("XSIF", years=_YEARS) if d.weekday() < 5}
-    out.update(easter(y) - dt.timedelta(days=2) for y in _YEARS)
+    out = {d for d in holidays.financial_holidays("XSIF", years=CALENDAR_YEARS) if d.weekday() < 5}
+    out.update(easter(y) - dt.timedelta(days=2) for y in CALENDAR_YEARS)
     return frozenset(out)
 
 

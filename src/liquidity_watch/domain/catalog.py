@@ -152,6 +152,8 @@ SERIES: dict[str, Series] = {
 
 #: Where the warehouse's history starts (first H.4.1 week in the FRED vintages we use).
 HISTORY_START = dt.date(2002, 12, 18)
+#: The first day of SOFR, TGCR and BGCR (the NY Fed's secured reference rates).
+SOFR_START = dt.date(2018, 4, 2)
 #: The first day signals are evaluated (and the first day a run can be ``--as-of``): the first
 #: business day of 2003, the first H.4.1 week having been published the day before it.
 SIGNALS_START = dt.date(2003, 1, 2)

@@ -48,7 +48,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from liquidity_watch.domain.calendars import sifma_holidays
+from liquidity_watch.domain.calendars import CALENDAR_YEARS, sifma_holidays
 from liquidity_watch.domain.catalog import Calendar
 
 #: The calendar pressure days are counted on.
@@ -59,7 +59,6 @@ TAX_MONTHS = frozenset({1, 4, 6, 9, 12})
 DAYS_AFTER_MONTH_END = 2
 #: Business days from the mid-month settlement date on (the date itself and the next one).
 MID_MONTH_DAYS = 2
-_YEARS = range(2000, 2041)  # as calendars._YEARS
 
 
 class PressureKind(StrEnum):
@@ -89,7 +88,7 @@ def pressure_days() -> dict[dt.date, PressureKind]:
         if day not in out or rank[kind] < rank[out[day]]:
             out[day] = kind
 
-    months = [(y, m) for y in _YEARS for m in range(1, 13)]
+    months = [(y, m) for y in CALENDAR_YEARS for m in range(1, 13)]
     by_month = {ym: _business_days_of_month(*ym) for ym in months}
     for i, (year, month) in enumerate(months):
         days = by_month[(year, month)]

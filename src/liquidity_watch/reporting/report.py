@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.columns import column_unit
 from liquidity_watch.reporting.charts import balance_sheet_chart, liquidity_chart, runoff_chart, stress_chart
 from liquidity_watch.warehouse.core import read_core
@@ -24,7 +25,6 @@ from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import require_published
 
 BLANK = "\u2014"  # an em dash: no value
-SOFR_START = dt.date(2018, 4, 2)
 
 
 def format_value(column: str, value: object) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from liquidity_watch.domain.calendars import business_days, next_business_day, today_new_york
-from liquidity_watch.domain.catalog import SIGNALS_START
+from liquidity_watch.domain.catalog import SIGNALS_START, SOFR_START
 from liquidity_watch.signals.calibration import calibrate, calibration_frame, pressure_day_profile
 from liquidity_watch.signals.evaluation import EVALUATION_START, Evaluation, evaluate_rules
 from liquidity_watch.signals.rules import episodes, evaluate
@@ -35,7 +35,7 @@ COVERAGE = [
     (
         "repo_rates",
         "SOFR",
-        dt.date(2018, 4, 2),
+        SOFR_START,
         "no SOFR or TGCR before 2018-04-02: repo_rates and stress are no_data, so alerts before then rest on "
         "effr_rising and scarcity",
     ),

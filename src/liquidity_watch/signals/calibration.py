@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.pressure_days import PressureKind
 from liquidity_watch.signals.rules import rate_measures
 from liquidity_watch.signals.thresholds import Thresholds
 
 #: Start of the period the thresholds are computed on: SOFR and TGCR begin here.
-SINCE = dt.date(2018, 4, 2)
+SINCE = SOFR_START
 #: Start of the Standing Repo Facility (before it, the Fed chose the size of its operations).
 SRF_SINCE = dt.date(2021, 7, 29)
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.rules import SIGNS
 from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
 from liquidity_watch.signals.legacy import legacy_severity
 
 #: The evaluation starts with SOFR and TGCR.
-EVALUATION_START = dt.date(2018, 4, 2)
+EVALUATION_START = SOFR_START
 #: Rule sets compared: the first release and the rules in force.
 V1, NOW = "v1", "now"
 

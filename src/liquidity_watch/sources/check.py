@@ -23,12 +23,9 @@ from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.domain.payload import Payload
 from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.ddp import DdpClient
 from liquidity_watch.sources.errors import SeriesRefused, SourceError
-from liquidity_watch.sources.extract import H41, RATES, REPO, RRP, Group
-from liquidity_watch.sources.fred import FredClient
-from liquidity_watch.sources.http import HttpClient, NotModified
-from liquidity_watch.sources.nyfed import NyFedClient
+from liquidity_watch.sources.extract import H41, RATES, REPO, RRP, Group, clients
+from liquidity_watch.sources.http import NotModified
 
 #: how far back each request reaches: enough for a weekly series to have an observation
 WINDOW_DAYS = {Provider.NYFED: 14, Provider.DDP: 35, Provider.FRED: 35}
@@ -69,10 +66,7 @@ def check_sources(
     today = today or today_new_york()
     now = now or dt.datetime.now(dt.UTC)
     say = progress or (lambda message: None)
-    ddp_host = settings.ddp_base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    nyfed = NyFedClient(settings, HttpClient(settings, "nyfed", on_retry=log))
-    ddp = DdpClient(settings, HttpClient(settings, "ddp", follow_redirects_on=ddp_host, on_retry=log))
-    fred = FredClient(settings, HttpClient(settings, "fred", on_retry=log))
+    nyfed, ddp, fred = clients(settings, log)
     rows: list[CheckRow] = []
 
     def start(provider: Provider) -> dt.date:

@@ -29,6 +29,7 @@ import polars as pl
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.catalog import HISTORY_START, SERIES
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, Validators, now_utc, sha256
+from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp_zip import read_h41_archive
 from liquidity_watch.sources.errors import ParseError, SeriesRefused
@@ -41,7 +42,7 @@ from liquidity_watch.sources.values import (
     parse_iso_date,
 )
 
-SOURCE = "ddp"
+SOURCE = Provider.DDP
 
 #: H.4.1 series name (the SDMX ``SERIES_NAME``; the last part of a DDP Unique Identifier) ->
 #: canonical series id. All Wednesday-dated, millions of USD. The one map of H.4.1 names.
@@ -144,6 +145,15 @@ def _parse_records(records: Iterator[list[str]], url: str, required: tuple[str, 
     return pl.DataFrame({"series_id": ids, "date": days, "value": values}, schema=OBSERVATION_SCHEMA)
 
 
+def board_host(settings: Settings) -> str:
+    """The Board's host name: the one host whose redirects are followed.
+
+    >>> board_host(Settings(ddp_base_url="https://www.federalreserve.gov:443/x"))
+    'www.federalreserve.gov'
+    """
+    return settings.ddp_base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+
+
 class DdpClient:
     """H.4.1 from the Board: the whole-release ZIP, or the user's own package as CSV."""
 
@@ -151,8 +161,7 @@ class DdpClient:
         self, settings: Settings, http: HttpClient | None = None, *, on_retry: Callable[[str], None] | None = None
     ):
         self.settings = settings
-        host = settings.ddp_base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-        self.http = http or HttpClient(settings, SOURCE, follow_redirects_on=host, on_retry=on_retry)
+        self.http = http or HttpClient(settings, SOURCE, follow_redirects_on=board_host(settings), on_retry=on_retry)
 
     def url(self) -> str:
         return self.settings.ddp_base_url.rstrip("/") + "/datadownload/Output.aspx"

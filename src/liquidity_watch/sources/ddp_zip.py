@@ -41,10 +41,11 @@ from xml.etree import ElementTree
 import polars as pl
 
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA
+from liquidity_watch.domain.sources import Provider
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.values import parse_decimal, parse_iso_date
 
-SOURCE = "ddp"
+SOURCE = Provider.DDP
 DATA_MEMBER = "H41_data.xml"
 MEMBERS = frozenset({DATA_MEMBER, "H41_struct.xml", "H41_H41.xsd", "frb_common.xsd"})
 #: the structure and schema members are small (kilobytes); anything near this is not them

@@ -38,7 +38,7 @@ from liquidity_watch.domain.freshness import next_observation
 from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.domain.sources import Provider, SourceKind, SourceUse, UseStatus
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.ddp import H41_SERIES, DdpClient
+from liquidity_watch.sources.ddp import H41_SERIES, DdpClient, board_host
 from liquidity_watch.sources.errors import SeriesRefused, SourceError, SourcesUnavailable
 from liquidity_watch.sources.fred import FredClient
 from liquidity_watch.sources.http import HttpClient, NotModified
@@ -198,6 +198,23 @@ def extract(
     return run.result()
 
 
+def clients(
+    settings: Settings, log: Log | None, validators: Mapping[str, Validators] | None = None
+) -> tuple[NyFedClient, DdpClient, FredClient]:
+    """One client per upstream, each with its own HTTP client: retry lines go to ``log``, and the
+    Board and FRED send conditional requests with ``validators`` (the NY Fed answers no-store)."""
+    return (
+        NyFedClient(settings, HttpClient(settings, Provider.NYFED, on_retry=log)),
+        DdpClient(
+            settings,
+            HttpClient(
+                settings, Provider.DDP, follow_redirects_on=board_host(settings), on_retry=log, validators=validators
+            ),
+        ),
+        FredClient(settings, HttpClient(settings, Provider.FRED, on_retry=log, validators=validators)),
+    )
+
+
 class _Run:
     """One extraction: the clients, what came back, and what failed."""
 
@@ -220,12 +237,7 @@ class _Run:
         self.strict = strict
         self.progress = progress
         self.log = log
-        ddp_host = settings.ddp_base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-        self.nyfed = NyFedClient(settings, HttpClient(settings, "nyfed", on_retry=log))
-        self.ddp = DdpClient(
-            settings, HttpClient(settings, "ddp", follow_redirects_on=ddp_host, on_retry=log, validators=validators)
-        )
-        self.fred = FredClient(settings, HttpClient(settings, "fred", on_retry=log, validators=validators))
+        self.nyfed, self.ddp, self.fred = clients(settings, log, validators)
         self.payloads: list[Payload] = []
         self.uses: list[SourceUse] = []
         self.validators: dict[str, tuple[str, Validators]] = {}

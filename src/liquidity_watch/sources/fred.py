@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 import polars as pl
 
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
+from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.http import HttpClient, NotModified
@@ -26,7 +27,7 @@ from liquidity_watch.sources.values import (
     parse_iso_date,
 )
 
-SOURCE = "fred"
+SOURCE = Provider.FRED
 DATE_HEADERS = ("observation_date", "DATE")
 MISSING = ("", ".")
 

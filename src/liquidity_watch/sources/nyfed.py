@@ -32,7 +32,9 @@ from typing import Any
 
 import polars as pl
 
+from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
+from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.http import HttpClient
@@ -42,7 +44,7 @@ from liquidity_watch.sources.values import (
     parse_iso_date,
 )
 
-SOURCE = "nyfed"
+SOURCE = Provider.NYFED
 
 #: (record type, JSON key) -> canonical series id
 RATE_FIELDS: dict[str, dict[str, str]] = {
@@ -69,9 +71,9 @@ REPO_PATH = "/api/rp/repo/all/results/search.json"
 #: The NY Fed publishes SOFR, TGCR and BGCR from 2018-04-02; EFFR (in this API) back to 2000.
 #: Repo operations: FRED's RPONTSYD starts 2000-01-03 (how far the API goes back is unconfirmed).
 FIRST_DATE = {
-    "SOFR": dt.date(2018, 4, 2),
-    "TGCR": dt.date(2018, 4, 2),
-    "BGCR": dt.date(2018, 4, 2),
+    "SOFR": SOFR_START,
+    "TGCR": SOFR_START,
+    "BGCR": SOFR_START,
     "EFFR": dt.date(2000, 7, 3),
     "RRP": dt.date(2003, 2, 7),
     "REPO": dt.date(2000, 1, 3),

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.domain.payload import Payload, now_utc
+from liquidity_watch.domain.sources import Provider
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.fred import parse_fredgraph_lines
 from liquidity_watch.sources.values import MAX_INPUT_BYTES, BoundedTextFile, InputTooLarge
 
-SOURCE = "snapshot"
+SOURCE = Provider.SNAPSHOT
 
 
 def read_snapshot(folder: Path, *, max_bytes: int = MAX_INPUT_BYTES) -> list[Payload]:
