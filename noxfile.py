@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import nox
 
+from liquidity_watch.bootstrap import OFFLINE_ENVIRONMENT as OFFLINE
+
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "typecheck", "test-fast"]
-
-OFFLINE = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
 
 @nox.session

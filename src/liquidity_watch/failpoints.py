@@ -31,6 +31,8 @@ POINTS = (
 
 def reached(name: str, subject: str | None = None) -> None:
     """Die here, at once, if ``LW_FAILPOINT`` says so (``name``, or ``name@subject``)."""
+    if name not in POINTS:
+        raise ValueError(f"unknown failpoint {name!r}; known: {', '.join(POINTS)}")
     wanted = os.environ.get(ENV)
     if wanted and (wanted == name or (subject is not None and wanted == f"{name}@{subject}")):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from liquidity_watch.alerts.redaction import redact
 from liquidity_watch.domain.delivery import DestinationKind
 from liquidity_watch.domain.severity import Severity
+from liquidity_watch.locations import ENV_FILE
 
 #: A Slack conversation ID: public channel C..., private channel G..., direct message D...
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")  # matched whole (fullmatch)
@@ -44,7 +45,7 @@ TERMINAL = "terminal"
 
 
 class SlackSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="", env_file=ENV_FILE, extra="ignore")
 
     slack_bot_token: SecretStr | None = None
     slack_channel: str | None = None
@@ -242,7 +243,3 @@ def delivery_config(settings: SlackSettings | None = None) -> DeliveryConfig:
 def subscriber_destinations(settings: SlackSettings) -> list[Destination]:
     """Subscriber destinations (broken ones included), or the terminal when no Slack is configured."""
     return delivery_config(settings).destinations
-
-
-def ops_destination(settings: SlackSettings) -> Destination:
-    return delivery_config(settings).ops

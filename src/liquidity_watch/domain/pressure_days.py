@@ -48,7 +48,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from liquidity_watch.domain.calendars import CALENDAR_YEARS, sifma_holidays
+from liquidity_watch.domain.calendars import CALENDAR_YEARS, holidays_of
 from liquidity_watch.domain.catalog import Calendar
 
 #: The calendar pressure days are counted on.
@@ -73,7 +73,7 @@ class PressureKind(StrEnum):
 
 
 def _business_days_of_month(year: int, month: int) -> list[dt.date]:
-    closed = sifma_holidays()
+    closed = holidays_of(PRESSURE_CALENDAR)
     days = (dt.date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1))
     return [d for d in days if d.weekday() < 5 and d not in closed]
 

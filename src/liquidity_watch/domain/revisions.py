@@ -31,9 +31,6 @@ class RevisionAcceptance:
     def __str__(self) -> str:
         return f"{self.series_id}:{self.start}:{self.end}"
 
-    def covers(self, series_id: str, day: dt.date) -> bool:
-        return series_id == self.series_id and self.start <= day <= self.end
-
 
 def parse_acceptance(text: str) -> RevisionAcceptance:
     """``SERIES:YYYY-MM-DD:YYYY-MM-DD`` with a catalogued series and start <= end.
