@@ -9,7 +9,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from liquidity_watch.domain.calendars import today_new_york
-from liquidity_watch.domain.payload import Validators
 from liquidity_watch.domain.sources import Provider, UseStatus
 from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.sources.extract import H41_REQUIRED, RATES, RRP, Extraction, extract, h41_due
@@ -237,8 +236,12 @@ def test_validators_of_a_partly_refused_archive_are_not_kept(settings, fake, sna
     assert _by_group(extraction)["WDTGAL"][:2] == (UseStatus.FAILOVER, Provider.FRED)
 
 
-def test_validators_with_neither_header_are_not_kept():
-    assert not Validators()
+def test_only_responses_that_carried_an_etag_or_last_modified_leave_validators(settings):
+    extraction = _live(settings, stored={})
+    # the fake Board sends both headers; the NY Fed and FRED fakes send neither, and nothing is kept for them
+    assert {source for source, _ in extraction.validators.values()} == {"ddp"}
+    [(_, validators)] = extraction.validators.values()
+    assert validators.etag and validators.last_modified
 
 
 def test_a_series_the_warehouse_never_stored_is_backfilled_once_with_its_group(settings, fake):
