@@ -117,6 +117,23 @@ def empty_warehouse(migrated_template: Path, tmp_path: Path) -> Path:
     return copy_of(migrated_template, tmp_path, "w.duckdb")
 
 
+@pytest.fixture
+def threaded_slack():
+    """A loopback Slack on a threaded server of its own: reachable from subprocesses, and able to
+    answer a history lookup while a post hangs."""
+    from pytest_httpserver import HTTPServer
+
+    from tests.fake_slack import FakeSlack
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield FakeSlack(server)
+    finally:
+        server.clear()
+        server.stop()
+
+
 def copy_of(warehouse: Path, folder: Path, name: str = "copy.duckdb") -> Path:
     """A private copy of ``warehouse`` in ``folder`` for a test that writes."""
     copy = folder / name

@@ -68,15 +68,9 @@ def slack(httpserver: HTTPServer) -> FakeSlack:
 
 
 @pytest.fixture
-def slow_slack() -> FakeSlack:
+def slow_slack(threaded_slack: FakeSlack) -> FakeSlack:
     """A threaded fake: a post can hang while the next request (the history lookup) is answered."""
-    server = HTTPServer(threaded=True)
-    server.start()
-    try:
-        yield FakeSlack(server)
-    finally:
-        server.clear()
-        server.stop()
+    return threaded_slack
 
 
 def settings(slack: FakeSlack, **extra) -> SlackSettings:

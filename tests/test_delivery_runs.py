@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pytest_httpserver import HTTPServer
 
 from liquidity_watch.alerts.journal import Journal, journal_path
 from tests.conftest import copy_of
@@ -26,14 +25,8 @@ TOKEN = "xoxb-424242-crash-test-token"
 
 
 @pytest.fixture
-def slack() -> FakeSlack:
-    server = HTTPServer(threaded=True)
-    server.start()
-    try:
-        yield FakeSlack(server)
-    finally:
-        server.clear()
-        server.stop()
+def slack(threaded_slack: FakeSlack) -> FakeSlack:
+    return threaded_slack
 
 
 def env_for(slack: FakeSlack, **extra: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pytest_httpserver import HTTPServer
 
 from tests.fake_slack import FakeSlack
 
@@ -25,14 +24,8 @@ NEEDLES = [TOKEN, "plantedTOKENsecret", "plantedHOOKsecret", "TPLANT/BPLANT", "p
 
 
 @pytest.fixture
-def slack() -> FakeSlack:
-    server = HTTPServer(threaded=True)
-    server.start()
-    try:
-        yield FakeSlack(server)
-    finally:
-        server.clear()
-        server.stop()
+def slack(threaded_slack: FakeSlack) -> FakeSlack:
+    return threaded_slack
 
 
 def closed_port() -> int:
