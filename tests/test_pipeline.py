@@ -178,6 +178,7 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     ]
 
 
+@pytest.fixture(scope="module")
 def primary_live(tmp_path_factory, snapshot_observations, snapshot_archive):
     """A live backfill with every primary answering (small archive), for comparisons."""
     server = HTTPServer()
