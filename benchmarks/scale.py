@@ -81,7 +81,7 @@ def main(factor: int) -> dict:
         tables = build_core_tables(observations)
         step("transform", t)
         t = time.perf_counter()
-        gate = quality.Gate("bench")
+        gate = quality.Validator("bench")
         step("gate_setup", t)
         t = time.perf_counter()
         today = dt.date.today()
