@@ -192,19 +192,35 @@ def test_deployments_set_the_same_offline_environment_as_every_other_entry_point
         assert {"PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK", "GX_ANALYTICS_ENABLED"} <= set(env)
 
 
-def test_a_local_run_turns_heartbeats_off_only_when_it_has_no_real_server():
+def test_a_local_run_keeps_a_configured_server_and_its_heartbeats():
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    from liquidity_watch.flows.local_run import local_run_settings
+    from liquidity_watch.flows.local_run import local_prefect
 
-    with temporary_settings(updates={PREFECT_API_URL: None}):
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
         configured = get_current_settings().flows.heartbeat_frequency
         assert configured is not None  # Prefect's default: every 180 s
-        with local_run_settings():
+        with local_prefect():
+            assert get_current_settings().api.url == "http://127.0.0.1:4200/api"
+            assert get_current_settings().flows.heartbeat_frequency == configured
+
+
+@pytest.mark.integration
+def test_without_a_server_a_local_run_starts_its_own_answers_on_it_with_heartbeats_off_and_stops_it():
+    import httpx
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from liquidity_watch.flows.local_run import local_prefect
+
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        with local_prefect():
+            api_url = get_current_settings().api.url
+            assert api_url is not None and api_url.startswith("http://127.0.0.1:")
+            assert httpx.get(f"{api_url}/health", timeout=5).json() is True
             assert get_current_settings().flows.heartbeat_frequency is None
-        assert get_current_settings().flows.heartbeat_frequency == configured
-    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), local_run_settings():
-        assert get_current_settings().flows.heartbeat_frequency == configured
+        assert get_current_settings().api.url is None
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{api_url}/health", timeout=5)
 
 
 def test_a_run_keeps_the_objects_alive_at_its_start_frozen_and_hands_them_back_at_the_end():

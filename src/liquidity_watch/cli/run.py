@@ -110,14 +110,14 @@ def run(
     bootstrap(pipeline=True)  # Great Expectations imports in the background while Prefect's server starts
     import contextlib
 
-    from liquidity_watch.flows.local_run import console_without_tracebacks, local_run_settings
+    from liquidity_watch.flows.local_run import console_without_tracebacks, local_prefect
     from liquidity_watch.flows.pipeline import pipeline  # imported late: Prefect is slow to import
     from liquidity_watch.sources.errors import SourcesUnavailable
 
     quiet = contextlib.nullcontext() if debug else console_without_tracebacks()
     errors: list[str] = []
     try:
-        with local_run_settings(), quiet:
+        with local_prefect(), quiet:
             summary = pipeline(
                 source=source,
                 snapshot_dir=str(snapshot_dir) if snapshot_dir else None,

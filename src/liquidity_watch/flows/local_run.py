@@ -4,26 +4,136 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
+
+#: What Prefect gives its temporary server's process (``prefect.server.api.server.SubprocessASGIServer``).
+SERVER_ENVIRONMENT = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+#: uvicorn's exit code when the port was taken in the meantime: try another.
+PORT_TAKEN = 3
 
 
 @contextlib.contextmanager
-def local_run_settings() -> Iterator[None]:
-    """Turn off flow-run heartbeats when the run has only Prefect's temporary server.
+def local_prefect() -> Iterator[None]:
+    """The Prefect API that ``liquidity-watch run`` runs the flow on.
 
-    Heartbeats let a long-lived server mark a run whose process died as crashed. A
-    temporary server lives and dies with this process, so nothing can read them, and
-    Prefect 3.8's heartbeat thread sleeps in whole seconds: the flow waits up to 1 s
-    (0.5 s on average) for it at the end of every run. With ``PREFECT_API_URL`` set (a
-    real server), the configured frequency is kept.
+    With ``PREFECT_API_URL`` set (a real server), that server, as configured. Otherwise a
+    temporary server of this run's own (``temporary_server``), with flow-run heartbeats off:
+    heartbeats let a long-lived server mark a run whose process died as crashed, nothing
+    outlives this process to read them, and Prefect 3.8's heartbeat thread sleeps in whole
+    seconds, so the flow waits up to 1 s (0.5 s on average) for it at the end of every run.
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
 
     if get_current_settings().api.url:
         yield
         return
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+    with (
+        temporary_server() as api_url,
+        temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        try:
+            yield
+        finally:
+            _send_what_is_queued()
+
+
+def _send_what_is_queued() -> None:
+    """Hand the run's queued logs and events to the server before it stops (Prefect does this at exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=5)
+
+
+@contextlib.contextmanager
+def temporary_server() -> Iterator[str]:
+    """Start Prefect's temporary server in a child process, yield its API URL, stop it at the end.
+
+    The same command, environment and health check as Prefect's own temporary server, which
+    it would start when a flow runs with no ``PREFECT_API_URL``; but Prefect imports its
+    whole server package (FastAPI app, database models: ~76 MB) into the flow's process
+    just to start that child, and this does not, so a run's peak memory is that much lower.
+    """
+    import prefect
+    from prefect.logging import get_logger
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    timeout_s = settings.server.ephemeral.startup_timeout_seconds
+    environment = {**os.environ, **SERVER_ENVIRONMENT, **settings.to_environment_variables(exclude_unset=True)}
+
+    def start() -> tuple[subprocess.Popen[bytes], str]:
+        port = _free_port()
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(Path(prefect.__file__).parent.parent),
+            "--factory",
+            "prefect.server.api.server:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "error",
+            "--lifespan",
+            "on",
+        ]
+        return subprocess.Popen(command, env=environment), f"http://127.0.0.1:{port}/api"
+
+    process, api_url = start()
+    get_logger("liquidity_watch").info("Starting temporary server on %s", api_url.removesuffix("/api"))
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _healthy(api_url):
+            if process.poll() == PORT_TAKEN:
+                process, api_url = start()
+            elif process.poll() is not None:
+                raise RuntimeError(f"Prefect's temporary server exited with code {process.returncode} while starting")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Prefect's temporary server did not answer within {timeout_s:.0f} s "
+                    "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)"
+                )
+            time.sleep(0.1)
+        yield api_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _healthy(api_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 class WithoutTraceback(logging.Formatter):

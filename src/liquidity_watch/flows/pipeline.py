@@ -156,7 +156,7 @@ def land_task(
     started_at: dt.datetime | None = None,
 ) -> LandResult:
     """Add the fresh observations as new versions, and record the revisions the operator accepted."""
-    with connection(work) as con:
+    with connection(work, threads=1) as con:  # as for signals: less memory at the backfill's peak, same time
         landed = land(con, fresh, run_id)
         counts = record_acceptances(con, run_id, started_at or dt.datetime.now(dt.UTC), accepted)
     for spec, n in counts.items():

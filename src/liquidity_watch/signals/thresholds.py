@@ -15,12 +15,14 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from liquidity_watch.domain.rules import Rule
 from liquidity_watch.resources import default_thresholds_file
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -104,6 +106,17 @@ TABLES: dict[str, type[_Table]] = {
     "scarcity": Scarcity,
     "stress": Stress,
 }
+#: The tables each rule reads: its own, and [persistence] for the three signs and stress,
+#: which count over the last ``window_days`` fixings. ``core.signals.thresholds`` holds these.
+RULE_TABLES: dict[Rule, tuple[str, ...]] = {
+    Rule.EASING: ("easing",),
+    Rule.DRAINING: ("draining",),
+    Rule.REPO_RATES: ("persistence", "repo_rates"),
+    Rule.FACILITY_USE: ("persistence", "facility_use"),
+    Rule.EFFR_RISING: ("persistence", "effr_rising"),
+    Rule.SCARCITY: ("scarcity",),
+    Rule.STRESS: ("persistence", "stress"),
+}
 #: Every key -> the table it belongs in (key names are unique across tables).
 KEY_TABLE: dict[str, str] = {key: table for table, model in TABLES.items() for key in model.model_fields}
 #: Keys the first release had: a file without one of them is refused.
@@ -163,6 +176,16 @@ class Thresholds:
 
     def to_json(self) -> str:
         return json.dumps(self.values(), sort_keys=True)
+
+
+def rule_thresholds(values: Mapping[str, float], rule: str) -> dict[str, float]:
+    """The thresholds ``rule`` reads, picked from all of them (``Thresholds.values()``).
+
+    >>> sorted(rule_thresholds(load_thresholds().values(), "facility_use"))
+    ['takeup_days', 'takeup_floor_usd_mn', 'window_days']
+    """
+    tables = RULE_TABLES[Rule(rule)]
+    return {key: value for key, value in values.items() if KEY_TABLE[key] in tables}
 
 
 def defaults() -> dict[str, Any]:
