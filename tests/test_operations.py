@@ -232,3 +232,24 @@ def test_a_run_keeps_the_objects_alive_at_its_start_frozen_and_hands_them_back_a
     with startup_objects_frozen():
         assert gc.get_freeze_count() > before
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.integration
+def test_a_cli_run_on_its_own_temporary_server_loads_none_of_prefects_server_modules(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('server modules:', sum(m.startswith('prefect.server') for m in sys.modules)))\n"
+        "from liquidity_watch.cli import main\n"
+        f"sys.argv = ['liquidity-watch', 'run', '--warehouse', {str(tmp_path / 'w.duckdb')!r}]\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)  # no real server: the run starts its own
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "published" in done.stdout or "core table" in done.stdout
+    # Prefect's own temporary server would have imported ~150 prefect.server modules (~76 MB) here
+    assert done.stdout.strip().splitlines()[-1] == "server modules: 0"

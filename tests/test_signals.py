@@ -271,6 +271,23 @@ def test_every_signal_row_echoes_its_inputs_and_thresholds(evaluated):
     assert json.loads(stress["thresholds"])["break_effr_minus_iorb_bp"] == 10
 
 
+def test_each_signal_row_keeps_the_thresholds_its_rule_reads_and_no_others(evaluated):
+    rows = signals_long(evaluated.filter(pl.col("date") == D(2019, 9, 17)))
+    kept = {row["rule"]: json.loads(row["thresholds"]) for row in rows.iter_rows(named=True)}
+    assert kept["stress"] == {
+        "break_effr_minus_iorb_bp": 10.0,
+        "break_sofr_minus_iorb_bp": 36.0,
+        "off_calendar_days": 3,
+        "off_calendar_sofr_minus_iorb_bp": 15.0,
+        "window_days": 20,
+    }
+    assert set(kept["draining"]) == {"qt_runoff_13w_usd_mn", "qt_runoff_4w_usd_mn", "total_assets_fall_4w_usd_mn"}
+    assert set(kept["scarcity"]) == {"reserves_below_52w_high_pct", "reserves_to_bank_assets_pct"}
+    # together they are every threshold in force, each with the value the messages show
+    every = json.loads(evaluated["thresholds"][0])
+    assert {key: value for rule in kept.values() for key, value in rule.items()} == every
+
+
 # --- the evaluation: v1 beside the rules in force ---------------------------------------------------------
 
 
