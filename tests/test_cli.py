@@ -156,6 +156,26 @@ print(json.dumps(loaded))
 
 
 @pytest.mark.integration
+def test_a_run_the_gate_stops_ends_with_its_error_and_no_leak_report_from_duckdb(tmp_path, server_env, snapshot_dir):
+    bad = tmp_path / "snapshot"
+    shutil.copytree(snapshot_dir, bad)
+    sofr = bad / "SOFR.csv"
+    lines = sofr.read_text().splitlines()
+    # SOFR written in basis points from August 2026: every value 100 times too large
+    scaled = [
+        f"{d},{float(v) * 100}" if d >= "2026-08-01" and v not in ("", ".") else f"{d},{v}"
+        for d, v in (line.split(",") for line in lines[1:])
+    ]
+    sofr.write_text("\n".join([lines[0], *scaled]) + "\n")
+    result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
+    assert result.returncode == 1
+    assert "error: run failed: quality gate failed, nothing was published:" in result.stderr
+    assert "SOFR" in result.stderr
+    # a connection left alive in a failed frame was reported by DuckDB's bindings at exit, 40 lines of it
+    assert "nanobind" not in result.stderr and "leaked" not in result.stderr
+
+
+@pytest.mark.integration
 def test_read_commands_load_neither_prefect_nor_great_expectations_and_query_not_even_polars(
     snapshot_warehouse, tmp_path
 ):

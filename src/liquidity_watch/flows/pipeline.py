@@ -136,9 +136,8 @@ def audit_raw_task(
     validator: Validator, work: Path, fresh: list[Payload], accepted: tuple[RevisionAcceptance, ...] = ()
 ) -> SuiteResult:
     """Validate this run's fresh observations, against the stored ones around them, before they touch ``raw``."""
-    with connection(work) as con:
-        incoming = incoming_frame(fresh)
-        stored = stored_values(con, list(SERIES))  # neighbours, corroborating rates and identities read other series
+    incoming = incoming_frame(fresh)
+    stored = stored_state_values(work)
     today = today_new_york()
     staged = stage_raw(incoming, stored, today, accepted)
     suite = raw_observations_suite(today, present=set(staged["series_id"]))
@@ -276,6 +275,20 @@ def last_stored_dates(work: Path) -> dict[str, dt.date]:
         return last_dates(con)
 
 
+# The gate raises from the frames that call these: a connection opened in such a frame would
+# stay alive with its traceback until the interpreter's shutdown (which DuckDB reports as leaks).
+def fresh_of(work: Path, payloads: list[Payload]) -> list[Payload]:
+    """The payloads whose SHA-256 is not yet in ``raw.payloads``."""
+    with connection(work) as con:
+        return fresh_payloads(con, payloads)
+
+
+def stored_state_values(work: Path) -> pl.DataFrame:
+    """Every stored current value: neighbours, corroborating rates and identities read other series."""
+    with connection(work) as con:
+        return stored_values(con, list(SERIES))
+
+
 def stored_state(work: Path) -> tuple[dict[str, dt.date], dict[str, Validators]]:
     """What the extract needs from the warehouse: the last date per series, the validators per URL."""
     with connection(work) as con:
@@ -391,8 +404,7 @@ def _run(
                     keep_validators(work, extraction, run.run_id)
                 with timer("validate"):
                     validator = Validator(run.run_id)
-                    with connection(work) as con:
-                        fresh = fresh_payloads(con, payloads)
+                    fresh = fresh_of(work, payloads)
                     results.append(audit_raw_task(validator, work, fresh, accepted))
                 with timer("load"):
                     landed = land_task(work, fresh, run.run_id, accepted, run.started_at)
