@@ -35,17 +35,23 @@ def local_prefect() -> Iterator[None]:
         temporary_settings,
     )
 
-    if get_current_settings().api.url:
-        yield
+    settings = get_current_settings()
+    if settings.api.url or not settings.server.ephemeral.enabled:
+        yield  # a real server; or none allowed, and Prefect says so in its own words
         return
     with (
         temporary_server() as api_url,
         temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
+        interrupted = False
         try:
             yield
+        except KeyboardInterrupt:
+            interrupted = True  # the server got the same Ctrl-C: nothing is left to send to
+            raise
         finally:
-            _send_what_is_queued()
+            if not interrupted:
+                _send_what_is_queued()
 
 
 def _send_what_is_queued() -> None:
@@ -96,20 +102,21 @@ def temporary_server() -> Iterator[str]:
         return subprocess.Popen(command, env=environment), f"http://127.0.0.1:{port}/api"
 
     process, api_url = start()
-    get_logger("liquidity_watch").info("Starting temporary server on %s", api_url.removesuffix("/api"))
     try:
         deadline = time.monotonic() + timeout_s
         while not _healthy(api_url):
-            if process.poll() == PORT_TAKEN:
+            code = process.poll()
+            if code == PORT_TAKEN:
                 process, api_url = start()
-            elif process.poll() is not None:
-                raise RuntimeError(f"Prefect's temporary server exited with code {process.returncode} while starting")
+            elif code is not None:
+                raise RuntimeError(f"Prefect's temporary server exited with code {code} while starting")
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"Prefect's temporary server did not answer within {timeout_s:.0f} s "
                     "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)"
                 )
             time.sleep(0.1)
+        get_logger("liquidity_watch").info("Started temporary server on %s", api_url.removesuffix("/api"))
         yield api_url
     finally:
         process.terminate()

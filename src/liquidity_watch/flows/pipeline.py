@@ -207,7 +207,7 @@ def signals_task(
         thresholds,
     )
     found = episodes(evaluated)
-    # one thread: a backfill writes ~24,000 small rows, and each extra DuckDB thread keeps
+    # one thread: a backfill writes ~42,000 small rows, and each extra DuckDB thread keeps
     # its own insert buffers (~17 MB at the run's peak of memory); the time is the same
     with connection(work, threads=1) as con:
         publish_signals(con, signals_long(evaluated), found, run_id)
