@@ -162,24 +162,25 @@ def _visible_takeup(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
 
 def _visible_changes(policy: pl.DataFrame) -> pl.DataFrame:
     """The last change of the target range, cut or hike (the message's "last policy action")."""
-    changes = policy.sort("date")
-    return changes.select(
-        pl.col("date").alias("last_change_date"),
-        pl.col("change_bp").alias("last_change_bp"),
-        pl.col("new_lower_pct").alias("last_change_lower_pct"),
-        pl.col("new_upper_pct").alias("last_change_upper_pct"),
-        visible_at=published_at_series("policy", changes["date"]),
-    ).sort("visible_at")
+    return _visible_policy(
+        policy, "last_change_date", "last_change_bp", "last_change_lower_pct", "last_change_upper_pct"
+    )
 
 
 def _visible_cuts(policy: pl.DataFrame) -> pl.DataFrame:
-    cuts = policy.filter(pl.col("change_bp") < 0).sort("date")
-    return cuts.select(
-        pl.col("date").alias("last_cut_date"),
-        pl.col("change_bp").alias("last_cut_bp"),
-        pl.col("new_lower_pct").alias("cut_new_lower_pct"),
-        pl.col("new_upper_pct").alias("cut_new_upper_pct"),
-        visible_at=published_at_series("policy", cuts["date"]),
+    cuts = policy.filter(pl.col("change_bp") < 0)
+    return _visible_policy(cuts, "last_cut_date", "last_cut_bp", "cut_new_lower_pct", "cut_new_upper_pct")
+
+
+def _visible_policy(changes: pl.DataFrame, date: str, bp: str, lower: str, upper: str) -> pl.DataFrame:
+    """Policy changes under the given column names, each with when it became public."""
+    changes = changes.sort("date")
+    return changes.select(
+        pl.col("date").alias(date),
+        pl.col("change_bp").alias(bp),
+        pl.col("new_lower_pct").alias(lower),
+        pl.col("new_upper_pct").alias(upper),
+        visible_at=published_at_series("policy", changes["date"]),
     ).sort("visible_at")
 
 
