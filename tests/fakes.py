@@ -1,13 +1,20 @@
-"""A loopback stand-in for the NY Fed, the Board's DDP and FRED, in their real wire formats.
+"""A loopback stand-in for the NY Fed, the Board's DDP and FRED, in their real wire formats and on their documented paths only.
 
 It serves the bundled snapshot history the way each upstream would: NY Fed JSON (newest
 first, JSON numbers, EFFR records with the target range, SOFR with its percentiles and volume,
-TGCR and BGCR, reverse repo and repo operations in dollars with the award rate), the
-Board's whole H.4.1 release as a ZIP (``filetype=zip``; built by ``tests.h41_archive``, with
+TGCR and BGCR), repo and reverse repo operations from the one documented date search in the
+recorded shape (both operation types in one body whatever ``operationTypes`` says, dollars,
+the award rate, term operations that are neither ON RRP nor repo take-up, small value
+exercises flagged in ``note``, two Standing Repo Facility operations a day since mid-2025),
+the Board's whole H.4.1 release as a ZIP (``filetype=zip``; built by ``tests.h41_archive``, with
 an ETag and Last-Modified, answering 304 to a matching conditional request), DDP package
 CSV (``filetype=csv``: six quoted header rows, CRLF, no final newline) and FRED keyless CSV.
-Handlers can be told to fail (a status with headers, or any body such as an HTML page with
-status 200) once or until healed, to exercise retries and failover.
+
+It is stricter than the real services: a path they do not document, or a query without its
+documented arguments or with others, is answered 400 (as the NY Fed answers the
+``/api/rp/{type}/{method}/results/search.json`` variants), so code that asks anything else
+fails in tests. Handlers can be told to fail (a status with headers, or any body such as an
+HTML page with status 200) once or until healed, to exercise retries and failover.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -45,6 +53,31 @@ RATE_RECORDS = {
     "BGCR": ("BGCRRATE", {}),
 }
 ARCHIVE_PATH = "/datadownload/Output.aspx"
+FRED_CSV_PATH = "/graph/fredgraph.csv"
+OPERATIONS_PATH = "/api/rp/results/search.json"
+RATE_PATHS = {
+    "SOFR": "/api/rates/secured/sofr/search.json",
+    "TGCR": "/api/rates/secured/tgcr/search.json",
+    "BGCR": "/api/rates/secured/bgcr/search.json",
+    "EFFR": "/api/rates/unsecured/effr/search.json",
+}
+#: the documented query arguments of each search: (required, optional)
+SEARCH_QUERY = (frozenset({"startDate", "endDate"}), frozenset())
+OPERATIONS_QUERY = (
+    frozenset({"startDate", "endDate"}),
+    frozenset({"operationTypes", "method", "securityType", "term"}),
+)
+ARCHIVE_QUERY = {"filetype": "zip"}
+ARCHIVE_RELEASES = frozenset({"H41"})
+PACKAGE_QUERY = (
+    frozenset({"rel", "series", "from", "to", "filetype", "label", "layout"}),
+    frozenset({"lastobs", "type"}),
+)
+FRED_CSV_QUERY = (frozenset({"id"}), frozenset({"cosd", "coed"}))
+#: everything else under these prefixes is answered 400 (the paths of a fake Slack on the same server are left alone)
+UNDOCUMENTED = re.compile(r"^/(api/(rates|rp)|datadownload|graph|fred)(/.*)?$")
+#: The Standing Repo Facility runs a morning and an afternoon operation from mid-2025 (the day is the fake's choice).
+SRF_TWICE_FROM = dt.date(2025, 6, 26)
 LAST_MODIFIED = email.utils.format_datetime(dt.datetime(2026, 8, 27, 20, 30, tzinfo=dt.UTC), usegmt=True)
 
 
@@ -60,21 +93,17 @@ class FakeFed:
         self.by_series: dict[str, dict[dt.date, float]] = defaultdict(dict)
         for sid, day, value in observations.iter_rows():
             self.by_series[sid][day] = value
+        _even_out_the_range(self.by_series)
         self.archive = archive if archive is not None else archive_bytes(observations)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.headers: list[dict[str, str]] = []
         self.failures: list[tuple[str, Response, bool, dict[str, str]]] = []
-        for kind, path in (
-            ("SOFR", "/api/rates/secured/sofr/search.json"),
-            ("TGCR", "/api/rates/secured/tgcr/search.json"),
-            ("BGCR", "/api/rates/secured/bgcr/search.json"),
-            ("EFFR", "/api/rates/unsecured/effr/search.json"),
-        ):
+        for kind, path in RATE_PATHS.items():
             server.expect_request(path).respond_with_handler(lambda request, kind=kind: self._rates(request, kind))
-        server.expect_request("/api/rp/reverserepo/all/results/search.json").respond_with_handler(self._rrp)
-        server.expect_request("/api/rp/repo/all/results/search.json").respond_with_handler(self._repo)
-        server.expect_request("/datadownload/Output.aspx").respond_with_handler(self._ddp)
-        server.expect_request("/graph/fredgraph.csv").respond_with_handler(self._fred)
+        server.expect_request(OPERATIONS_PATH).respond_with_handler(self._operations)
+        server.expect_request(ARCHIVE_PATH).respond_with_handler(self._ddp)
+        server.expect_request(FRED_CSV_PATH).respond_with_handler(self._fred)
+        server.expect_request(UNDOCUMENTED).respond_with_handler(self._undocumented)
 
     @property
     def base_url(self) -> str:
@@ -102,10 +131,17 @@ class FakeFed:
         """Forget the failures set for ``path`` (every path if ``None``)."""
         self.failures = [f for f in self.failures if path is not None and f[0] != path]
 
-    def _record(self, request: Request) -> tuple[dict[str, str], Response | None]:
-        args = {k: v[0] for k, v in parse_qs(request.query_string.decode()).items()}
+    def _record(
+        self, request: Request, query: tuple[frozenset[str], frozenset[str]] | None = None
+    ) -> tuple[dict[str, str], Response | None]:
+        """Note the request; then a 400 if its query is not the documented one, else a failure set for it, if any."""
+        args = {k: v[0] for k, v in parse_qs(request.query_string.decode(), keep_blank_values=True).items()}
         self.requests.append((request.path, args))
         self.headers.append(dict(request.headers))
+        if query is not None:
+            problem = _query_problem(args, *query)
+            if problem:
+                return args, _bad_request(f"{request.path}: {problem}")
         for i, (path, response, persistent, query) in enumerate(self.failures):
             if path == request.path and all(args.get(k) == v for k, v in query.items()):
                 if not persistent:
@@ -119,8 +155,12 @@ class FakeFed:
     def _window(self, sid: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, float]]:
         return sorted(((d, v) for d, v in self.by_series.get(sid, {}).items() if start <= d <= end), reverse=True)
 
+    def _undocumented(self, request: Request) -> Response:
+        self._record(request)
+        return _bad_request(f"{request.path} is not a documented path")
+
     def _rates(self, request: Request, kind: str) -> Response:
-        args, failure = self._record(request)
+        args, failure = self._record(request, SEARCH_QUERY)
         if failure:
             return failure
         start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
@@ -135,65 +175,33 @@ class FakeFed:
             records.append(record)
         return Response(json.dumps({"refRates": records}), content_type="application/json; charset=utf-8")
 
-    def _rrp(self, request: Request) -> Response:
-        args, failure = self._record(request)
+    def _operations(self, request: Request) -> Response:
+        """Both operation types in one body, newest first, whatever ``operationTypes`` asks for."""
+        args, failure = self._record(request, OPERATIONS_QUERY)
         if failure:
             return failure
         start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
-        operations = [
-            {
-                "operationId": f"RP {day:%m%d%y} 1",
-                "operationDate": day.isoformat(),
-                "operationType": "Reverse Repo",
-                "operationMethod": "Fixed Rate",
-                "term": "Overnight",
-                "note": "",
-                "totalAmtAccepted": round(value * 1e9),
-                "details": [
-                    {
-                        "securityType": "Treasury",
-                        "amtAccepted": round(value * 1e9),
-                        **(
-                            {"percentAwardRate": self.by_series["RRPONTSYAWARD"][day]}
-                            if day in self.by_series.get("RRPONTSYAWARD", {})
-                            else {}
-                        ),
-                    }
-                ],
-            }
-            for day, value in self._window("RRPONTSYD", start, end)
-        ]
-        return Response(json.dumps({"repo": {"operations": operations}}), content_type="application/json")
-
-    def _repo(self, request: Request) -> Response:
-        args, failure = self._record(request)
-        if failure:
-            return failure
-        start, end = dt.date.fromisoformat(args["startDate"]), dt.date.fromisoformat(args["endDate"])
-        operations = [
-            {
-                "operationId": f"RP {day:%m%d%y} 2",
-                "operationDate": day.isoformat(),
-                "operationType": "Repo",
-                "operationMethod": "Multiple Price",
-                "term": "Overnight",
-                "note": "",
-                "totalAmtAccepted": round(value * 1e9),
-                "details": [
-                    {"securityType": "Treasury", "amtAccepted": round(value * 1e9)},
-                    {"securityType": "Mortgage-Backed", "amtAccepted": 0},
-                ],
-            }
-            for day, value in self._window("RPONTSYD", start, end)
-        ]
+        operations: list[dict[str, object]] = []
+        for day, value in self._window("RRPONTSYD", start, end):
+            award = self.by_series.get("RRPONTSYAWARD", {}).get(day)
+            operations += reverse_repos(day, value, award)
+        for day, value in self._window("RPONTSYD", start, end):
+            operations += repos(day, value)
+        operations.sort(key=lambda op: (str(op["operationDate"]), str(op["operationId"])), reverse=True)
         return Response(json.dumps({"repo": {"operations": operations}}), content_type="application/json")
 
     def _ddp(self, request: Request) -> Response:
-        args, failure = self._record(request)
+        args = {k: v[0] for k, v in parse_qs(request.query_string.decode(), keep_blank_values=True).items()}
+        if args.get("filetype") == "zip":
+            args, failure = self._record(request, (frozenset({"rel", "filetype"}), frozenset()))
+            if failure:
+                return failure
+            if args["rel"] not in ARCHIVE_RELEASES:
+                return _bad_request(f"no release archive {args['rel']!r}")
+            return self._archive(request)
+        args, failure = self._record(request, PACKAGE_QUERY)
         if failure:
             return failure
-        if args.get("filetype") == "zip":
-            return self._archive(request)
         start = dt.datetime.strptime(args["from"], "%m/%d/%Y").date()
         end = dt.datetime.strptime(args["to"], "%m/%d/%Y").date()
         ident = {sid: ident for ident, sid in H41_IDENTIFIERS.items()}
@@ -224,7 +232,7 @@ class FakeFed:
         return Response(body, content_type="application/x-zip-compressed", headers=validators)
 
     def _fred(self, request: Request) -> Response:
-        args, failure = self._record(request)
+        args, failure = self._record(request, FRED_CSV_QUERY)
         if failure:
             return failure
         sid = args["id"]
@@ -233,6 +241,113 @@ class FakeFed:
         rows = sorted((d, v) for d, v in self.by_series.get(sid, {}).items() if start <= d <= end)
         body = f"observation_date,{sid}\n" + "".join(f"{d.isoformat()},{_fred_number(v)}\n" for d, v in rows)
         return Response(body, content_type="text/csv")
+
+
+def _even_out_the_range(by_series: dict[str, dict[dt.date, float]]) -> None:
+    """Give the lower bound of the target range every day the upper bound has, at the same width.
+
+    The bundled snapshot's two files end on different days (they were saved apart), but every
+    EFFR record that carries the range carries both bounds, and so does FRED on any one day.
+    """
+    lower, upper = by_series.get("DFEDTARL", {}), by_series.get("DFEDTARU", {})
+    if not lower or not upper:
+        return
+    last = max(lower)
+    width = upper[last] - lower[last]
+    for day in sorted(d for d in upper if d > last):
+        lower[day] = round(upper[day] - width, 2)
+
+
+def _query_problem(args: dict[str, str], required: frozenset[str], optional: frozenset[str]) -> str:
+    """Why a query is not the documented one ("" if it is); dates must be ISO where the name says so."""
+    missing = sorted(required - args.keys())
+    extra = sorted(args.keys() - required - optional)
+    if missing or extra:
+        return f"missing {missing}, undocumented {extra}"
+    for key in ("startDate", "endDate", "cosd", "coed"):
+        if key in args:
+            try:
+                dt.date.fromisoformat(args[key])
+            except ValueError:
+                return f"{key}={args[key]!r} is not YYYY-MM-DD"
+    return ""
+
+
+def _bad_request(message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=400, content_type="application/json")
+
+
+def _dollars(billions: float) -> int:
+    return round(billions * 1e9)
+
+
+def _operation(
+    day: dt.date, number: int, kind: str, term: str, amount: int, *, note: str = "", award: float | None = None
+) -> dict[str, object]:
+    """One operation in the recorded shape (amounts in dollars; ``note`` empty unless it says something)."""
+    detail: dict[str, object] = {"securityType": "Treasury", "amtSubmitted": amount, "amtAccepted": amount}
+    if award is not None:
+        detail["percentAwardRate"] = award
+    details = [detail]
+    if kind == "Repo":
+        details.append({"securityType": "Mortgage-Backed", "amtSubmitted": 0, "amtAccepted": 0})
+    return {
+        "operationId": f"RP {day:%m%d%y} {number}",
+        "auctionStatus": "Results",
+        "operationDate": day.isoformat(),
+        "operationType": kind,
+        "operationMethod": "Fixed Rate" if kind == "Reverse Repo" else "Full Allotment",
+        "settlementType": "Same Day",
+        "term": term,
+        "termCalenderDays": 1 if term == "Overnight" else 7,
+        "note": note,
+        "totalAmtSubmitted": amount,
+        "totalAmtAccepted": amount,
+        "details": details,
+    }
+
+
+SVE_NOTE = "This operation is a Small Value Exercise (SVE); the daily {} operation will still take place"
+
+
+def _sve_day(day: dt.date) -> bool:
+    """The first Wednesday of every month carries a small value exercise (the choice of day is the fake's)."""
+    return day.weekday() == 2 and day.day <= 7
+
+
+def _term_day(day: dt.date) -> bool:
+    """The 8th of every month also has a term operation, which counts neither as ON RRP nor as repo take-up."""
+    return day.day == 8
+
+
+def reverse_repos(day: dt.date, billions: float, award: float | None) -> list[dict[str, object]]:
+    """A day's reverse repos summing to ``billions`` of overnight Treasury take-up (a small value exercise's included)."""
+    total = _dollars(billions)
+    sve = 1_000_000 if _sve_day(day) and total > 1_000_000 else 0
+    ops = [_operation(day, 1, "Reverse Repo", "Overnight", total - sve, award=award)]
+    if sve:
+        ops.append(_operation(day, 99, "Reverse Repo", "Overnight", sve, note=SVE_NOTE.format("ON RRP"), award=0.0))
+    if _term_day(day):
+        ops.append(_operation(day, 2, "Reverse Repo", "Term", 5_000_000_000))
+    return ops
+
+
+def repos(day: dt.date, billions: float) -> list[dict[str, object]]:
+    """A day's repos whose overnight Treasury take-up, small value exercises left out, is ``billions``."""
+    total = _dollars(billions)
+    if day >= SRF_TWICE_FROM:
+        morning = total // 2
+        ops = [
+            _operation(day, 3, "Repo", "Overnight", morning),
+            _operation(day, 4, "Repo", "Overnight", total - morning),
+        ]
+    else:
+        ops = [_operation(day, 3, "Repo", "Overnight", total)]
+    if _sve_day(day):
+        ops.append(_operation(day, 98, "Repo", "Overnight", 27_000_000, note=SVE_NOTE.format("Repo")))
+    if _term_day(day):
+        ops.append(_operation(day, 5, "Repo", "Term", 24_000_000))
+    return ops
 
 
 def _fred_number(value: float) -> str:

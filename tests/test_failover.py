@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.sources import Provider, UseStatus
 from liquidity_watch.sources.errors import SourcesUnavailable
-from liquidity_watch.sources.extract import H41_REQUIRED, RATES, RRP, Extraction, extract, h41_due
+from liquidity_watch.sources.extract import H41_REQUIRED, RATES, REPO, RRP, Extraction, extract, h41_due
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.raw import incoming_frame
 from tests.fakes import ARCHIVE_PATH, FakeFed
@@ -21,13 +21,13 @@ END = today_new_york()  # a run of today (a replay's window is its own payload)
 NOW = dt.datetime(2026, 8, 31, 16, tzinfo=dt.UTC)
 SOFR_PATH = "/api/rates/secured/sofr/search.json"
 EFFR_PATH = "/api/rates/unsecured/effr/search.json"
-RRP_PATH = "/api/rp/reverserepo/all/results/search.json"
+OPERATIONS_PATH = "/api/rp/results/search.json"  # ON RRP and repo operations, one search
 NYFED_RATE_PATHS = [f"/api/rates/{kind}/search.json" for kind in ("secured/sofr", "secured/tgcr", "secured/bgcr")]
 HTML = b"<!DOCTYPE html><html><body>The application is temporarily unavailable</body></html>"
 #: a warehouse up to date to its last week/day: a short incremental run
 STORED = {
     **{sid: dt.date(2026, 8, 19) for sid in H41_REQUIRED},
-    **{sid: dt.date(2026, 8, 20) for group in (*RATES.values(), RRP) for sid in group.series},
+    **{sid: dt.date(2026, 8, 20) for group in (*RATES.values(), RRP, REPO) for sid in group.series},
     "DFEDTARU": dt.date(2026, 7, 17),
     "DFEDTARL": dt.date(2026, 6, 5),
     "IORB": dt.date(2026, 8, 20),
@@ -70,7 +70,7 @@ def test_a_primary_run_takes_each_group_from_its_primary_source(settings):
         "H.4.1": (UseStatus.PRIMARY, Provider.DDP),
         "IORB": (UseStatus.PRIMARY, Provider.FRED),
         "H.8 bank assets": (UseStatus.PRIMARY, Provider.FRED),
-        "repo operations": (UseStatus.PRIMARY, Provider.FRED),  # history: one FRED request (none stored yet)
+        "repo operations": (UseStatus.PRIMARY, Provider.NYFED),  # from the same searches as ON RRP
     }
     assert _series_sources(extraction)["WALCL"] == "ddp"
     assert extraction.failovers == []
@@ -115,11 +115,11 @@ def test_a_unit_change_in_one_h41_series_takes_only_that_series_from_fred(settin
 
 
 def test_nyfed_5xx_takes_the_rates_from_fred(settings, fake):
-    for path in (SOFR_PATH, EFFR_PATH, RRP_PATH):
+    for path in (SOFR_PATH, EFFR_PATH, OPERATIONS_PATH):
         fake.fail_next(path, 500, body="Internal Server Error", until_healed=True)
     extraction = _live(settings)
     uses = _by_group(extraction)
-    for group in ("SOFR", "EFFR", "ON RRP"):
+    for group in ("SOFR", "EFFR", "ON RRP", "repo operations"):
         assert uses[group][:2] == (UseStatus.FAILOVER, Provider.FRED), group
         assert uses[group][2] == "HTTP 500 after 3 attempts"
     sources = _series_sources(extraction)
@@ -147,7 +147,7 @@ def test_an_optional_series_fred_cannot_serve_is_noted_and_the_run_goes_on(setti
 def test_a_failover_extraction_and_a_primary_one_give_identical_core_tables(settings, fake, snapshot_observations):
     primary = _live(settings, stored={})
     fake.fail_next(ARCHIVE_PATH, 200, body=HTML, content_type="text/html", until_healed=True)
-    for path in (*NYFED_RATE_PATHS, EFFR_PATH, RRP_PATH):
+    for path in (*NYFED_RATE_PATHS, EFFR_PATH, OPERATIONS_PATH):
         fake.fail_next(path, 503, until_healed=True)
     failover = _live(settings, stored={})
     assert {s for s in _series_sources(failover).values()} == {"fred"}
@@ -181,8 +181,8 @@ def test_strict_sources_fail_without_asking_fred(settings, fake):
         _live(settings, strict=True)
     assert info.value.lines() == [str(info.value.failures[0])]
     fred_series = [args["id"] for path, args in fake.requests if path == "/graph/fredgraph.csv"]
-    # FRED is asked only for what it is the primary of: IORB, H.8 and the repo take-up's history
-    assert fred_series == ["IORB", "TLAACBW027SBOG", "RPONTSYD"]
+    # FRED is asked only for what it is the primary of: IORB and H.8
+    assert fred_series == ["IORB", "TLAACBW027SBOG"]
 
 
 def test_strict_sources_come_from_the_setting_too(settings, fake):

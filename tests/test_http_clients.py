@@ -52,8 +52,9 @@ def test_nyfed_client_fetches_tgcr_bgcr_and_repo_operations_as_the_snapshot_has_
     week = (dt.date(2019, 9, 16), dt.date(2019, 9, 20))
     tgcr = client.fetch_rates("TGCR", *week).observations
     bgcr = client.fetch_rates("BGCR", *week).observations
-    repo = client.fetch_repo(*week).observations
-    rrp = client.fetch_rrp(dt.date(2022, 4, 25), dt.date(2022, 4, 26)).observations
+    operations = client.fetch_operations(*week).observations
+    repo = operations.filter(operations["series_id"] == "RPONTSYD")
+    rrp = client.fetch_operations(dt.date(2022, 4, 25), dt.date(2022, 4, 26)).observations
     assert dict(tgcr.select("date", "value").rows())[dt.date(2019, 9, 17)] == 5.25
     assert bgcr["series_id"].unique().to_list() == ["BGCRRATE"]
     assert repo.sort("date").select("date", "value").rows() == [
@@ -63,6 +64,46 @@ def test_nyfed_client_fetches_tgcr_bgcr_and_repo_operations_as_the_snapshot_has_
         (dt.date(2019, 9, 20), 59.15),
     ]
     assert sorted(rrp.filter(rrp["series_id"] == "RRPONTSYAWARD")["value"].to_list()) == [0.3, 0.3]
+
+
+def test_the_fake_nyfed_answers_400_to_an_undocumented_operations_search_and_it_is_not_retried(
+    httpserver: HTTPServer, fast_settings, snapshot_observations
+):
+    from tests.fakes import FakeFed
+
+    fake = FakeFed(httpserver, snapshot_observations)
+    client = NyFedClient(_settings(fast_settings, httpserver))
+    with pytest.raises(FetchError) as info:
+        client._fetch(
+            "/api/rp/reverserepo/all/results/search.json",
+            dt.date(2022, 4, 25),
+            dt.date(2022, 4, 26),
+            lambda body, url: None,
+        )
+    assert info.value.status == 400
+    assert fake.requests_to("/api/rp/reverserepo/all/results/search.json") == 1
+    # the documented search answers the same window
+    assert client.fetch_operations(dt.date(2022, 4, 25), dt.date(2022, 4, 26)).observations.height == 6
+
+
+def test_the_fake_upstreams_answer_400_to_a_query_they_do_not_document(
+    httpserver: HTTPServer, fast_settings, snapshot_observations
+):
+    from tests.fakes import FakeFed
+
+    FakeFed(httpserver, snapshot_observations)
+    http = HttpClient(fast_settings.model_copy(update={"http_max_attempts": 1}), "nyfed")
+    base = httpserver.url_for("").rstrip("/")
+    for path, query in [
+        ("/api/rates/secured/sofr/search.json", {"startDate": "2024-06-01"}),  # no endDate
+        ("/api/rp/results/search.json", {"startDate": "2024-06-01", "endDate": "2024-06-06", "limit": "5"}),
+        ("/datadownload/Output.aspx", {"rel": "H41", "filetype": "zip", "lastobs": "1"}),
+        ("/datadownload/Choose.aspx", {"rel": "H41"}),
+        ("/graph/fredgraph.csv", {"series_id": "SOFR"}),
+    ]:
+        with pytest.raises(FetchError) as info:
+            http.get(base + path, query)
+        assert info.value.status == 400, path
 
 
 def test_429_with_retry_after_is_waited_out_and_then_succeeds(httpserver: HTTPServer, fast_settings):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
 
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.sources.nyfed import (
+    parse_operations,
     parse_reference_rates,
     parse_repo_results,
     parse_rrp_results,
@@ -151,8 +153,57 @@ def test_year_windows_split_a_range_at_new_year():
 
 def test_a_repo_operation_detail_that_is_not_an_object_is_a_parse_error():
     body = (
-        b'{"repo":{"operations":[{"operationId":"RP 1","operationType":"Reverse Repo",'
+        b'{"repo":{"operations":[{"operationId":"RP 1","operationType":"Reverse Repo","term":"Overnight",'
         b'"operationDate":"2023-01-03","details":[7]}]}}'
     )
     with pytest.raises(ParseError, match="RP 1 on 2023-01-03: detail is not an object"):
         parse_rrp_results(body, url="u")
+
+
+def _op(op_id: str, kind: str, term: str, amount: int, note: str = "", award: float | None = None) -> dict:
+    detail: dict = {"securityType": "Treasury", "amtAccepted": amount}
+    if award is not None:
+        detail["percentAwardRate"] = award
+    return {
+        "operationId": op_id,
+        "operationDate": "2025-09-30",
+        "operationType": kind,
+        "term": term,
+        "note": note,
+        "details": [detail, {"securityType": "Mortgage-Backed", "amtAccepted": 1_000_000_000}],
+    }
+
+
+def test_one_search_body_gives_on_rrp_and_the_repo_take_up_summed_over_the_days_srf_operations():
+    sve = "This operation is a Small Value Exercise (SVE); the daily Repo operation will still take place"
+    body = json.dumps(
+        {
+            "repo": {
+                "operations": [
+                    _op("RP 093025 4", "Repo", "Overnight", 6_000_000_000),  # afternoon SRF
+                    _op("RP 093025 3", "Repo", "Overnight", 1_500_000_000),  # morning SRF
+                    _op("RP 093025 98", "Repo", "Overnight", 27_000_000, note=sve),
+                    _op("RP 093025 5", "Repo", "Term", 24_000_000),
+                    _op("RP 093025 1", "Reverse Repo", "Overnight", 51_843_000_000, award=4.0),
+                    _op("RP 093025 2", "Reverse Repo", "Term", 5_000_000_000, award=4.1),
+                ]
+            }
+        }
+    ).encode()
+    rows = sorted(parse_operations(body, url="u").rows())
+    day = dt.date(2025, 9, 30)
+    # the term operations count nowhere, the small value exercise not in the repo take-up, MBS never
+    assert rows == [("RPONTSYD", day, 7.5), ("RRPONTSYAWARD", day, 4.0), ("RRPONTSYD", day, 51.843)]
+
+
+def test_an_effr_record_with_one_bound_of_the_range_stores_no_range():
+    body = (
+        b'{"refRates":[{"effectiveDate":"2008-12-15","type":"EFFR","percentRate":0.15,"targetRateTo":1.0},'
+        b'{"effectiveDate":"2008-12-16","type":"EFFR","percentRate":0.16,"targetRateFrom":0,"targetRateTo":0.25}]}'
+    )
+    assert sorted(parse_reference_rates(body, url="u", rate_type="EFFR").rows()) == [
+        ("DFEDTARL", dt.date(2008, 12, 16), 0.0),
+        ("DFEDTARU", dt.date(2008, 12, 16), 0.25),
+        ("EFFR", dt.date(2008, 12, 15), 0.15),
+        ("EFFR", dt.date(2008, 12, 16), 0.16),
+    ]

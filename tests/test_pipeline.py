@@ -139,8 +139,8 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     assert first.tables["weekly_liquidity"].rows == 1238
     assert _uses(first)["H.4.1"] == ("primary", "ddp")  # from the release archive, after one 503
     assert (
-        "sources: SOFR, TGCR, BGCR, EFFR, ON RRP from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00) from Board"
-        in ("\n".join(first.lines()))
+        "sources: SOFR, TGCR, BGCR, EFFR, ON RRP, repo operations from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00)"
+        " from Board" in ("\n".join(first.lines()))
     )
     assert query(path, "SELECT count(*) FROM meta.http_validators WHERE source = 'ddp'") == [(1,)]
     live = core_tables(path)
@@ -163,15 +163,14 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     assert "If-None-Match" in fake.headers[[p for p, _ in fake.requests].index("/datadownload/Output.aspx")]
     sofr_windows = [args for p, args in fake.requests if p == "/api/rates/secured/sofr/search.json"]
     assert sofr_windows[0]["startDate"] == "2026-08-20"  # last stored 2026-09-03 minus the 14-day overlap
-    # one request per source; IOER ended in 2021 and is not asked for again; the repo take-up, now
-    # stored, comes from the NY Fed's recent window rather than FRED's whole history
+    # one request per source; IOER ended in 2021 and is not asked for again; ON RRP and the repo
+    # take-up come from one operations search
     assert [p for p, _ in fake.requests] == [
         "/api/rates/secured/sofr/search.json",
         "/api/rates/secured/tgcr/search.json",
         "/api/rates/secured/bgcr/search.json",
         "/api/rates/unsecured/effr/search.json",
-        "/api/rp/reverserepo/all/results/search.json",
-        "/api/rp/repo/all/results/search.json",
+        "/api/rp/results/search.json",
         "/datadownload/Output.aspx",
         "/graph/fredgraph.csv",
         "/graph/fredgraph.csv",
@@ -212,17 +211,18 @@ def test_a_failover_run_and_a_primary_run_publish_identical_core_tables_and_ops_
     )
     for kind in ("secured/sofr", "secured/tgcr", "secured/bgcr", "unsecured/effr"):
         fake.fail_next(f"/api/rates/{kind}/search.json", 503, until_healed=True)
-    fake.fail_next("/api/rp/reverserepo/all/results/search.json", 500, until_healed=True)
+    fake.fail_next("/api/rp/results/search.json", 500, until_healed=True)
     path = tmp_path / "failover.duckdb"
 
     summary = pipeline(source="live", warehouse=str(path))
-    fred_primaries = ("IORB", "IOER", "H.8 bank assets", "repo operations")  # FRED is their primary source
+    fred_primaries = ("IORB", "IOER", "H.8 bank assets")  # FRED is their primary source
     assert {g: u for g, u in _uses(summary).items() if g not in fred_primaries} == {
         "SOFR": ("failover", "fred"),
         "TGCR": ("failover", "fred"),
         "BGCR": ("failover", "fred"),
         "EFFR": ("failover", "fred"),
         "ON RRP": ("failover", "fred"),
+        "repo operations": ("failover", "fred"),
         "H.4.1": ("failover", "fred"),
     }
     assert dict(query(path, "SELECT DISTINCT source, 1 FROM raw.observations")) == {"fred": 1}

@@ -115,7 +115,7 @@ def test_the_nyfed_parsers_refuse_iso_week_dates_and_non_finite_numbers():
     rrp = {
         "repo": {
             "operations": [
-                {"operationType": "Reverse Repo", "operationDate": "20190917", "details": []},
+                {"operationType": "Reverse Repo", "term": "Overnight", "operationDate": "20190917", "details": []},
             ]
         }
     }

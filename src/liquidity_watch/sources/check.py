@@ -105,8 +105,13 @@ def check_sources(
         for kind, group in RATES.items():
             fetch = functools.partial(nyfed.fetch_rates, kind, a, today)
             ask(group, f"{kind} {a}..{today}", fetch, _wanted(group, required))
-        ask(RRP, f"ON RRP {a}..{today}", lambda: nyfed.fetch_rrp(a, today), _wanted(RRP, required))
-        ask(REPO, f"repo operations {a}..{today}", lambda: nyfed.fetch_repo(a, today), _wanted(REPO, required))
+        operations = Group(f"{RRP.name} and {REPO.name}", Provider.NYFED, RRP.series + REPO.series)
+        ask(
+            operations,
+            f"operations {a}..{today}",
+            lambda: nyfed.fetch_operations(a, today),
+            _wanted(operations, required),
+        )
         since = {sid: start(Provider.DDP) for sid in H41.series}
         what = "your package" if ddp.uses_package else "the H.4.1 release archive"
         ask(H41, what, lambda: ddp.fetch_h41(since, today), _wanted(H41, required))

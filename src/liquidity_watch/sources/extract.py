@@ -3,8 +3,8 @@
 ``live``: each group of series from its primary source - SOFR (with its percentiles and
 volume), TGCR, BGCR, EFFR (with the target range), ON RRP (with its award rate) and the repo
 operations' take-up from the NY Fed, H.4.1 from the Board's whole-release archive, IORB (and
-IOER history) and commercial banks' total assets (H.8) from FRED. The repo take-up's history
-comes from FRED's RPONTSYD in one request; later runs ask the NY Fed for the recent window.
+IOER history) and commercial banks' total assets (H.8) from FRED. ON RRP and the repo take-up
+come from the same operations search (one request per window serves both groups).
 When a primary cannot be reached, or its payload fails its identity or unit checks, the same
 series come from FRED's keyless CSV instead (failover; ``strict`` turns it off), and the
 run's ``SourceUse`` list says which series came from where and why. ``fred``: every series
@@ -275,14 +275,10 @@ class _Run:
     def live(self, now: dt.datetime) -> None:
         starts, end = self.starts, self.end
         spans = {kind: windows(kind, self.group_start(group), end) for kind, group in RATES.items()}
-        rrp = windows("RRP", self.group_start(RRP), end)
-        repo_backfill = "RPONTSYD" not in self.last_stored  # history: one FRED request, not 27 yearly windows
-        repo = [] if repo_backfill else windows("REPO", starts["RPONTSYD"], end)
+        operations = windows("OPERATIONS", min(self.group_start(RRP), self.group_start(REPO)), end)
         due, why = h41_due(self.last_stored, now)
         fred_groups = [IORB, BANK_ASSETS] + ([] if "IOER" in self.last_stored else [IOER])
-        if repo_backfill:
-            fred_groups.append(Group(REPO.name, Provider.FRED, REPO.series))
-        total = self.total = sum(map(len, spans.values())) + len(rrp) + len(repo) + (1 if due else 0) + len(fred_groups)
+        total = self.total = sum(map(len, spans.values())) + len(operations) + (1 if due else 0) + len(fred_groups)
 
         def rates(group: Group, kind: str, spans: list[tuple[dt.date, dt.date]]) -> list[Payload | NotModified]:
             out: list[Payload | NotModified] = []
@@ -291,18 +287,11 @@ class _Run:
                 out.append(self.nyfed.fetch_rates(kind, a, b))
             return out
 
-        def rrp_ops() -> list[Payload | NotModified]:
+        def operation_results() -> list[Payload | NotModified]:
             out: list[Payload | NotModified] = []
-            for a, b in rrp:
-                self._step(f"NY Fed ON RRP {a}..{b}", total)
-                out.append(self.nyfed.fetch_rrp(a, b))
-            return out
-
-        def repo_ops() -> list[Payload | NotModified]:
-            out: list[Payload | NotModified] = []
-            for a, b in repo:
-                self._step(f"NY Fed repo operations {a}..{b}", total)
-                out.append(self.nyfed.fetch_repo(a, b))
+            for a, b in operations:
+                self._step(f"NY Fed ON RRP and repo operations {a}..{b}", total)
+                out.append(self.nyfed.fetch_operations(a, b))
             return out
 
         def h41() -> list[Payload | NotModified]:
@@ -313,9 +302,7 @@ class _Run:
 
         for kind, group in RATES.items():
             self.primary(group, functools.partial(rates, group, kind, spans[kind]))
-        self.primary(RRP, rrp_ops)
-        if not repo_backfill:
-            self.primary(REPO, repo_ops)
+        self.primary(RRP, operation_results, served_with=(REPO,))
         if due:
             self.primary(H41, h41)
         else:
@@ -345,8 +332,14 @@ class _Run:
 
     # -- one group -----------------------------------------------------------------------------
 
-    def primary(self, group: Group, fetch: Callable[[], list[Payload | NotModified]]) -> None:
-        """Fetch ``group`` from its primary; on failure, fail over (or record why not)."""
+    def primary(
+        self, group: Group, fetch: Callable[[], list[Payload | NotModified]], *, served_with: tuple[Group, ...] = ()
+    ) -> None:
+        """Fetch ``group`` from its primary; on failure, fail over (or record why not).
+
+        ``served_with``: other groups the same requests serve (each gets its own line, and its
+        own failover when the requests fail; a refusal of single series concerns ``group`` only).
+        """
         try:
             results = fetch()
         except SeriesRefused as exc:
@@ -361,8 +354,15 @@ class _Run:
                 self.fail_over(group, (sid,), exc, exc.problems[sid], label=sid)
             return
         except SourceError as exc:
-            self.fail_over(group, group.series, exc, exc.problem)
+            for each in (group, *served_with):
+                self.fail_over(each, each.series, exc, exc.problem)
             return
+        self.landed(group, results)
+        for each in served_with:
+            self.landed(each, results, payloads_kept=True)
+
+    def landed(self, group: Group, results: list[Payload | NotModified], *, payloads_kept: bool = False) -> None:
+        """Keep what the primary returned for ``group`` and say so (``payloads_kept``: another group kept them)."""
         payloads = [r for r in results if isinstance(r, Payload)]
         for result in results:
             self.keep_validators(result)
@@ -370,7 +370,8 @@ class _Run:
             provider = group.primary
             self.uses.append(SourceUse(group.name, group.series, group.primary, provider, UseStatus.NOT_MODIFIED))
             return
-        self.payloads += payloads
+        if not payloads_kept:
+            self.payloads += payloads
         note = "; ".join(p.note for p in payloads if p.note)
         self.uses.append(SourceUse(group.name, group.series, group.primary, group.primary, UseStatus.PRIMARY, note))
 

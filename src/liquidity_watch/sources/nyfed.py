@@ -6,18 +6,21 @@ Wire format (shared/spec/sources.md 1.3, 1.8; recorded responses in tests/fixtur
   ``{"refRates": [...]}``, newest first, numbers as JSON numbers, absent keys (never
   ``null``) for missing fields. EFFR records carry the target range
   (``targetRateFrom``/``targetRateTo``).
-* ``/api/rp/reverserepo/all/results/search.json?startDate=&endDate=`` returns
-  ``{"repo": {"operations": [...]}}``; amounts are in **dollars**. The daily ON RRP total
-  equals FRED's RRPONTSYD ($bn) as the sum of Treasury ``amtAccepted`` over that day's
-  reverse repo operations (checked on 249 days of the recorded file, including a small
-  value exercise). The same operations carry the award rate (``percentAwardRate``),
-  FRED's RRPONTSYAWARD.
-* ``/api/rp/repo/all/results/search.json?startDate=&endDate=`` (same body; the path
-  follows the reverse repo one and is unconfirmed live): the Fed's repo operations, since
-  2021-07-29 the Standing Repo Facility. The daily total of the overnight operations'
-  Treasury ``amtAccepted`` equals FRED's RPONTSYD on 247 of the 248 days of the recorded
-  file; the other day is a small value exercise (a test trade, flagged in ``note``), which
-  FRED counts and this parser leaves out.
+* ``/api/rp/results/search.json?startDate=&endDate=`` (the one date search the Markets API
+  documents for operations; the ``/api/rp/{type}/{method}/results/search.json`` variants answer
+  400) returns ``{"repo": {"operations": [...]}}`` holding both operation types, whatever
+  ``operationTypes`` asks for, so none is sent and each operation is sorted by its
+  ``operationType`` and ``term``. Amounts are in **dollars**.
+* ON RRP: the daily total of overnight (``term`` "Overnight") reverse repos equals FRED's
+  RRPONTSYD ($bn) as the sum of Treasury ``amtAccepted`` over that day's operations (checked
+  on 249 days of the recorded file, including a small value exercise). The same operations
+  carry the award rate (``percentAwardRate``), FRED's RRPONTSYAWARD. Term reverse repos are
+  not ON RRP.
+* Repo take-up: the Fed's overnight repo operations, since 2021-07-29 the Standing Repo
+  Facility, which runs twice a day since mid-2025: the day's total is summed over every
+  overnight operation of the day. It equals FRED's RPONTSYD on 247 of the 248 days of the
+  recorded file; the other day is a small value exercise (a test trade, flagged in ``note``),
+  which FRED counts and this parser leaves out.
 * TGCR and BGCR come from ``/api/rates/secured/{tgcr|bgcr}/search.json`` in the SOFR
   record format (``percentRate`` only is kept).
 """
@@ -66,18 +69,23 @@ RATE_PATHS = {
     "TGCR": "/api/rates/secured/tgcr/search.json",
     "BGCR": "/api/rates/secured/bgcr/search.json",
 }
-RRP_PATH = "/api/rp/reverserepo/all/results/search.json"
-REPO_PATH = "/api/rp/repo/all/results/search.json"
+#: The one documented date search for repo and reverse repo operations (both kinds in one body).
+OPERATIONS_PATH = "/api/rp/results/search.json"
 #: The NY Fed publishes SOFR, TGCR and BGCR from 2018-04-02; EFFR (in this API) back to 2000.
-#: Repo operations: FRED's RPONTSYD starts 2000-01-03 (how far the API goes back is unconfirmed).
+#: Operations: FRED's RPONTSYD starts 2000-01-03, RRPONTSYD 2003-02-07 (how far back the search
+#: answers is unconfirmed; public code asks it one calendar year at a time, as ``windows`` does).
 FIRST_DATE = {
     "SOFR": SOFR_START,
     "TGCR": SOFR_START,
     "BGCR": SOFR_START,
     "EFFR": dt.date(2000, 7, 3),
-    "RRP": dt.date(2003, 2, 7),
-    "REPO": dt.date(2000, 1, 3),
+    "OPERATIONS": dt.date(2000, 1, 3),
 }
+#: ``term`` of an overnight operation (the others are "Term", which are neither ON RRP nor RPONTSYD)
+OVERNIGHT = "Overnight"
+#: The target range's bounds in an EFFR record: stored only together (before 2008-12-16 the FOMC
+#: set a single target, and a record may carry one bound or none).
+RANGE_KEYS = ("targetRateFrom", "targetRateTo")
 #: Words in an operation's ``note`` that mark a small value exercise (a test trade).
 SMALL_VALUE_EXERCISE = "small value exercise"
 
@@ -142,10 +150,11 @@ def parse_reference_rates(body: bytes, *, url: str, rate_type: str | None = None
         day = _date(record, "effectiveDate", url)
         if "percentRate" not in record:
             raise ParseError(SOURCE, url, f"{kind} {day}: no percentRate (fields: {sorted(record)})")
-        for key, sid in fields.items():
-            value = _number(record, key, url, day)
-            if value is not None:
-                rows.append((sid, day, value))
+        values = {key: _number(record, key, url, day) for key in fields}
+        if any(values.get(key) is None for key in RANGE_KEYS if key in values):
+            for key in RANGE_KEYS:
+                values.pop(key, None)
+        rows += [(sid, day, value) for key, sid in fields.items() if (value := values.get(key)) is not None]
     return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
 
 
@@ -179,19 +188,36 @@ def is_small_value_exercise(op: dict[str, Any]) -> bool:
     return SMALL_VALUE_EXERCISE in str(op.get("note") or "").lower()
 
 
+def parse_operations(body: bytes, *, url: str) -> pl.DataFrame:
+    """ON RRP (RRPONTSYD, RRPONTSYAWARD) and repo take-up (RPONTSYD) from one ``rp/results/search.json`` body."""
+    operations = _operations(body, url)
+    return pl.DataFrame(
+        _rrp_rows(operations, url) + _repo_rows(operations, url), schema=OBSERVATION_SCHEMA, orient="row"
+    )
+
+
+def _overnight(op: dict[str, Any], kind: str) -> bool:
+    return op.get("operationType") == kind and op.get("term") == OVERNIGHT
+
+
 def parse_rrp_results(body: bytes, *, url: str) -> pl.DataFrame:
     """Daily ON RRP totals ($bn, as FRED's RRPONTSYD) and award rates (%, RRPONTSYAWARD).
 
-    Only ``Reverse Repo`` operations count; the day's total is the sum of the Treasury
-    ``amtAccepted`` of its operations (small value exercises included, as in FRED),
-    rounded to the $1 mn FRED publishes. The award rate is the Treasury
-    ``percentAwardRate`` of the day's regular operation (not a small value exercise),
-    given only when it accepted something: FRED has no award rate on a day without take-up.
+    Only overnight ``Reverse Repo`` operations count (a term reverse repo is not ON RRP); the
+    day's total is the sum of the Treasury ``amtAccepted`` of its operations (small value
+    exercises included, as in FRED), rounded to the $1 mn FRED publishes. The award rate is
+    the Treasury ``percentAwardRate`` of the day's regular operation (not a small value
+    exercise), given only when it accepted something: FRED has no award rate on a day without
+    take-up.
     """
+    return pl.DataFrame(_rrp_rows(_operations(body, url), url), schema=OBSERVATION_SCHEMA, orient="row")
+
+
+def _rrp_rows(operations: list[dict[str, Any]], url: str) -> list[tuple[str, dt.date, float]]:
     totals: dict[dt.date, float] = defaultdict(float)
     awards: dict[dt.date, float] = {}
-    for op in _operations(body, url):
-        if op.get("operationType") != "Reverse Repo":
+    for op in operations:
+        if not _overnight(op, "Reverse Repo"):
             continue
         day = _date(op, "operationDate", url)
         for detail in _details(op, day, url):
@@ -204,16 +230,17 @@ def parse_rrp_results(body: bytes, *, url: str) -> pl.DataFrame:
                 awards[day] = award
     rows = [("RRPONTSYD", day, round(total / 1e9, 3)) for day, total in sorted(totals.items())]
     rows += [("RRPONTSYAWARD", day, rate) for day, rate in sorted(awards.items())]
-    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+    return rows
 
 
 def parse_repo_results(body: bytes, *, url: str) -> pl.DataFrame:
     """Daily take-up at the Fed's overnight repo operations ($bn, as FRED's RPONTSYD).
 
-    Only overnight ``Repo`` operations count (term repos are FRED's other series), and
-    only their Treasury leg (RPONTSYD is the Treasury series; agency and MBS take-up are
-    left out). Small value exercises (test trades, flagged in ``note``) are left out: a
-    day whose only operation was one has no row. A day whose operation took nothing is 0.
+    Only overnight ``Repo`` operations count (term repos are FRED's other series), summed over
+    every operation of the day (the Standing Repo Facility runs morning and afternoon), and
+    only their Treasury leg (RPONTSYD is the Treasury series; agency and MBS take-up are left
+    out). Small value exercises (test trades, flagged in ``note``) are left out: a day whose
+    only operation was one has no row. A day whose operations took nothing is 0.
 
     Examples
     --------
@@ -224,9 +251,13 @@ def parse_repo_results(body: bytes, *, url: str) -> pl.DataFrame:
     >>> parse_repo_results(body, url="x").rows()
     [('RPONTSYD', datetime.date(2019, 9, 17), 40.85)]
     """
+    return pl.DataFrame(_repo_rows(_operations(body, url), url), schema=OBSERVATION_SCHEMA, orient="row")
+
+
+def _repo_rows(operations: list[dict[str, Any]], url: str) -> list[tuple[str, dt.date, float]]:
     totals: dict[dt.date, float] = {}
-    for op in _operations(body, url):
-        if op.get("operationType") != "Repo" or op.get("term") != "Overnight" or is_small_value_exercise(op):
+    for op in operations:
+        if not _overnight(op, "Repo") or is_small_value_exercise(op):
             continue
         day = _date(op, "operationDate", url)
         for detail in _details(op, day, url):
@@ -234,8 +265,7 @@ def parse_repo_results(body: bytes, *, url: str) -> pl.DataFrame:
                 totals[day] = totals.get(day, 0.0) + (_number(detail, "amtAccepted", url, day) or 0.0)
             else:
                 totals.setdefault(day, 0.0)
-    rows = [("RPONTSYD", day, round(total / 1e9, 3)) for day, total in sorted(totals.items())]
-    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+    return [("RPONTSYD", day, round(total / 1e9, 3)) for day, total in sorted(totals.items())]
 
 
 def year_windows(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -249,7 +279,7 @@ def year_windows(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 
 class NyFedClient:
-    """SOFR, TGCR, BGCR, EFFR (with the target range), ON RRP and repo operations from the Markets API."""
+    """SOFR, TGCR, BGCR, EFFR (with the target range), ON RRP and repo take-up from the Markets API."""
 
     def __init__(self, settings: Settings, http: HttpClient | None = None):
         self.settings = settings
@@ -269,13 +299,9 @@ class NyFedClient:
         """
         return self._fetch(RATE_PATHS[rate_type], start, end, parse_reference_rates, rate_type=rate_type)
 
-    def fetch_rrp(self, start: dt.date, end: dt.date) -> Payload:
-        """ON RRP totals (RRPONTSYD) and award rates (RRPONTSYAWARD) for ``[start, end]``."""
-        return self._fetch(RRP_PATH, start, end, parse_rrp_results)
-
-    def fetch_repo(self, start: dt.date, end: dt.date) -> Payload:
-        """Overnight repo operation take-up, Standing Repo Facility included (RPONTSYD), for ``[start, end]``."""
-        return self._fetch(REPO_PATH, start, end, parse_repo_results)
+    def fetch_operations(self, start: dt.date, end: dt.date) -> Payload:
+        """ON RRP (RRPONTSYD, RRPONTSYAWARD) and repo take-up (RPONTSYD) for ``[start, end]``: one request."""
+        return self._fetch(OPERATIONS_PATH, start, end, parse_operations)
 
 
 def windows(kind: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
