@@ -77,6 +77,14 @@ def run(
             "else failover.",
         ),
     ] = None,
+    export_parquet_to: Annotated[
+        Path | None,
+        typer.Option(
+            help="After the publish, write every core table and view as Parquet into this folder (as `export`); "
+            "a failure there is a warning (exit 3).",
+            metavar="DIR",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (Prefect's and this command's).")] = False,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
@@ -126,6 +134,7 @@ def run(
                 accept_revisions=accepted or None,
                 strict_sources=strict_sources,
                 deliver=deliver,
+                export_parquet_to=str(export_parquet_to) if export_parquet_to else None,
             )
     except SourcesUnavailable as exc:  # one line per source that failed, then what it means
         if debug:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import socket
@@ -16,6 +17,13 @@ from pathlib import Path
 SERVER_ENVIRONMENT = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 #: uvicorn's exit code when the port was taken in the meantime: try another.
 PORT_TAKEN = 3
+#: The API URL of the temporary server this process started for itself, while it runs.
+_OWN_SERVER: contextvars.ContextVar[str | None] = contextvars.ContextVar("own_temporary_server", default=None)
+
+
+def own_temporary_server() -> str | None:
+    """The API URL of the temporary server ``local_prefect`` started, or ``None`` (a configured server, or none)."""
+    return _OWN_SERVER.get()
 
 
 @contextlib.contextmanager
@@ -44,12 +52,14 @@ def local_prefect() -> Iterator[None]:
         temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         interrupted = False
+        token = _OWN_SERVER.set(api_url)
         try:
             yield
         except KeyboardInterrupt:
             interrupted = True  # the server got the same Ctrl-C: nothing is left to send to
             raise
         finally:
+            _OWN_SERVER.reset(token)
             if not interrupted:
                 _send_what_is_queued()
 

@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ from liquidity_watch.expectations.suites import (
 )
 from liquidity_watch.flows.replay import as_of_problem, delivers, seed_replay, target_warehouse
 from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheDay, TableCount, failure_markdown
+from liquidity_watch.flows.writer_slot import exclusive_writer
 from liquidity_watch.settings import Settings
 from liquidity_watch.signals.rules import episodes, evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
@@ -78,7 +80,7 @@ from liquidity_watch.warehouse.raw import (
 from liquidity_watch.warehouse.revisions import record_acceptances
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
 from liquidity_watch.warehouse.signals import publish_signals
-from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
+from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy
 from liquidity_watch.warehouse.validators import store_validators, stored_validators
 
 ARTIFACT_KEY = "liquidity-watch-run"
@@ -326,6 +328,7 @@ def pipeline(
     accept_revisions: list[str] | None = None,
     strict_sources: bool | None = None,
     deliver: bool | None = None,
+    export_parquet_to: str | None = None,
 ) -> RunSummary:
     """Run the pipeline once and return its summary.
 
@@ -340,6 +343,8 @@ def pipeline(
         the revision guard (recorded in ``meta.revision_acceptances``).
     strict_sources : primary sources or nothing (no failover to FRED); default: ``LW_STRICT_SOURCES``.
     deliver : send alerts to Slack; default: yes for a run of today, no for an ``as_of`` replay (printed instead).
+    export_parquet_to : after the publish, write every core table and view as Parquet into this folder
+        (``liquidity-watch export --format parquet``) for readers on other machines; a failure is a warning.
     """
     if source not in set(SourceKind):
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SourceKind)}")
@@ -350,7 +355,14 @@ def pipeline(
     bootstrap(pipeline=True)
     with startup_objects_frozen():
         return _run(
-            SourceKind(source), snapshot_dir, warehouse, as_of, strict_sources, accepted, delivers(as_of, deliver)
+            SourceKind(source),
+            snapshot_dir,
+            warehouse,
+            as_of,
+            strict_sources,
+            accepted,
+            delivers(as_of, deliver),
+            Path(export_parquet_to) if export_parquet_to else None,
         )
 
 
@@ -362,6 +374,7 @@ def _run(
     strict_sources: bool | None,
     accepted: tuple[RevisionAcceptance, ...],
     to_slack: bool,
+    export_to: Path | None = None,
 ) -> RunSummary:
     """The body of ``pipeline``, inside its flow run."""
     settings = Settings()
@@ -385,7 +398,15 @@ def _run(
     warnings = [f"Slack setting: {problem}" for problem in slack.problems] if to_slack else []
     validator: Validator | None = None
     results: list[SuiteResult] = []
-    with write_lock(published, settings.lock_wait_s):
+    # the server's global limit (several hosts), then the flock (this host): both released after the last publish
+    with exclusive_writer(published, settings.lock_wait_s, uuid.UUID(flow_run.id) if flow_run.id else None) as access:
+        if access.limit:
+            logger.info(
+                "writer: global concurrency limit %s after %.2f s, flock after %.2f s",
+                access.limit,
+                access.limit_wait_s,
+                access.flock_wait_s,
+            )
         if as_of is not None and seed_replay(published, settings.warehouse):
             logger.info(
                 "replay warehouse %s starts as a copy of %s (every version it landed)", published, settings.warehouse
@@ -442,6 +463,8 @@ def _run(
                     sources=list(extraction.uses),
                     seconds=round(time.perf_counter() - started, 2),
                     stage_seconds=dict(timer.seconds),
+                    writer_limit=access.limit,
+                    writer_waits_s={"global_limit": access.limit_wait_s, "flock": access.flock_wait_s},
                 )
                 run = run.finish(
                     "completed",
@@ -493,6 +516,12 @@ def _run(
                 publish_delivery_state(published, journal_file, run, summary)
             except Exception as exc:
                 warnings.append(f"outbox state not published (the journal has it): {describe(exc, slack.secrets)}")
+        if export_to is not None:  # still holding the writer: the export is of this run's publish
+            with timer("export"):
+                try:
+                    export_parquet(published, export_to)
+                except Exception as exc:
+                    warnings.append(f"export to {export_to} failed: {describe(exc, slack.secrets)}")
     if stale and source is not SourceKind.SNAPSHOT:  # a snapshot is history by design; live data must keep up
         notify_ops(
             "data stale: "
@@ -512,6 +541,14 @@ def _run(
         notify_ops(f"run {run.run_id} published with warnings: " + " | ".join(warnings), slack)
     logger.info("run %s completed in %.2f s; data docs: %s", run.run_id, summary.seconds, summary.data_docs)
     return summary
+
+
+def export_parquet(published: Path, folder: Path) -> None:
+    """Every core table and view of the published file as Parquet in ``folder``, for readers on other machines."""
+    from liquidity_watch.reporting.export import ExportFormat, export_warehouse
+
+    export_warehouse(published, folder, ExportFormat.PARQUET)
+    get_run_logger().info("exported the published warehouse as Parquet to %s", folder)
 
 
 def publish_delivery_state(published: Path, journal_file: Path, run: RunRecord, summary: RunSummary) -> None:

@@ -75,6 +75,8 @@ class RunSummary:
     stage_seconds: dict[str, float]
     sources: list[SourceUse] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what failed after the publish (redacted): exit code 3
+    writer_limit: str | None = None  # the Prefect global concurrency limit taken; None: the flock alone
+    writer_waits_s: dict[str, float] = field(default_factory=dict)  # "global_limit", "flock": seconds waited
 
     @property
     def inserted(self) -> int:
@@ -147,9 +149,20 @@ class RunSummary:
         out += [f"  not delivered: {error}" for error in self.alerts.errors]
         if self.stale and self.source != "snapshot":
             out.append(f"stale: {', '.join(self.stale)}")
+        if self.writer_limit or any(self.writer_waits_s.values()):
+            out.append(self.writer_line())
         stages = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.stage_seconds.items())
         out.append(f"warehouse: {self.warehouse}  ({self.seconds:.2f} s: {stages})")
         return out
+
+    def writer_line(self) -> str:
+        """How the run got to write: ``writer: global concurrency limit X after 3.10 s, flock after 0.00 s``."""
+        waits = self.writer_waits_s
+        flock = f"flock after {waits.get('flock', 0.0):.2f} s"
+        if self.writer_limit is None:
+            return f"writer: {flock} (no shared Prefect server: the flock alone)"
+        limit = f"global concurrency limit {self.writer_limit} after {waits.get('global_limit', 0.0):.2f} s"
+        return f"writer: {limit}, {flock}"
 
     def markdown(self) -> str:
         """The Prefect artifact of the run: what was new, the gate, the signal, the alerts."""
