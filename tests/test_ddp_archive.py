@@ -255,10 +255,85 @@ def test_dates_must_be_iso_wednesdays_and_values_plain_decimals(obs, message):
         parse_h41_xml(io.BytesIO(_xml("RESPPMA_N.WW", obs)), url="u", series={"RESPPMA_N.WW": "WALCL"})
 
 
-def test_a_dtd_in_the_data_member_is_refused():
-    body = b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "aaaa">]><root>&a;</root>'
-    with pytest.raises(ParseError, match="declares a DTD; refused"):
-        parse_h41_xml(io.BytesIO(body), url="u", series={})
+_KEPT = {"RESPPMA_N.WW": "WALCL"}
+_OBS = '<frb:Obs OBS_STATUS="A" OBS_VALUE="7" TIME_PERIOD="2019-09-18"/>'
+_DTD = '<!DOCTYPE m:MessageGroup [<!ENTITY v "8">]>'
+
+
+def _wrapped(inner: str, head: str = '<?xml version="1.0"?>', kept: str = _OBS) -> str:
+    return (
+        f'{head}<m:MessageGroup xmlns:m="m" xmlns:kf="kf" xmlns:frb="frb"><frb:DataSet>{inner}'
+        f'<kf:Series SERIES_NAME="RESPPMA_N.WW" UNIT="Currency" UNIT_MULT="1000000" CURRENCY="USD">{kept}'
+        "</kf:Series></frb:DataSet></m:MessageGroup>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            _wrapped("", head=f'<?xml version="1.0"?>{_DTD}').encode(), "a document type declaration", id="dtd"
+        ),
+        pytest.param(
+            _wrapped("", head=f'<?xml version="1.0" encoding="UTF-16"?>{_DTD}').encode("utf-16"),
+            "a document type declaration",
+            id="dtd-utf16",
+        ),
+        pytest.param(
+            _wrapped("", head='<?xml version="1.0"?>' + "<!--" + " " * 900_000 + "-->" + _DTD).encode(),
+            "a document type declaration",
+            id="dtd-after-a-900KB-comment",
+        ),
+        pytest.param(_wrapped('<?evil run="x"?>').encode(), "a processing instruction", id="pi-in-the-data-set"),
+        pytest.param(_wrapped("<x/>" * 10_001).encode(), "more than 10,000 elements outside any Series", id="flood"),
+        pytest.param(_wrapped("<a>" * 40 + "</a>" * 40).encode(), "elements nest more than 32 deep", id="deep-nesting"),
+        pytest.param(
+            _wrapped('<kf:Series SERIES_NAME="' + "N" * (2 << 20) + '"/>').encode(),
+            "without an element boundary",
+            id="one-2MB-tag",
+        ),
+        pytest.param(
+            _wrapped(
+                "", kept='<frb:Obs OBS_STATUS="A" OBS_VALUE="' + "9" * 400 + '" TIME_PERIOD="2019-09-18"/>'
+            ).encode(),
+            "OBS_VALUE '99999.* is out of range",
+            id="400-digit-value",
+        ),
+        pytest.param(
+            _wrapped("", kept=_OBS * 20_001).encode(), "holds more than 20,000 observations", id="too-many-obs"
+        ),
+        pytest.param(
+            _wrapped("", head='<?xml version="1.0" encoding="x-unknown"?>').encode(), "not well-formed", id="encoding"
+        ),
+        pytest.param(
+            _wrapped("", head="<!--" + " " * (2 << 20) + "-->").encode(),
+            "without an element boundary",
+            id="2MB-comment",
+        ),
+    ],
+)
+def test_hostile_xml_is_refused_by_the_parser_with_one_line_naming_what_it_found(body, message):
+    with pytest.raises(ParseError, match=message) as caught:
+        parse_h41_xml(io.BytesIO(body), url="u", series=_KEPT)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_an_entity_reference_is_never_expanded_into_a_value():
+    body = _wrapped("", head=f'<?xml version="1.0"?>{_DTD}', kept=_OBS.replace('"7"', '"&v;"')).encode()
+    with pytest.raises(ParseError, match="document type declaration"):
+        parse_h41_xml(io.BytesIO(body), url="u", series=_KEPT)
+
+
+def test_series_outside_the_catalog_are_read_and_forgotten_within_the_bounds():
+    others = "".join(f'<kf:Series SERIES_NAME="OTHER{i}">{_OBS * 50}</kf:Series>' for i in range(200))
+    release = parse_h41_xml(io.BytesIO(_wrapped(others).encode()), url="u", series=_KEPT)
+    assert release.observations.rows() == [("WALCL", dt.date(2019, 9, 18), 7.0)]
+
+
+def test_the_data_member_is_counted_as_it_expands_and_stops_at_its_bound():
+    body = _wrapped(f'<kf:Series SERIES_NAME="OTHER">{_OBS * 2_000}</kf:Series>').encode()
+    with pytest.raises(ParseError, match=r"H41_data\.xml expands past 65,536 bytes"):
+        parse_h41_xml(io.BytesIO(body), url="u", series=_KEPT, max_bytes=65_536)
 
 
 def test_malformed_xml_is_refused_naming_the_member():

@@ -32,7 +32,7 @@ from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, Validato
 from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp_zip import read_h41_archive
-from liquidity_watch.sources.errors import ParseError, SeriesRefused
+from liquidity_watch.sources.errors import ParseError, SeriesRefused, parsing
 from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.values import (
     checked_body,
@@ -204,15 +204,16 @@ class DdpClient:
                     f"expected a ZIP archive, got {reply.content_type or 'no content type'}: {reply.head[:40]!r}",
                 )
             file.seek(0)
-            release = read_h41_archive(
-                file,
-                url=reply.url,
-                series=H41_SERIES,
-                required=REQUIRED_SERIES,
-                max_data_bytes=int(s.h41_xml_max_mb * 2**20),
-                since=since,
-                end=end,
-            )
+            with parsing(SOURCE, reply.url):
+                release = read_h41_archive(
+                    file,
+                    url=reply.url,
+                    series=H41_SERIES,
+                    required=REQUIRED_SERIES,
+                    max_data_bytes=int(s.h41_xml_max_mb * 2**20),
+                    since=since,
+                    end=end,
+                )
         # A replay keeps only the weeks up to its day: that window of the file is its own payload (its
         # hash names the window), and its validators are not kept, so a later run of today still lands
         # the weeks the replay left out instead of hearing "not modified".
@@ -247,5 +248,6 @@ class DdpClient:
         reply = self.http.fetch(self.url(), params, conditional=True)
         if reply.not_modified:
             return NotModified(SOURCE, reply.url, reply.validators)
-        frame = parse_h41_csv(reply.body, url=reply.url)
+        with parsing(SOURCE, reply.url):
+            frame = parse_h41_csv(reply.body, url=reply.url)
         return Payload(SOURCE, reply.url, retrieved_at, reply.sha256, frame, reply.n_bytes, validators=reply.validators)

@@ -16,15 +16,16 @@ message naming what it found:
   no encryption, and sizes within the bounds (``LW_H41_XML_MAX_MB`` for the data member);
   ``zipfile`` stops reading a member at its declared size, so the declared sizes bound the
   expansion;
-* the XML has no DTD (no entity expansion), and is parsed with ``iterparse``: each series is
-  handled when it ends and then cleared, so memory holds one series at a time, whatever the
-  file's size;
+* the XML is read as a stream of events (``sources.safe_xml``): no DTD, entity or processing
+  instruction in any encoding, and bounds on bytes expanded, elements, elements outside the
+  series, nesting and token length, each refused the moment it is passed; memory holds the
+  observations kept and nothing of the series skipped;
 * each series the catalog uses is present once, with the expected unit, multiplier and
   currency; dates are ISO ``YYYY-MM-DD`` Wednesdays; values are plain ASCII decimals.
 
 A required series that is missing, or whose unit, multiplier or currency drifted, is refused
 by itself (``H41Release.problems``): the caller may take that series from elsewhere and keep
-the others. Everything else that is wrong refuses the whole file.
+the others. Everything else that is wrong refuses the whole file, whatever exception the archive raised.
 """
 
 from __future__ import annotations
@@ -32,17 +33,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 import polars as pl
 
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA
 from liquidity_watch.domain.sources import Provider
 from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.safe_xml import XmlLimits, XmlRefused, stream_xml
 from liquidity_watch.sources.values import parse_decimal, parse_iso_date
 
 SOURCE = Provider.DDP
@@ -53,8 +54,6 @@ OTHER_MEMBER_MAX_BYTES = 16 * 2**20
 #: ``(UNIT, UNIT_MULT, CURRENCY)`` of every H.4.1 series used: millions of U.S. dollars
 EXPECTED_ATTRIBUTES = (("UNIT", "Currency"), ("UNIT_MULT", "1000000"), ("CURRENCY", "USD"))
 OBS_AVAILABLE = "A"
-
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 
 
 @dataclass(frozen=True)
@@ -116,31 +115,9 @@ def check_members(archive: zipfile.ZipFile, *, url: str, max_data_bytes: int) ->
     return archive.getinfo(DATA_MEMBER)
 
 
-class _NoDoctype:
-    """Hands the stream to the XML parser, refusing a DTD in the prolog (no entity expansion, no external entities)."""
-
-    def __init__(self, raw: IO[bytes], url: str):
-        self.raw = raw
-        self.url = url
-        self.prolog = b""
-        self.checked = False
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size if size and size > 0 else 1 << 16)
-        if not self.checked:
-            self.prolog += data
-            first = _FIRST_ELEMENT.search(self.prolog)
-            head = (self.prolog if first is None else self.prolog[: first.start()]).upper()
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                raise ParseError(SOURCE, self.url, f"{DATA_MEMBER} declares a DTD; refused (entity expansion)")
-            if first is not None or not data or len(self.prolog) > 1 << 20:
-                self.checked = True
-                self.prolog = b""
-        return data
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+#: Weekly data from the Fed's founding (1914) to 2100 are fewer than 9,700 Wednesdays: no real
+#: series holds more observations than this, so one that does is refused before it grows.
+MAX_OBS_PER_SERIES = 20_000
 
 
 def parse_h41_xml(
@@ -151,17 +128,19 @@ def parse_h41_xml(
     required: tuple[str, ...] = (),
     since: dict[str, dt.date] | None = None,
     end: dt.date | None = None,
+    max_bytes: int = 2**62,
 ) -> H41Release:
     """Read the observations of ``series`` (SERIES_NAME -> canonical id) from an SDMX H.4.1 data file.
 
     Parameters
     ----------
-    stream : the bytes of ``H41_data.xml`` (read incrementally, never whole).
+    stream : the bytes of ``H41_data.xml`` (read as a stream of events, never held whole).
     url : where they came from, for messages.
-    series : the series to keep, by ``SERIES_NAME``; every other series is skipped unread.
+    series : the series to keep, by ``SERIES_NAME``; every other series is counted, not kept.
     required : the ``SERIES_NAME`` s that must be present.
     since : per canonical id, the first date to keep (earlier observations are checked, not kept).
     end : the last date to keep.
+    max_bytes : the most bytes read (the expansion bound; ``sources.safe_xml`` counts them).
 
     A required series that is missing, or whose ``UNIT``, ``UNIT_MULT`` or ``CURRENCY`` is
     not millions of USD, is left out and named in ``H41Release.problems``.
@@ -169,62 +148,101 @@ def parse_h41_xml(
     Raises
     ------
     ParseError
-        Not well-formed XML; a DTD; a series given twice; an observation without
-        ``OBS_STATUS``; a date that is not an ISO Wednesday; a value of an available
-        observation that is not a plain decimal number.
+        Not well-formed XML; a DTD, entity or processing instruction; a bound of
+        ``sources.safe_xml`` passed; a series given twice or holding more than
+        ``MAX_OBS_PER_SERIES`` observations; an observation without ``OBS_STATUS``; a date
+        that is not an ISO Wednesday; a value of an available observation that is not a
+        plain decimal number.
     """
-    since = since or {}
-    names: list[str] = []
-    days: list[dt.date] = []
-    values: list[float] = []
-    seen: set[str] = set()
-    problems: dict[str, str] = {}
-    prepared: str | None = None
+    reader = _H41Reader(url, series, since or {}, end)
     try:
-        for _event, element in ElementTree.iterparse(_NoDoctype(stream, url), events=("end",)):
-            tag = element.tag
-            if not tag.endswith("Series"):
-                if prepared is None and tag.endswith("Prepared"):
-                    prepared = (element.text or "").strip() or None
-                continue
-            name = element.get("SERIES_NAME", "")
-            sid = series.get(name)
-            if sid is not None and _local(tag) == "Series":
-                if name in seen:
-                    raise ParseError(SOURCE, url, f"{name} ({sid}) appears twice in {DATA_MEMBER}")
-                seen.add(name)
-                drift = _attribute_drift(element, name, sid)
-                if drift:
-                    problems[sid] = drift
-                    element.clear()
-                    continue
-                first = since.get(sid)
-                for obs in element:
-                    if not obs.tag.endswith("Obs"):
-                        continue
-                    day = _day(obs.get("TIME_PERIOD"), name, sid, url)
-                    status = obs.get("OBS_STATUS")
-                    if status is None:
-                        raise ParseError(SOURCE, url, f"{name} ({sid}) {day}: observation without OBS_STATUS")
-                    if status != OBS_AVAILABLE or (first is not None and day < first) or (end and day > end):
-                        continue  # NA, NC, ND: missing, whatever sentinel OBS_VALUE holds
-                    names.append(sid)
-                    days.append(day)
-                    values.append(_value(obs.get("OBS_VALUE"), name, sid, day, url))
-            element.clear()
-    except ElementTree.ParseError as exc:
+        stream_xml(
+            stream,
+            what=DATA_MEMBER,
+            limits=XmlLimits(max_bytes=max_bytes),
+            start=reader.start,
+            end=reader.end,
+            text_of=frozenset({"Prepared"}),
+        )
+    except XmlRefused as exc:
+        raise ParseError(SOURCE, url, str(exc)) from None
+    except expat.ExpatError as exc:
         raise ParseError(SOURCE, url, f"{DATA_MEMBER} is not well-formed XML: {exc}") from None
+    except (LookupError, UnicodeError) as exc:  # an encoding declared that no codec reads
+        raise ParseError(SOURCE, url, f"{DATA_MEMBER} is not well-formed XML: {exc}") from None
+    problems = reader.problems
     for name in required:
-        if name not in seen:
+        if name not in reader.seen:
             problems[series[name]] = f"{name} ({series[name]}) is missing from {DATA_MEMBER}"
-    frame = pl.DataFrame({"series_id": names, "date": days, "value": values}, schema=OBSERVATION_SCHEMA)
-    return H41Release(frame, prepared, problems)
+    frame = pl.DataFrame(
+        {"series_id": reader.names, "date": reader.days, "value": reader.values}, schema=OBSERVATION_SCHEMA
+    )
+    return H41Release(frame, reader.prepared, problems)
 
 
-def _attribute_drift(element: ElementTree.Element, name: str, sid: str) -> str | None:
+class _H41Reader:
+    """The H.4.1 events: series by name, their unit attributes, their available observations."""
+
+    def __init__(self, url: str, series: dict[str, str], since: dict[str, dt.date], end: dt.date | None):
+        self.url, self.series, self.since, self.last = url, series, since, end
+        self.names: list[str] = []
+        self.days: list[dt.date] = []
+        self.values: list[float] = []
+        self.seen: set[str] = set()
+        self.problems: dict[str, str] = {}
+        self.prepared: str | None = None
+        self.current: tuple[str, str] | None = None  # (SERIES_NAME, canonical id) of the series being kept
+        self.in_series = 0
+        self.count = 0
+
+    def start(self, local: str, attributes: dict[str, str]) -> None:
+        if local == "Series":
+            self.in_series += 1
+            name = attributes.get("SERIES_NAME", "")
+            sid = self.series.get(name)
+            if sid is None or self.in_series > 1:
+                return
+            if name in self.seen:
+                raise ParseError(SOURCE, self.url, f"{name} ({sid}) appears twice in {DATA_MEMBER}")
+            self.seen.add(name)
+            drift = _attribute_drift(attributes, name, sid)
+            if drift:
+                self.problems[sid] = drift
+                return
+            self.current, self.count = (name, sid), 0
+        elif local == "Obs" and self.current is not None:
+            self._obs(attributes, *self.current)
+
+    def end(self, local: str, text: str) -> None:
+        if local == "Series":
+            self.in_series -= 1
+            if not self.in_series:
+                self.current = None
+        elif local == "Prepared" and self.prepared is None:
+            self.prepared = text.strip() or None
+
+    def _obs(self, attributes: dict[str, str], name: str, sid: str) -> None:
+        self.count += 1
+        if self.count > MAX_OBS_PER_SERIES:
+            raise ParseError(
+                SOURCE, self.url, f"{name} ({sid}) holds more than {MAX_OBS_PER_SERIES:,} observations in {DATA_MEMBER}"
+            )
+        day = _day(attributes.get("TIME_PERIOD"), name, sid, self.url)
+        status = attributes.get("OBS_STATUS")
+        if status is None:
+            raise ParseError(SOURCE, self.url, f"{name} ({sid}) {day}: observation without OBS_STATUS")
+        first = self.since.get(sid)
+        if status != OBS_AVAILABLE or (first is not None and day < first) or (self.last and day > self.last):
+            return  # NA, NC, ND: missing, whatever sentinel OBS_VALUE holds
+        self.names.append(sid)
+        self.days.append(day)
+        self.values.append(_value(attributes.get("OBS_VALUE"), name, sid, day, self.url))
+
+
+def _attribute_drift(attributes: dict[str, str], name: str, sid: str) -> str | None:
     """Why a series' unit attributes are not millions of USD, or ``None``."""
     for attribute, expected in EXPECTED_ATTRIBUTES:
-        found = element.get(attribute)
+        found = attributes.get(attribute)
         if found != expected:
             return f"{name} ({sid}): {attribute} is {found!r} where {expected!r} is expected (millions of USD)"
     return None
@@ -257,15 +275,24 @@ def read_h41_archive(
     since: dict[str, dt.date] | None = None,
     end: dt.date | None = None,
 ) -> H41Release:
-    """Check the archive in ``file`` (a seekable binary file), then parse its data member incrementally."""
+    """Check the archive in ``file`` (a seekable binary file), then parse its data member as a stream.
+
+    Every failure to read the archive or its member, whatever the exception (a compression
+    method the standard library does not have raises ``NotImplementedError``), is a
+    ``ParseError`` naming it, so that the series fail over like any other refused payload.
+    """
     try:
-        archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise ParseError(SOURCE, url, f"not a readable ZIP archive (truncated download?): {exc}") from None
-    with archive:
-        info = check_members(archive, url=url, max_data_bytes=max_data_bytes)
-        try:
+        with zipfile.ZipFile(file) as archive:
+            info = check_members(archive, url=url, max_data_bytes=max_data_bytes)
             with archive.open(info) as member:
-                return parse_h41_xml(member, url=url, series=series, required=required, since=since, end=end)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise ParseError(SOURCE, url, f"archive member {DATA_MEMBER} is damaged: {exc}") from None
+                return parse_h41_xml(
+                    member, url=url, series=series, required=required, since=since, end=end, max_bytes=max_data_bytes
+                )
+    except ParseError:
+        raise
+    except zipfile.BadZipFile as exc:
+        raise ParseError(SOURCE, url, f"not a readable ZIP archive (truncated download?): {exc}") from None
+    except NotImplementedError as exc:
+        raise ParseError(SOURCE, url, f"archive member {DATA_MEMBER} cannot be read: {exc}") from None
+    except Exception as exc:  # zlib.error, EOFError, OSError, RuntimeError, MemoryError ... from a hostile archive
+        raise ParseError(SOURCE, url, f"archive member {DATA_MEMBER} is damaged: {type(exc).__name__}: {exc}") from None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from liquidity_watch.domain.payload import Payload
 
 
@@ -12,7 +15,7 @@ class SourceError(Exception):
         self.source = source
         self.url = url
         self.problem = problem
-        super().__init__(f"{source}: {problem} ({url})")
+        super().__init__(f"{source}: {problem} ({url})" if url else f"{source}: {problem}")
 
     def __reduce__(self) -> tuple[object, ...]:
         # Prefect may pickle a failed task's exception: rebuild it from its parts, not its message
@@ -32,6 +35,28 @@ class FetchError(SourceError):
 
 class ParseError(SourceError):
     """The payload arrived but is not what the wire format promises (fail closed)."""
+
+
+@contextlib.contextmanager
+def parsing(source: str, url: str) -> Iterator[None]:
+    """Turn whatever a parser raises into a ``ParseError`` naming ``source`` and ``url``.
+
+    Parsers raise ``ParseError`` for what they check; this catches what they do not foresee
+    in hostile input (nesting past the interpreter's recursion limit, a number too large
+    for a float, an encoding, an archive's own exceptions), so that no exception type leaves
+    the sources layer as anything but a source error, which fails over like any other.
+    """
+    try:
+        yield
+    except SourceError:
+        raise
+    except RecursionError:
+        raise ParseError(source, url, "nested too deeply to parse (past the interpreter's recursion limit)") from None
+    except MemoryError:
+        raise ParseError(source, url, "ran out of memory while parsing") from None
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise ParseError(source, url, f"cannot be parsed: {type(exc).__name__}: {text[0] if text else ''}") from None
 
 
 class SeriesRefused(ParseError):

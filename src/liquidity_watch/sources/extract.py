@@ -215,6 +215,12 @@ def clients(
     )
 
 
+def unexpected(source: str, exc: Exception) -> SourceError:
+    """An exception no parser or client foresaw, as the source error of ``source`` (one line, its type named)."""
+    text = str(exc).strip().splitlines()
+    return SourceError(source, "", f"unexpected {type(exc).__name__}: {text[0] if text else 'no message'}")
+
+
 class _Run:
     """One extraction: the clients, what came back, and what failed."""
 
@@ -357,6 +363,11 @@ class _Run:
             for each in (group, *served_with):
                 self.fail_over(each, each.series, exc, exc.problem)
             return
+        except Exception as exc:  # whatever else a primary raises is its failure, never the run's
+            error = unexpected(group.primary, exc)
+            for each in (group, *served_with):
+                self.fail_over(each, each.series, error, error.problem)
+            return
         self.landed(group, results)
         for each in served_with:
             self.landed(each, results, payloads_kept=True)
@@ -387,7 +398,7 @@ class _Run:
         if self.strict or group.primary is Provider.FRED:
             self.unavailable(label, group, series, [error], why)
             return
-        self.log(f"{label} from FRED: {group.primary.label} failed: {why}")
+        self.log(f"{label} from FRED: {group.primary.label} failed: {why}" + (f" ({error.url})" if error.url else ""))
         got: list[str] = []
         lost: list[tuple[str, SourceError]] = []
         for sid in series:
@@ -396,6 +407,9 @@ class _Run:
                 result = self.fred.fetch(sid, self.starts[sid], self.fred_end)  # the primary's window, backfill or not
             except SourceError as exc:
                 lost.append((sid, exc))
+                continue
+            except Exception as exc:
+                lost.append((sid, unexpected(Provider.FRED, exc)))
                 continue
             got.append(sid)
             self.keep_validators(result)

@@ -17,7 +17,7 @@ import polars as pl
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
 from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.errors import ParseError, parsing
 from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.values import (
     InputTooLarge,
@@ -223,5 +223,6 @@ class FredClient:
         reply = self.http.fetch(self.url(), params, conditional=True)
         if reply.not_modified:
             return NotModified(SOURCE, reply.url, reply.validators)
-        frame = parse_fredgraph_csv(reply.body, url=reply.url, expected=[series_id], allow_empty=start is not None)
+        with parsing(SOURCE, reply.url):
+            frame = parse_fredgraph_csv(reply.body, url=reply.url, expected=[series_id], allow_empty=start is not None)
         return Payload(SOURCE, reply.url, retrieved_at, reply.sha256, frame, reply.n_bytes, validators=reply.validators)

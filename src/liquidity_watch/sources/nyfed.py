@@ -39,7 +39,7 @@ from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc, sha256
 from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.errors import ParseError
+from liquidity_watch.sources.errors import ParseError, parsing
 from liquidity_watch.sources.http import HttpClient
 from liquidity_watch.sources.values import (
     checked_body,
@@ -95,7 +95,9 @@ def _load_json(body: bytes, url: str, key: str) -> object:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(SOURCE, url, f"not valid JSON: {exc}") from exc
+        raise ParseError(SOURCE, url, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ParseError(SOURCE, url, "not valid JSON: nested too deeply to parse") from None
     if not isinstance(doc, dict) or key not in doc:
         found = sorted(doc)[:10] if isinstance(doc, dict) else type(doc).__name__
         raise ParseError(SOURCE, url, f"expected a {key!r} key, found {found}")
@@ -289,7 +291,8 @@ class NyFedClient:
         url = self.settings.nyfed_base_url.rstrip("/") + path
         retrieved_at = now_utc()
         body, final_url = self.http.get(url, {"startDate": start.isoformat(), "endDate": end.isoformat()})
-        frame = parse(body, url=final_url, **kw)
+        with parsing(SOURCE, final_url):
+            frame = parse(body, url=final_url, **kw)
         return Payload(SOURCE, final_url, retrieved_at, sha256(body), frame, len(body))
 
     def fetch_rates(self, rate_type: str, start: dt.date, end: dt.date) -> Payload:

@@ -28,6 +28,10 @@ from liquidity_watch.sources.errors import ParseError
 
 #: Largest CSV file or body a parser accepts (bytes).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+#: Largest magnitude of any value read. The largest number any source publishes is the ON RRP
+#: take-up in dollars (about 2.6e12 at its 2022 peak); 1e15 is 400 times that, and far below
+#: where a float loses whole units or a sum overflows.
+MAX_MAGNITUDE = 1e15
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -64,7 +68,14 @@ def parse_decimal(text: str) -> float:
     """
     if not isinstance(text, str) or not _DECIMAL.fullmatch(text):
         raise ValueError(f"{text!r} is not a plain decimal number")
-    return float(text)
+    return _in_range(float(text), text)
+
+
+def _in_range(value: float, shown: object) -> float:
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        text = f"{shown!r:.40}" + ("..." if len(repr(shown)) > 40 else "")
+        raise ValueError(f"{text} is out of range (more than {MAX_MAGNITUDE:g} in magnitude)")
+    return value
 
 
 def json_number(value: object) -> float:
@@ -77,10 +88,12 @@ def json_number(value: object) -> float:
     ValueError: nan is not a finite number
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{value!r} is not a number")
-    if not math.isfinite(value):
+        raise ValueError(f"{value!r:.60} is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{value!r} is not a finite number")
-    return float(value)
+    if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:  # float() of a huge int overflows
+        raise ValueError(f"an integer of {len(str(abs(value)))} digits is out of range")
+    return _in_range(float(value), value)
 
 
 class InputTooLarge(ValueError):
