@@ -51,7 +51,7 @@ def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path,
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(shutil, "copyfile", full)
+    monkeypatch.setattr(shutil, "copyfileobj", full)
     with (
         pytest.raises(
             WarehouseNotWritable,

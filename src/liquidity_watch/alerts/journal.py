@@ -15,6 +15,7 @@ at every publish. Why here and not in the warehouse: docs/alerts.md.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -23,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from liquidity_watch.domain.delivery import OutboxStatus
-from liquidity_watch.warehouse.store import resolved
+from liquidity_watch.warehouse.store import WarehouseNotWritable, open_own, resolved
+
+#: the files SQLite keeps beside the journal while it writes
+SIDE_FILES = ("-journal", "-wal", "-shm")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS delivery (
@@ -87,6 +91,8 @@ class Journal:
     @classmethod
     @contextlib.contextmanager
     def open(cls, path: Path) -> Iterator[Journal]:
+        """Open (or create) the journal; a symbolic link in its place, or in a side file's, is refused."""
+        refuse_links(path)
         con = sqlite3.connect(path, isolation_level=None, timeout=30)
         try:
             con.execute("PRAGMA synchronous = FULL")
@@ -198,6 +204,20 @@ class Journal:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+
+def refuse_links(path: Path) -> None:
+    """Make sure the journal and SQLite's side files are the project's own, before SQLite opens them.
+
+    SQLite follows symbolic links and Python's ``sqlite3`` cannot ask it not to, so the journal is
+    created here first (``O_CREAT | O_NOFOLLOW``: an existing file is kept, a link refused), and
+    a link in place of a side file is refused before SQLite would write through it.
+    """
+    os.close(open_own(path, os.O_RDWR | os.O_CREAT, "the delivery journal"))
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.is_symlink():
+            raise WarehouseNotWritable(f"the delivery journal's {side} is a symbolic link; refused (remove it)")
 
 
 def _state(row: tuple[Any, ...]) -> DeliveryState:

@@ -147,6 +147,12 @@ def published_warehouse(flag: Path | None) -> Path:
         fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
     if path.is_dir():
         fail(f"cannot read the warehouse {path}: it is a folder, not a DuckDB file")
+    from liquidity_watch.warehouse.store import NotARegularFile, check_regular
+
+    try:
+        check_regular(path)  # a device or a FIFO would never end, or never answer
+    except NotARegularFile as exc:
+        fail(str(exc))
     return path
 
 

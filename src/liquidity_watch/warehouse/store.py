@@ -12,6 +12,13 @@
 * The published file keeps its permission bits (600 stays 600, 444 stays 444), and when
   the published path is a symbolic link, the file it points to is replaced and the link
   stays a link (the lock and working files then live next to that file).
+* Only the project's own files are touched. The lock, the delivery journal and the working
+  files are opened without following a symbolic link (``O_NOFOLLOW``; a working file is
+  created with ``O_EXCL``), and a link in their place is refused with one line, so a link
+  planted there cannot make a run truncate or overwrite what it points to. Stray working
+  files are found by listing the folder and comparing names, never by a pattern built from
+  the warehouse's name (whose ``*``, ``?`` or ``[`` would match other files). A published
+  path that is not a regular file (a device, a FIFO, a socket) is refused before it is read.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import shutil
 import stat
 import time
@@ -27,21 +35,88 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+#: how a working file is named after its warehouse: ``<name>.work-<hex>`` (and its ``.wal``)
+_WORK_SUFFIX = re.compile(r"\.work-[0-9a-f]+(\.wal)?")
+
 
 class WarehouseBusy(RuntimeError):
     """Another run holds the write lock."""
 
 
 class WarehouseNotWritable(RuntimeError):
-    """The warehouse folder cannot be written (permissions, disk full)."""
+    """The warehouse folder cannot be written (permissions, disk full), or a file beside it is not the project's own."""
+
+
+class NotARegularFile(ValueError):
+    """A path that must be a regular file is something else (a device, a FIFO, a socket, a folder)."""
+
+
+def kind_of(mode: int) -> str:
+    """What a file is, in words, from its ``st_mode``.
+
+    >>> kind_of(stat.S_IFIFO), kind_of(stat.S_IFCHR), kind_of(stat.S_IFREG)
+    ('a FIFO', 'a character device', 'a regular file')
+    """
+    kinds = (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+    )
+    return next((word for test, word in kinds if test(mode)), "not a regular file")
+
+
+def check_regular(path: Path | str, what: str = "the warehouse") -> None:
+    """Refuse ``path`` (after its links) unless it is a regular file; a missing path passes.
+
+    Raises
+    ------
+    NotARegularFile
+        One line naming the path and what it is instead.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(f"{what} {path} is {kind_of(mode)}, not a DuckDB file; refused before reading it")
 
 
 def require_published(published: Path | str) -> Path:
-    """The published file, or a FileNotFoundError that tells how to create it."""
+    """The published file, or a FileNotFoundError that tells how to create it (NotARegularFile if it is no file)."""
     path = Path(published)
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}; build it first with: liquidity-watch run")
+    check_regular(path)
     return path
+
+
+def open_own(path: Path, flags: int, what: str, mode: int = 0o644) -> int:
+    """Open one of the project's own files without following a symbolic link; a file descriptor.
+
+    Raises
+    ------
+    WarehouseNotWritable
+        ``path`` is a symbolic link (refused: nothing it points to is touched), is not a
+        regular file, or cannot be opened; one line naming it.
+    """
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.EEXIST and os.path.islink(path)):
+            raise WarehouseNotWritable(
+                f"{what} {path} is a symbolic link; refused (remove it: the project writes only its own files)"
+            ) from None
+        raise WarehouseNotWritable(f"cannot open {what} {path}: {exc.strerror}") from exc
+    mode_found = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode_found):
+        os.close(fd)
+        raise WarehouseNotWritable(f"{what} {path} is {kind_of(mode_found)}, not a regular file; refused")
+    os.set_blocking(fd, True)
+    return fd
 
 
 def resolved(published: Path | str) -> Path:
@@ -73,9 +148,9 @@ def write_lock(published: Path, wait_s: float = 0.0) -> Iterator[None]:
     path = lock_path(published)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise WarehouseNotWritable(f"cannot create the lock file {path}: {exc.strerror}") from exc
+    fd = open_own(path, os.O_RDWR | os.O_CREAT, "the lock file")
     deadline = time.monotonic() + wait_s
     try:
         while True:
@@ -97,9 +172,22 @@ def write_lock(published: Path, wait_s: float = 0.0) -> Iterator[None]:
 
 
 def remove_stale_work_files(published: Path) -> list[Path]:
-    """Delete working files left by runs that died (call only while holding the lock)."""
+    """Delete working files left by runs that died (call only while holding the lock).
+
+    The folder is listed and each name compared with ``<warehouse>.work-<hex>[.wal]``: the
+    warehouse's name is never a pattern, so a name holding ``*``, ``?`` or ``[`` matches only itself.
+    """
     target = resolved(published)
-    stale = list(target.parent.glob(target.name + ".work-*"))
+    prefix = target.name
+    try:
+        names = os.listdir(target.parent)
+    except FileNotFoundError:
+        return []
+    stale = sorted(
+        target.parent / name
+        for name in names
+        if name.startswith(prefix) and _WORK_SUFFIX.fullmatch(name[len(prefix) :])
+    )
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
@@ -126,10 +214,11 @@ def working_copy(published: Path) -> Iterator[Path]:
     target = resolved(published)
     work = target.with_name(f"{target.name}.work-{uuid.uuid4().hex[:12]}")
     mode: int | None = None
+    check_regular(target)
     try:
         if target.exists():
             mode = stat.S_IMODE(target.stat().st_mode)
-            shutil.copyfile(target, work)
+            _copy_into_new(target, work)
     except OSError as exc:
         work.unlink(missing_ok=True)
         raise _not_writable(published, exc) from exc
@@ -139,8 +228,11 @@ def working_copy(published: Path) -> Iterator[Path]:
         if wal.exists():
             raise RuntimeError(f"{wal} still exists: a connection to the working file was left open")
         try:
-            with open(work, "rb+") as fh:
-                os.fsync(fh.fileno())
+            fd = open_own(work, os.O_RDWR, "the working file")
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             if mode is not None:
                 os.chmod(work, mode)
             os.replace(work, target)
@@ -150,6 +242,19 @@ def working_copy(published: Path) -> Iterator[Path]:
     finally:
         work.unlink(missing_ok=True)
         work.with_name(work.name + ".wal").unlink(missing_ok=True)
+
+
+def _copy_into_new(source: Path, work: Path) -> None:
+    """Copy the published file into a working file that must not exist yet (``O_EXCL``, no link followed)."""
+    src = os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(src).st_mode):  # swapped for something else since it was checked
+            raise OSError(errno.EINVAL, f"{source} is no longer a regular file")
+        dst = open_own(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL, "the working file", 0o600)
+        with open(src, "rb", closefd=False) as reader, open(dst, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+    finally:
+        os.close(src)
 
 
 def _not_writable(published: Path, exc: OSError) -> WarehouseNotWritable:
