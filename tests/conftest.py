@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import fcntl
+import hashlib
 import os
+import pickle
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+import liquidity_watch
 from liquidity_watch.bootstrap import bootstrap
+from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.flows.summary import RunSummary
 from liquidity_watch.resources import bundled_snapshot_dir
 from liquidity_watch.settings import Settings
@@ -89,16 +96,75 @@ def prefect_server():
         yield
 
 
-@pytest.fixture(scope="session")
-def snapshot_warehouse(prefect_server, tmp_path_factory) -> tuple[Path, RunSummary]:
-    """One warehouse built from the bundled snapshot through the real flow, for the whole session.
+#: Built warehouses shared by every session and xdist worker of this user (``LW_TEST_CACHE`` moves it)
+TEMPLATE_CACHE = Path(os.environ.get("LW_TEST_CACHE") or tempfile.gettempdir()) / f"liquidity-watch-tests-{os.getuid()}"
+#: cached builds older than this are removed when a new one is made
+TEMPLATE_MAX_AGE_S = 2 * 86400
 
-    Read it, never write it: a test that changes a warehouse copies this one first (``copy_of``).
+
+def template_key(*parts: str) -> str:
+    """What a snapshot build depends on: the package (code, migrations, the bundled snapshot, thresholds),
+    the locked libraries, the ``LW_`` settings and today's date in New York (signals run up to today)."""
+    digest = hashlib.sha256()
+    package = Path(liquidity_watch.__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    lock = TESTS.parent / "uv.lock"
+    if lock.exists():
+        digest.update(lock.read_bytes())
+    digest.update(repr(sorted((k, v) for k, v in os.environ.items() if k.startswith("LW_"))).encode())
+    digest.update(today_new_york().isoformat().encode())
+    for part in parts:
+        digest.update(part.encode())
+    return digest.hexdigest()[:20]
+
+
+def cached_build(name: str, build, folder: Path):
+    """The folder ``build(folder)`` writes, made once per key for every session and worker and copied into
+    ``folder``; returns what ``build`` returned (pickled beside the files).
+
+    A file lock makes the other workers wait for the first build instead of repeating it; the build
+    goes to a temporary folder renamed into place, so a killed build leaves nothing to reuse.
     """
-    from liquidity_watch.flows.pipeline import pipeline
+    TEMPLATE_CACHE.mkdir(parents=True, exist_ok=True)
+    key = template_key(name)
+    done = TEMPLATE_CACHE / f"{name}-{key}"
+    with (TEMPLATE_CACHE / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            for old in TEMPLATE_CACHE.glob(f"{name}-*"):
+                if old.is_dir() and time.time() - old.stat().st_mtime > TEMPLATE_MAX_AGE_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            building = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=TEMPLATE_CACHE))
+            result = build(building)
+            (building / "result.pickle").write_bytes(pickle.dumps(result))
+            building.rename(done)
+        shutil.copytree(done, folder, dirs_exist_ok=True)
+    return pickle.loads((folder / "result.pickle").read_bytes())
 
-    path = tmp_path_factory.mktemp("snapshot-warehouse") / "snapshot.duckdb"
-    return path, pipeline(source="snapshot", warehouse=str(path))
+
+@pytest.fixture(scope="session")
+def snapshot_warehouse(request, tmp_path_factory) -> tuple[Path, RunSummary]:
+    """One warehouse built from the bundled snapshot through the real flow, with its Data Docs and journal.
+
+    Built once per key (``template_key``) for every session and xdist worker, and copied into this
+    worker's own folder. Read it, never write it: a test that changes a warehouse copies this one
+    first (``copy_of``).
+    """
+
+    def build(folder: Path) -> RunSummary:
+        request.getfixturevalue("prefect_server")  # a Prefect server only when the cache misses
+        from liquidity_watch.flows.pipeline import pipeline
+
+        return pipeline(source="snapshot", warehouse=str(folder / "snapshot.duckdb"))
+
+    folder = tmp_path_factory.mktemp("snapshot-warehouse")
+    summary = cached_build("snapshot-warehouse", build, folder)
+    path = folder / "snapshot.duckdb"
+    return path, dataclasses.replace(
+        summary, warehouse=str(path), data_docs=str(path.with_suffix(".data_docs") / "index.html")
+    )
 
 
 @pytest.fixture(scope="session")

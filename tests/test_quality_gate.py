@@ -1,4 +1,9 @@
-"""Write, audit, publish: bad upstream data fails the run loudly and publishes nothing."""
+"""Write, audit, publish: bad upstream data fails the run loudly and publishes nothing.
+
+Each corruption and slip is judged by the gate itself (``tests/gate.py``: the run's stages as plain
+functions, no Prefect); what a refused run leaves behind (nothing published, its failure and failing
+expectations recorded) is the flow's guarantee and is tested once, on the flow.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from liquidity_watch.expectations.gate import QualityGateFailed
@@ -19,10 +25,12 @@ from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.sources.ddp import parse_h41_csv
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.warehouse.db import connection
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, copy_of
+from tests.gate import gate
 from tests.test_data_docs import index_runs, unresolved_assets
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
+# the gate cases read the session's snapshot warehouse (built through the flow when no cached copy exists)
+pytestmark = pytest.mark.integration
 D = dt.date
 
 
@@ -147,25 +155,17 @@ def _sparse(path: Path, size: int) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
-def test_a_corrupt_snapshot_fails_the_run_naming_the_problem_and_publishes_nothing(
-    case, good_warehouse, snapshot_dir, tmp_path
-):
+def test_the_gate_refuses_a_corrupt_snapshot_naming_the_problem(case, good_warehouse, snapshot_dir, tmp_path):
     series, corrupt, message = CORRUPTIONS[case]
     bad = tmp_path / "snapshot"
     shutil.copytree(snapshot_dir, bad)
     corrupt(bad / f"{series}.csv")
-    warehouse = tmp_path / "existing.duckdb"
-    shutil.copyfile(good_warehouse, warehouse)
-    before = published_content(warehouse)
 
     with pytest.raises((QualityGateFailed, ParseError)) as info:
-        pipeline(source="snapshot", snapshot_dir=str(bad), warehouse=str(warehouse))
+        gate(bad, copy_of(good_warehouse, tmp_path))
 
     assert re.search(message, str(info.value)), str(info.value)
-    assert published_content(warehouse) == before
-    [(status, error)] = query(warehouse, "SELECT status, error FROM meta.runs WHERE status = 'failed'")
-    assert status == "failed" and series in error
-    assert list(tmp_path.glob("existing.duckdb.work-*")) == []
+    assert series in str(info.value)
 
 
 def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(good_warehouse):
@@ -226,14 +226,25 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
     assert unresolved_assets(site) == []  # opens offline: every script, stylesheet, font and image is local
 
 
-def test_a_failed_gate_records_its_failing_expectations(good_warehouse, snapshot_dir, tmp_path):
+def test_a_refused_run_publishes_nothing_and_records_its_failure_and_failing_expectations(
+    prefect_server, good_warehouse, snapshot_dir, tmp_path
+):
     bad = tmp_path / "snapshot"
     shutil.copytree(snapshot_dir, bad)
     _edit_lines(bad / "SOFR.csv", _scale(100, 0))
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "existing.duckdb"
     shutil.copyfile(good_warehouse, warehouse)
-    with pytest.raises(QualityGateFailed):
+    before = published_content(warehouse)
+
+    with pytest.raises(QualityGateFailed) as info:
         pipeline(source="snapshot", snapshot_dir=str(bad), warehouse=str(warehouse))
+
+    assert re.search(CORRUPTIONS["rate_in_basis_points"][2], str(info.value)), str(info.value)
+    assert published_content(warehouse) == before
+    [(status, error)] = query(warehouse, "SELECT status, error FROM meta.runs WHERE status = 'failed'")
+    assert status == "failed" and error.startswith("QualityGateFailed: quality gate failed, nothing was published")
+    assert "SOFR 2018-04-03 {'value': 183.0}" in error
+    assert list(tmp_path.glob("existing.duckdb.work-*")) == []
     rows = query(
         warehouse,
         "SELECT v.series, v.unexpected_count, v.examples FROM meta.validation_results v JOIN meta.runs r USING (run_id) "
@@ -254,7 +265,7 @@ def test_a_failed_gate_records_its_failing_expectations(good_warehouse, snapshot
     assert '"day": "2018-04-03"' in range_examples
 
 
-def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(good_warehouse, tmp_path):
+def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(prefect_server, good_warehouse, tmp_path):
     warehouse = tmp_path / "shared.duckdb"
     shutil.copyfile(good_warehouse, warehouse)
     reader = subprocess.Popen(
@@ -374,31 +385,27 @@ NEW_WAREHOUSE = {"an_uncorroborated_sofr_spike_with_only_effr_present"}
 
 
 @pytest.mark.parametrize("case", sorted(SLIPS))
-def test_a_slip_inside_the_plausible_ranges_fails_the_run_naming_it(case, good_warehouse, snapshot_dir, tmp_path):
+def test_the_gate_refuses_a_slip_inside_the_plausible_ranges_naming_it(
+    case, good_warehouse, empty_warehouse, snapshot_dir, tmp_path
+):
     corrupt, message = SLIPS[case]
     bad = tmp_path / "snapshot"
     shutil.copytree(snapshot_dir, bad)
     corrupt(bad)
-    warehouse = tmp_path / "existing.duckdb"
-    if case not in NEW_WAREHOUSE:
-        shutil.copyfile(good_warehouse, warehouse)
-    before = published_content(warehouse) if warehouse.exists() else None
+    warehouse = empty_warehouse if case in NEW_WAREHOUSE else copy_of(good_warehouse, tmp_path)
     with pytest.raises(QualityGateFailed) as info:
-        pipeline(source="snapshot", snapshot_dir=str(bad), warehouse=str(warehouse))
+        gate(bad, warehouse)
     assert re.search(message, str(info.value)), str(info.value)
-    if before is not None:
-        assert published_content(warehouse) == before
 
 
-def test_a_break_every_rate_of_the_day_shares_passes_and_is_published(good_warehouse, snapshot_dir, tmp_path):
+def test_the_gate_passes_a_break_every_rate_of_the_day_shares(good_warehouse, snapshot_dir, tmp_path):
     """2019-09-17: SOFR +282 bp on the day, corroborated by its percentiles and EFFR."""
     folder = tmp_path / "snapshot"
     shutil.copytree(snapshot_dir, folder)
     _with_percentiles(folder)
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copyfile(good_warehouse, warehouse)
-    pipeline(source="snapshot", snapshot_dir=str(folder), warehouse=str(warehouse))
+    warehouse = copy_of(good_warehouse, tmp_path)
+    gated = gate(folder, warehouse)
+    assert all(result.success for result in gated.results)
     assert query(warehouse, "SELECT count(*) FROM raw.observations WHERE series_id = 'SOFR75'")[0][0] > 2000
-    assert query(warehouse, "SELECT sofr_pct, sofr_p99_pct FROM core.daily_rates WHERE date = DATE '2019-09-17'") == [
-        (5.25, 9.0)
-    ]
+    daily = gated.tables["daily_rates"].filter(pl.col("date") == D(2019, 9, 17))
+    assert daily.select("sofr_pct", "sofr_p99_pct").rows() == [(5.25, 9.0)]

@@ -58,18 +58,11 @@ def _assert_same_core(before: dict[str, pl.DataFrame], after: dict[str, pl.DataF
         assert after[name].equals(before[name]), name
 
 
-@pytest.fixture(scope="module")
-def snapshot_warehouse(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("revisions") / "snapshot.duckdb"
-    pipeline(source="snapshot", warehouse=str(path))
-    return path
-
-
 def test_a_snapshot_revision_keeps_the_old_value_shows_in_the_report_and_as_of_reproduces_the_old_core(
     snapshot_warehouse, snapshot_dir, tmp_path, monkeypatch
 ):
     warehouse = tmp_path / "w.duckdb"
-    shutil.copyfile(snapshot_warehouse, warehouse)
+    shutil.copyfile(snapshot_warehouse[0], warehouse)
     pipeline(source="snapshot", warehouse=str(warehouse), as_of=YESTERDAY)
     before = core(warehouse)
 
@@ -111,7 +104,7 @@ def test_twenty_revisions_of_one_series_are_refused_alone_and_with_other_files_t
     snapshot_warehouse, snapshot_dir, tmp_path
 ):
     warehouse = tmp_path / "w.duckdb"
-    shutil.copyfile(snapshot_warehouse, warehouse)
+    shutil.copyfile(snapshot_warehouse[0], warehouse)
     folder = tmp_path / "revised"
     shutil.copytree(snapshot_dir, folder)
     lines = (folder / "WALCL.csv").read_text().splitlines()
