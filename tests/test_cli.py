@@ -1,4 +1,5 @@
-"""The ``liquidity-watch`` command: arguments and output in-process (CliRunner), and as a user runs it."""
+"""The ``liquidity-watch`` command: arguments, output and exit codes in-process (CliRunner), and as a
+user runs it in a process of its own only where that process's exit and terminal are the point."""
 
 from __future__ import annotations
 
@@ -113,29 +114,29 @@ def core_snapshot(path: Path) -> dict:
 
 
 @pytest.mark.integration
-def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables(tmp_path, server_env):
+def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables(tmp_path, prefect_server):
     warehouse = tmp_path / "w.duckdb"
-    first = run_cli("run", "--source", "snapshot", "--warehouse", str(warehouse), env=server_env)
-    assert first.returncode == 0, first.stderr
+    first = invoke("run", "--source", "snapshot", "--warehouse", str(warehouse))
+    assert first.exit_code == 0, first.output
     assert "core.weekly_liquidity │ 1,238 │ 2026-09-02" in first.stdout
     assert "61,751 new" in first.stdout
     tables = core_snapshot(warehouse)
-    second = run_cli("run", "--source", "snapshot", "--warehouse", str(warehouse), env=server_env)
-    assert second.returncode == 0, second.stderr
+    second = invoke("run", "--source", "snapshot", "--warehouse", str(warehouse))
+    assert second.exit_code == 0, second.output
     assert "0 new, 0 changed, 23 payload(s) unchanged" in one_line(second.stdout)
     again = core_snapshot(warehouse)
     assert all(again[name].equals(tables[name]) for name in CORE_TABLES)
 
 
 @pytest.mark.integration
-def test_a_corrupt_snapshot_exits_non_zero_naming_the_series_and_date(tmp_path, server_env, snapshot_dir):
+def test_a_corrupt_snapshot_exits_1_naming_the_series_and_date(tmp_path, prefect_server, snapshot_dir):
     bad = tmp_path / "bad"
     bad.mkdir()
     for source in snapshot_dir.glob("*.csv"):
         (bad / source.name).write_bytes(source.read_bytes())
     (bad / "SOFR.csv").write_text("observation_date,SOFR\n2019-09-17,5.25\n2019-09-18,2,55\n")
-    result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
-    assert result.returncode == 1
+    result = invoke("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert result.exit_code == 1
     assert "error: run failed: snapshot: SOFR line 3: 3 fields, header has 2" in one_line(result.stderr)
 
 
@@ -194,12 +195,12 @@ def test_read_commands_load_neither_prefect_nor_great_expectations_and_query_not
 
 
 @pytest.mark.integration
-def test_a_value_with_rich_markup_comes_back_verbatim_in_the_one_line_error(tmp_path, server_env, snapshot_dir):
+def test_a_value_with_rich_markup_comes_back_verbatim_in_the_one_line_error(tmp_path, prefect_server, snapshot_dir):
     bad = tmp_path / "bad"
     shutil.copytree(snapshot_dir, bad)
     (bad / "WRESBAL.csv").write_text("observation_date,WRESBAL\n2019-09-18,[/bold red]x[link=y]\n")
-    result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
-    assert result.returncode == 1
+    result = invoke("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert result.exit_code == 1
     assert (
         "error: run failed: snapshot: WRESBAL line 2 (2019-09-18): value '[/bold red]x[link=y]' is not a number"
         in " ".join(result.stderr.split())
@@ -267,7 +268,10 @@ def test_with_no_network_a_live_run_stops_with_one_error_per_source_no_traceback
 @pytest.mark.integration
 def test_debug_shows_the_tracebacks(tmp_path, server_env):
     env, _ = _no_network_env(server_env)
-    result = run_cli("run", "--source", "live", "--debug", "--warehouse", str(tmp_path / "w.duckdb"), env=env)
-    assert result.returncode == 1
+    quick = {"LW_HTTP_BACKOFF_INITIAL_S": "0.01", "LW_HTTP_BACKOFF_MAX_S": "0.05"}  # the retries are not the point
+    result = invoke(
+        "run", "--source", "live", "--debug", "--warehouse", str(tmp_path / "w.duckdb"), env={**env, **quick}
+    )
+    assert result.exit_code == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "SourcesUnavailable" in result.stderr
