@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -248,12 +245,12 @@ def test_ops_notifications_go_to_the_ops_channel_not_to_subscribers(slack):
 
 @pytest.mark.integration
 def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_nothing(slack, tmp_path, prefect_server):
-    from prefect.settings import PREFECT_API_URL
+    from typer.testing import CliRunner
 
-    env = os.environ.copy()
-    env.update(SLACK_WEBHOOK_URL=slack.webhook_url, PREFECT_API_URL=PREFECT_API_URL.value())
-    command = [
-        str(Path(sys.executable).with_name("liquidity-watch")),
+    from liquidity_watch.cli import app
+
+    env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
+    args = [
         "run",
         "--source",
         "snapshot",
@@ -263,19 +260,19 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
         "--warehouse",
         str(tmp_path / "w.duckdb"),
     ]
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
+    first = CliRunner().invoke(app, args, env=env)
+    assert first.exit_code == 0, first.output
     assert "1 queued, 1 sent to Slack" in " ".join(first.stdout.split())
     [message] = slack.messages()
     assert "Last policy action: -25 bp to 1.75%-2.00%" in message["text"]
     assert "Reserves: $1,457bn (13w -130bn" in message["text"]
     assert "Reserve ratio: 8.33% of banks' assets" in message["text"]
     assert "SOFR - IORB: +315 bp" in message["text"]
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
+    second = CliRunner().invoke(app, args, env=env)
+    assert second.exit_code == 0, second.output
     assert "0 queued, 0 sent to Slack" in " ".join(second.stdout.split())
     assert len(slack.messages()) == 1
-    assert slack.webhook_url not in first.stdout + first.stderr + second.stdout + second.stderr
+    assert slack.webhook_url not in first.output + second.output
     shutil.rmtree(tmp_path / "w.data_docs", ignore_errors=True)
 
 
