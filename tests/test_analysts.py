@@ -15,7 +15,7 @@ import pytest
 from liquidity_watch.reporting.warehouse_docs import render_fresh
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import working_copy, write_lock
-from tests.browser import CHROMIUM, SKIP_REASON, probe
+from tests.browser import needs_chromium, probe
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
@@ -132,7 +132,7 @@ window.addEventListener('load', function () {
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+@needs_chromium
 def test_the_report_fits_a_1400_pixel_window_in_a_browser(warehouse, tmp_path):
     out = tmp_path / "report"
     assert cli("report", "--out", str(out), "--warehouse", str(warehouse)).returncode == 0

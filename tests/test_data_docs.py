@@ -19,7 +19,7 @@ from liquidity_watch.expectations import data_docs
 from liquidity_watch.expectations.data_docs import asset_references, css_references, make_offline
 from liquidity_watch.locations import data_docs_location
 from liquidity_watch.settings import Settings
-from tests.browser import CHROMIUM, SKIP_REASON, probe
+from tests.browser import needs_chromium, probe
 
 
 def policy_changes(change_bp: float) -> pl.DataFrame:
@@ -217,7 +217,7 @@ window.addEventListener('load', function () {
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(CHROMIUM is None, reason=f"{SKIP_REASON}; the asset test still runs")
+@needs_chromium
 def test_in_a_browser_offline_the_index_lists_runs_icons_show_and_filters_work(site):
     index = probe(site / "index.html", PROBE)
     assert index["jquery"] and index["bootstrapTable"]
