@@ -37,7 +37,7 @@ def one_line(text: str) -> str:
         (["run", "--source", "bloomberg"], "error: --source must be live, fred or snapshot, not 'bloomberg'"),
         (["run", "--snapshot-dir", "/nonexistent/folder"], "error: --snapshot-dir /nonexistent/folder is not a folder"),
         (["backtest", "--from", "2019-13-01"], "error: --from expects a date as YYYY-MM-DD, got '2019-13-01'"),
-        (["query", "select 1", "--format", "xml"], "error: --format must be table, csv or json, not 'xml'"),
+        (["query", "select 1", "--format", "xml"], "error: --format must be table, line, csv or json, not 'xml'"),
     ],
 )
 def test_bad_arguments_exit_1_with_one_error_line_and_no_traceback(args, message):

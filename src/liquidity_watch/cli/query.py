@@ -5,30 +5,51 @@ What the sandbox allows and refuses is in ``warehouse.sandbox`` and docs/query.m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from liquidity_watch.cli.app import (
-    FormatOption,
     OutputFormat,
     WarehouseOption,
     app,
-    check_format,
     fail,
     fail_lines,
     first_line,
+    one_of,
     print_rows,
     published_warehouse,
     say,
+    stdout_console,
 )
+
+
+class QueryFormat(StrEnum):
+    """How ``query`` prints a result: for people (a table, or one block per record) or exact (csv, json)."""
+
+    TABLE = "table"
+    LINE = "line"
+    CSV = "csv"
+    JSON = "json"
+
+    @property
+    def for_people(self) -> bool:
+        return self in {QueryFormat.TABLE, QueryFormat.LINE}
 
 
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run read-only on the published warehouse.")],
-    format: FormatOption = OutputFormat.TABLE,
+    format: Annotated[
+        str,
+        typer.Option(
+            help="table (one block per record when wider than the terminal), line (always one block per "
+            "record), csv or json (exact values)."
+        ),
+    ] = QueryFormat.TABLE,
     warehouse: WarehouseOption = None,
     allow_read: Annotated[
         list[Path] | None,
@@ -43,7 +64,10 @@ def query(
     The SQL cannot write the warehouse or any file, attach or detach databases, install or
     load extensions, change settings or reach the network; it reads local files only
     under --allow-read. A script of several statements runs them in order and prints
-    each result (table format only).
+    each result (table or line format only).
+
+    Tables show values by the unit in the column's name (money with thousands separators,
+    percent with two decimals, basis points signed, NULL empty); csv and json stay exact.
 
     \b
     Example:
@@ -59,7 +83,10 @@ def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Pa
 
     from liquidity_watch.warehouse import sandbox
 
-    output = check_format(format)
+    try:
+        output = QueryFormat(format)
+    except ValueError:
+        fail(f"--format must be {one_of(QueryFormat)}, not {format!r}")
     path = published_warehouse(warehouse)
     for item in allow_read:
         if not item.exists():
@@ -70,7 +97,7 @@ def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Pa
         fail_lines(refused.lines)
     except (duckdb.Error, ValueError) as exc:
         fail(f"query failed: {first_line(exc)}")
-    if len(script) > 1 and output is not OutputFormat.TABLE:
+    if len(script) > 1 and not output.for_people:
         fail(
             f"--format {output} prints one result and this SQL holds {len(script)} statements; "
             "run them one at a time, or use --format table to see each result"
@@ -95,6 +122,21 @@ def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Pa
     for index, (columns, rows) in enumerate(results):
         if len(script) > 1:
             say(f"{script.label(index)}:")
-        print_rows(columns, rows, output, width=160, wrap=columns)
-        if output is OutputFormat.TABLE:
+        if output.for_people:
+            print_for_people(columns, rows, expanded=output is QueryFormat.LINE)
             say(f"{len(rows):,} row(s)")
+        else:
+            print_rows(columns, rows, OutputFormat(output.value))
+
+
+def print_for_people(columns: Sequence[str], rows: Sequence[Sequence[object]], *, expanded: bool) -> None:
+    """A table when it fits the terminal, else (or when asked) one block per record: no header is ever cut."""
+    from liquidity_watch.cli import query_output
+
+    console = stdout_console()
+    texts = query_output.cells(columns, rows)
+    if expanded or query_output.table_width(columns, texts) > console.width:
+        if rows:
+            say(query_output.records(columns, texts, console.width))
+        return
+    console.print(query_output.table(columns, rows, texts))
