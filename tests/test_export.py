@@ -155,3 +155,46 @@ def test_the_export_command_prints_tables_rows_and_the_manifest(warehouse, tmp_p
     assert bad.exit_code == 1 and "--format must be parquet, csv or duckdb, not 'xlsx'" in bad.output
     missing = CliRunner().invoke(app, ["export", "--warehouse", str(tmp_path / "none.duckdb")])
     assert missing.exit_code == 1 and "build it first with: liquidity-watch run" in " ".join(missing.output.split())
+
+
+def files_and_manifest(folder: Path) -> tuple[set[str], set[str]]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return {p.name for p in folder.iterdir()} - {"manifest.json"}, set(manifest["files"])
+
+
+def test_parquet_then_duckdb_to_the_default_place_leave_two_folders_each_naming_exactly_its_files(
+    warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    for export_format in ("parquet", "duckdb"):
+        result = CliRunner().invoke(app, ["export", "--format", export_format, "--warehouse", str(warehouse)])
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "var" / "export").iterdir()) == ["duckdb", "parquet"]
+    present, named = files_and_manifest(tmp_path / "var" / "export" / "parquet")
+    assert present == named == {f"{table}.parquet" for table in CORE}
+    present, named = files_and_manifest(tmp_path / "var" / "export" / "duckdb")
+    assert present == named == {"w.duckdb"}
+    assert json.loads((tmp_path / "var/export/duckdb/manifest.json").read_text())["format"] == "duckdb"
+
+
+def test_a_second_export_replaces_the_folder_whole(warehouse, tmp_path):
+    out = tmp_path / "export"
+    export_warehouse(warehouse, out, "csv")
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "core.daily_rates.csv").unlink()  # an earlier export that named a file no longer there
+    (out / "manifest.json").write_text(json.dumps({**manifest, "files": [*manifest["files"], "core.gone.csv"]}))
+    (out / "core.gone.csv").write_text("a file only the older export had\n")
+    export_warehouse(warehouse, out, "csv")
+    present, named = files_and_manifest(out)
+    assert present == named == {f"{table}.csv" for table in CORE}
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no staging or retired folder left beside it
+
+
+def test_an_export_refuses_a_folder_holding_other_files_and_leaves_them(warehouse, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n")
+    with pytest.raises(ValueError, match=r"holds files that are not one export \(notes.txt\)"):
+        export_warehouse(warehouse, out, "parquet")
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]

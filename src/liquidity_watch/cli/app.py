@@ -23,6 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    # click's own help: it rewraps paragraphs to the terminal (at most 80 columns) and never cuts an
+    # option or a word, where rich's panels squeeze option help into a narrow column and cut it with "…"
+    rich_markup_mode=None,
 )
 
 

@@ -28,23 +28,33 @@ def export(
         str,
         typer.Option(help="parquet (types and comments kept), csv, or duckdb (a file DuckDB 1.0 and newer open)."),
     ] = "parquet",
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the files and manifest.json into.")] = Path(
-        "var/export"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for this export alone, replaced whole; refused if it holds other files "
+            "(default: var/export/FORMAT).",
+        ),
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Write every core table and view for other tools, with manifest.json (tables, rows, columns, units, run).
 
+    Each export is a folder of its own, replaced whole, whose manifest.json names exactly the
+    files in it: formats never mix.
+
     \b
     Examples:
-        liquidity-watch export                        # var/export/core.<table>.parquet
+        liquidity-watch export                    # var/export/parquet/
         liquidity-watch export --format csv --out var/csv
-        liquidity-watch export --format duckdb        # var/export/liquidity.duckdb for DuckDB 1.x
+        liquidity-watch export --format duckdb    # var/export/duckdb/, for DuckDB 1.x
     """
     if format not in EXPORT_FORMATS:
         fail(f"--format must be {one_of(EXPORT_FORMATS)}, not {format!r}")
     path = published_warehouse(warehouse)
-    from liquidity_watch.reporting.export import MANIFEST, export_warehouse
+    from liquidity_watch.reporting.export import MANIFEST, default_folder, export_warehouse
+
+    out = out if out is not None else default_folder(format)
 
     try:
         with reading_warehouse(path):

@@ -11,6 +11,7 @@ from liquidity_watch.cli.app import FormatOption, app, check_format, fail, print
 sources_app = typer.Typer(
     help="The upstream sources (NY Fed, Board, FRED): reachable, and serving what a run expects?",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, as the main application (cli/app.py says why)
 )
 app.add_typer(sources_app, name="sources")
 

@@ -6,9 +6,11 @@ as Arrow field metadata, the table's comment and the run as file metadata) or CS
 the data came from. ``duckdb`` writes the whole warehouse (every schema, comments included)
 as a DuckDB file in the storage format of DuckDB 1.0, which DuckDB 1.0 and newer open.
 
-Everything is read in one read-only transaction of the published file (a run never changes
-it in place), written to a staging folder inside ``out`` and moved into place, the manifest
-last: a reader never sees a half-written export.
+Each export is one folder that holds that export alone (by default ``var/export/<format>``,
+so formats never mix), and its manifest names exactly the files beside it. Everything is read
+in one read-only transaction of the published file (a run never changes it in place), written
+to a staging folder beside ``out`` and swapped in whole: a reader never sees a half-written
+export or files of an older one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from liquidity_watch.warehouse.store import require_published
 
 SCHEMA = "core"
 MANIFEST = "manifest.json"
+#: Where each format's export goes unless ``--out`` says otherwise: ``var/export/<format>``.
+DEFAULT_ROOT = Path("var") / "export"
 #: The oldest storage format DuckDB 2.0 writes; DuckDB 1.0.0 and every later version read it.
 DUCKDB_STORAGE_VERSION = "v1.0.0"
 
@@ -60,6 +64,56 @@ class ExportedTable:
     rows: int
     comment: str | None
     columns: list[ExportedColumn]
+
+
+def default_folder(export_format: ExportFormat | str) -> Path:
+    """The folder an export of ``export_format`` replaces by default.
+
+    >>> default_folder("parquet").as_posix(), default_folder(ExportFormat.DUCKDB).as_posix()
+    ('var/export/parquet', 'var/export/duckdb')
+    """
+    return DEFAULT_ROOT / str(ExportFormat(export_format))
+
+
+def _replaceable(out: Path, warehouse: Path) -> None:
+    """Refuse an ``out`` that holds the warehouse or anything but one earlier export (it is replaced whole)."""
+    target = out.resolve()
+    if warehouse.resolve().is_relative_to(target):
+        raise ValueError(f"--out {out} would replace the warehouse {warehouse} itself; choose another folder")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    present = {p.name for p in out.iterdir()}
+    known: set[str] = set()
+    if MANIFEST in present:
+        try:
+            known = {MANIFEST, *json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files", [])}
+        except (ValueError, AttributeError):
+            known = set()
+    strangers = sorted(present - known)
+    if strangers:
+        shown = ", ".join(strangers[:3]) + (", ..." if len(strangers) > 3 else "")
+        raise ValueError(
+            f"--out {out} holds files that are not one export ({shown}) and an export replaces its folder whole; "
+            "choose an empty or new folder"
+        )
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the finished ``staging`` folder where ``out`` is, the older export removed after the swap."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.replace(out, retired / out.name)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        os.replace(retired / out.name, out)  # the older export stays whole rather than none at all
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
@@ -132,19 +186,21 @@ def _write_parquet(
 
 
 def export_warehouse(
-    warehouse: Path, out: Path, export_format: ExportFormat | str = ExportFormat.PARQUET
+    warehouse: Path, out: Path | None = None, export_format: ExportFormat | str = ExportFormat.PARQUET
 ) -> dict[str, Any]:
-    """Export the published ``warehouse`` into ``out``; return the manifest (also written as manifest.json)."""
+    """Export the published ``warehouse`` as folder ``out`` (default ``var/export/<format>``), replaced whole.
+
+    Returns the manifest, which is also written as ``manifest.json`` and names exactly the other files.
+    """
     export_format = ExportFormat(export_format)
+    out = out if out is not None else default_folder(export_format)
     require_published(warehouse)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+    _replaceable(out, warehouse)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
     try:
         if export_format is ExportFormat.DUCKDB:
-            name = warehouse.with_suffix(".duckdb").name
-            if (out / name).resolve() == warehouse.resolve():
-                raise ValueError(f"--out {out} would replace the warehouse {warehouse} itself; choose another folder")
-            run, tables = _export_duckdb(warehouse, staging / name)
+            run, tables = _export_duckdb(warehouse, staging / warehouse.with_suffix(".duckdb").name)
         else:
             run, tables = _export_files(warehouse, staging, export_format)
         manifest = {
@@ -155,11 +211,12 @@ def export_warehouse(
             "duckdb_storage_version": DUCKDB_STORAGE_VERSION if export_format is ExportFormat.DUCKDB else None,
             "run": run,
             "units": UNITS,
+            "files": sorted(p.name for p in staging.iterdir()),
             "tables": [asdict(t) for t in tables],
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        for path in sorted(staging.iterdir(), key=lambda p: p.name == MANIFEST):  # the manifest last
-            os.replace(path, out / path.name)
+        staging.chmod(0o755)  # mkdtemp makes it private; an export is for other tools and people
+        _swap_in(staging, out)
         return manifest
     finally:
         shutil.rmtree(staging, ignore_errors=True)
