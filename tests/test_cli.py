@@ -66,10 +66,11 @@ def test_the_warehouse_defaults_to_lw_warehouse_from_the_environment(tmp_path):
 def test_help_lists_every_command_with_its_summary():
     result = invoke("--help")
     assert result.exit_code == 0
-    listed = dict(re.findall(r"│ (\w[\w-]*)\s+(\S[^│]*?)\s*│", result.stdout))
+    commands = result.stdout.split("Commands:\n", 1)[1]
+    listed = dict(re.findall(r"^  (\w[\w-]*)\s+(\S.*)$", commands, flags=re.M))
     assert set(COMMANDS) <= set(listed)
-    assert listed["query"].startswith("Run SQL in a read-only sandbox on the published warehouse")
-    assert listed["run"].startswith("Run the pipeline once")
+    assert listed["query"] == "Run read-only SQL in a sandbox on the published warehouse."
+    assert listed["run"] == "Run the pipeline once and print what it published."
 
 
 def test_every_command_is_documented_in_the_readme():

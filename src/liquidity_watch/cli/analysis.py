@@ -25,7 +25,7 @@ from liquidity_watch.cli.app import (
 )
 
 
-@app.command()
+@app.command(short_help="Replay the signal rules day by day and print the episodes.")
 def backtest(
     from_: Annotated[
         str | None,
@@ -109,7 +109,7 @@ def _print_evaluation(
         say(f"note: {note}")
 
 
-@app.command()
+@app.command(short_help="Write PNG charts and one HTML page that opens offline.")
 def report(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PNG charts and index.html.")] = Path(
         "var/report"
@@ -134,7 +134,7 @@ def report(
         say(f"wrote {written}")
 
 
-@app.command()
+@app.command(short_help="Regenerate docs/warehouse.md from the schema's COMMENTs.")
 def docs(
     check: Annotated[
         bool, typer.Option(help="Exit 1 if the file differs from the schema instead of writing it.")

@@ -22,7 +22,7 @@ from liquidity_watch.cli.app import (
 EXPORT_FORMATS = ("parquet", "csv", "duckdb")
 
 
-@app.command()
+@app.command(short_help="Write every core table and view for other tools.")
 def export(
     format: Annotated[
         str,
@@ -47,7 +47,7 @@ def export(
     Examples:
         liquidity-watch export                    # var/export/parquet/
         liquidity-watch export --format csv --out var/csv
-        liquidity-watch export --format duckdb    # var/export/duckdb/, for DuckDB 1.x
+        liquidity-watch export --format duckdb    # for DuckDB 1.x
     """
     if format not in EXPORT_FORMATS:
         fail(f"--format must be {one_of(EXPORT_FORMATS)}, not {format!r}")

@@ -40,7 +40,7 @@ class QueryFormat(StrEnum):
         return self in {QueryFormat.TABLE, QueryFormat.LINE}
 
 
-@app.command()
+@app.command(short_help="Run read-only SQL in a sandbox on the published warehouse.")
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run read-only on the published warehouse.")],
     format: Annotated[
@@ -72,7 +72,7 @@ def query(
     \b
     Example:
         liquidity-watch query "select * from core.latest_state" --format json
-        liquidity-watch query "select * from read_csv('extra/my.csv')" --allow-read extra
+        liquidity-watch query "select * from read_csv('x/my.csv')" --allow-read x
     """
     run_query(sql, format, warehouse, list(allow_read or []))
 

@@ -28,8 +28,10 @@ CELL_FRAME, TABLE_FRAME = 3, 1
 def _trimmed(value: float | Decimal, decimals: int, *, grouped: bool = False, signed: bool = False) -> str:
     """``value`` with at most ``decimals`` decimals, trailing zeros dropped.
 
-    >>> _trimmed(2894531.0, 3, grouped=True), _trimmed(0.1 + 0.2, 3), _trimmed(-0.0001, 3), _trimmed(1.5, 2, signed=True)
-    ('2,894,531', '0.3', '0', '+1.5')
+    >>> _trimmed(2894531.0, 3, grouped=True), _trimmed(0.1 + 0.2, 3), _trimmed(-0.0001, 3)
+    ('2,894,531', '0.3', '0')
+    >>> _trimmed(1.5, 2, signed=True)
+    '+1.5'
     """
     text = f"{value:{'+' if signed else ''}{',' if grouped else ''}.{decimals}f}"
     if "." in text:
@@ -121,7 +123,8 @@ def records(columns: Sequence[str], texts: Sequence[Sequence[str]], width: int) 
 
 def _wrap(text: str, room: int) -> list[str]:
     """``text`` in lines of at most ``room`` characters, broken at spaces where it has any (never at hyphens)."""
-    return [part for line in text.splitlines() or [""] for part in textwrap.wrap(line, room, break_on_hyphens=False) or [""]]
+    lines = text.splitlines() or [""]
+    return [part for line in lines for part in textwrap.wrap(line, room, break_on_hyphens=False) or [""]]
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[object]], texts: Sequence[Sequence[str]]) -> Any:

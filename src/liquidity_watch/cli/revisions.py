@@ -20,7 +20,7 @@ from liquidity_watch.cli.app import (
 )
 
 
-@app.command()
+@app.command(short_help="Every revision landed: old and new value, when it was known.")
 def revisions(
     series: Annotated[str | None, typer.Option(help="Only this series (canonical id, e.g. WALCL).")] = None,
     since: Annotated[

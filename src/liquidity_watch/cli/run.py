@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 EXIT_PUBLISHED_WITH_WARNINGS = 3
 
 
-@app.command()
+@app.command(short_help="Run the pipeline once and print what it published.")
 def run(
     source: Annotated[
         str, typer.Option(help="live (NY Fed + Board + FRED), fred, or snapshot (offline).")
@@ -95,7 +95,8 @@ def run(
     \b
     Example:
         liquidity-watch run --source snapshot
-        liquidity-watch run --as-of 2019-09-18      # writes var/liquidity.as-of-2019-09-18.duckdb, pages nobody
+        liquidity-watch run --as-of 2019-09-18   # replays, pages nobody
+        # (into var/liquidity.as-of-2019-09-18.duckdb)
     """
     as_of_date = parse_date(as_of, "--as-of") if as_of else None
     if as_of_date is not None:

@@ -13,12 +13,12 @@ sources_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help, as the main application (cli/app.py says why)
 )
-app.add_typer(sources_app, name="sources")
+app.add_typer(sources_app, name="sources", short_help="Check the upstream sources (NY Fed, Board, FRED).")
 
 COLUMNS = ("source", "series", "latest", "status", "latency_s", "url")
 
 
-@sources_app.command("check")
+@sources_app.command("check", short_help="Ask each upstream once for a recent window; write nothing.")
 def check(output: FormatOption = "table") -> None:
     """Ask each upstream once for a short recent window, with a run's checks; write nothing.
 

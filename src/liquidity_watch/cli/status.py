@@ -18,7 +18,7 @@ from liquidity_watch.cli.app import (
 )
 
 
-@app.command()
+@app.command(short_help="Per series: the latest observation, and whether it is stale.")
 def status(
     warehouse: WarehouseOption = None,
     check: Annotated[bool, typer.Option(help="Exit 1 when a required series is stale (for monitoring).")] = False,
