@@ -53,14 +53,18 @@ def test_read_commands_without_a_warehouse_say_how_to_build_one(command, tmp_pat
     result = invoke(*args, "--warehouse", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
     assert one_line(result.stderr) == (
-        f"error: no warehouse at {tmp_path / 'none.duckdb'}; build it first with: liquidity-watch run"
+        f"error: no warehouse at {tmp_path / 'none.duckdb'}; build it first with:"
+        f" liquidity-watch run --warehouse {tmp_path / 'none.duckdb'}"
     )
 
 
 def test_the_warehouse_defaults_to_lw_warehouse_from_the_environment(tmp_path):
     result = invoke("status", env={"LW_WAREHOUSE": str(tmp_path / "from-env.duckdb")})
     assert result.exit_code == 1
-    assert f"no warehouse at {tmp_path / 'from-env.duckdb'}" in one_line(result.stderr)
+    # the hint needs no --warehouse: the run it names reads the same environment
+    assert one_line(result.stderr) == (
+        f"error: no warehouse at {tmp_path / 'from-env.duckdb'}; build it first with: liquidity-watch run"
+    )
 
 
 def test_help_lists_every_command_with_its_summary():

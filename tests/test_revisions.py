@@ -186,7 +186,9 @@ def test_read_only_commands_on_a_warehouse_not_yet_upgraded_still_read_or_say_wh
     con.close()
     result = CliRunner().invoke(app, ["revisions", "--warehouse", str(path)])
     assert result.exit_code == 1
-    assert "predates revision tracking; a run upgrades it: liquidity-watch run" in " ".join(result.output.split())
+    assert f"predates revision tracking; a run upgrades it: liquidity-watch run --warehouse {path}" in " ".join(
+        result.output.split()
+    )
 
 
 # --- the revision guard, per series -----------------------------------------------------------------

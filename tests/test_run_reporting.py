@@ -156,11 +156,12 @@ def _warehouse(tmp_path: Path, source: str) -> Path:
 
 
 def test_status_says_plainly_when_the_warehouse_was_built_from_a_snapshot(tmp_path: Path):
-    result = CliRunner().invoke(app, ["status", "--warehouse", str(_warehouse(tmp_path, "snapshot"))])
+    warehouse = _warehouse(tmp_path, "snapshot")
+    result = CliRunner().invoke(app, ["status", "--warehouse", str(warehouse)])
     assert result.exit_code == 0
     assert (
         "built from a snapshot: this is history, not live data, so it reads stale by design; for current data run:"
-        " liquidity-watch run --source live" in " ".join(result.stdout.split())
+        f" liquidity-watch run --warehouse {warehouse} --source live" in " ".join(result.stdout.split())
     )
 
 

@@ -7,6 +7,7 @@ them equal); the read-only commands use this one, so ``liquidity-watch query`` s
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 #: Every setting is an environment variable with this prefix (``LW_WAREHOUSE`` ...).
@@ -32,6 +33,18 @@ def warehouse_location() -> Path:
             if name.upper() == key and found:
                 return Path(found)
     return DEFAULT_WAREHOUSE
+
+
+def run_command(warehouse: Path, *options: str) -> str:
+    """The ``liquidity-watch run`` that builds ``warehouse``: hints repeat ``--warehouse`` unless it is the default.
+
+    >>> run_command(Path("elsewhere/my lw.duckdb"), "--source", "live")
+    "liquidity-watch run --warehouse 'elsewhere/my lw.duckdb' --source live"
+    """
+    words = ["liquidity-watch", "run"]
+    if warehouse != warehouse_location():
+        words += ["--warehouse", str(warehouse)]
+    return shlex.join([*words, *options])
 
 
 def data_docs_location(warehouse: Path) -> Path:

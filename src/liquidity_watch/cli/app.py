@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from liquidity_watch.bootstrap import bootstrap
-from liquidity_watch.locations import warehouse_location
+from liquidity_watch.locations import run_command, warehouse_location
 
 app = typer.Typer(
     help="Watch the Fed's policy rate and balance sheet together; warn when rates fall while liquidity shrinks.",
@@ -147,7 +147,7 @@ def published_warehouse(flag: Path | None) -> Path:
     """The published warehouse (the flag, else ``$LW_WAREHOUSE``), or exit 1 saying how to build it."""
     path = flag or warehouse_location()
     if not path.exists():
-        fail(f"no warehouse at {path}; build it first with: liquidity-watch run")
+        fail(f"no warehouse at {path}; build it first with: {run_command(path)}")
     if path.is_dir():
         fail(f"cannot read the warehouse {path}: it is a folder, not a DuckDB file")
     from liquidity_watch.warehouse.store import NotARegularFile, check_regular

@@ -48,6 +48,7 @@ def revisions(
 
     import duckdb
 
+    from liquidity_watch.locations import run_command
     from liquidity_watch.warehouse.db import connection
     from liquidity_watch.warehouse.revisions import NotUpgraded, revision_report
 
@@ -55,7 +56,7 @@ def revisions(
         with connection(path, read_only=True) as con:
             columns, rows = revision_report(con, series, since_date)
     except NotUpgraded as exc:
-        fail(f"{path}: {exc}")
+        fail(f"{path}: {exc}: {run_command(path)}")
     except duckdb.Error as exc:
         fail(f"cannot read the warehouse {path}: {str(exc).splitlines()[0]}")
     if not rows and fmt is OutputFormat.TABLE:

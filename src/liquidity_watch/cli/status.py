@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from liquidity_watch.locations import run_command
 from liquidity_watch.cli.app import (
     WarehouseOption,
     app,
@@ -64,7 +65,7 @@ def status(
     if providers == {"snapshot"}:
         say(
             "built from a snapshot: this is history, not live data, so it reads stale by design;"
-            " for current data run: liquidity-watch run --source live"
+            f" for current data run: {run_command(path, '--source', 'live')}"
         )
     stale = freshness.stale_required(report)
     if stale:

@@ -19,6 +19,7 @@ import polars as pl
 
 from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.columns import column_unit
+from liquidity_watch.locations import run_command
 from liquidity_watch.reporting.charts import balance_sheet_chart, liquidity_chart, runoff_chart, stress_chart
 from liquidity_watch.warehouse.core import read_core
 from liquidity_watch.warehouse.db import connection
@@ -191,7 +192,7 @@ def write_report(warehouse: Path, out: Path, since: dt.date = dt.date(2008, 1, 1
         last_run = con.execute("SELECT max_by(source, ended_at) FROM meta.runs WHERE status = 'completed'").fetchone()
         source = last_run[0] if last_run else None
     if weekly.is_empty() or daily.is_empty():
-        raise ValueError(f"the warehouse {warehouse} has no data yet; run: liquidity-watch run")
+        raise ValueError(f"the warehouse {warehouse} has no data yet; run: {run_command(warehouse)}")
     end: dt.date = max(weekly["week_ending"].max(), daily["date"].max())  # type: ignore[type-var, assignment]
     charts = {
         "balance_sheet.png": (

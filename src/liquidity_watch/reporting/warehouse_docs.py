@@ -23,8 +23,8 @@ version 69), which only DuckDB 2.0 opens; for DuckDB 1.x, pandas, R, Excel or BI
 ```bash
 liquidity-watch query "select * from core.latest_state"
 .venv/bin/python -c "import duckdb; print(duckdb.connect('var/liquidity.duckdb', True).sql('from core.latest_state'))"
-liquidity-watch export --format duckdb        # var/export/liquidity.duckdb, for DuckDB 1.0 and newer
-python3 -m uv tool run --from duckdb-cli==1.5.6 duckdb -readonly var/export/liquidity.duckdb
+liquidity-watch export --format duckdb        # var/export/duckdb/liquidity.duckdb, for DuckDB 1.0 and newer
+python3 -m uv tool run --from duckdb-cli==1.5.6 duckdb -readonly var/export/duckdb/liquidity.duckdb
 ```
 
 ## Example queries

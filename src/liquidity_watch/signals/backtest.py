@@ -10,6 +10,7 @@ import polars as pl
 
 from liquidity_watch.domain.calendars import business_days, next_business_day, today_new_york
 from liquidity_watch.domain.catalog import SIGNALS_START, SOFR_START
+from liquidity_watch.locations import run_command
 from liquidity_watch.signals.calibration import calibrate, calibration_frame, pressure_day_profile
 from liquidity_watch.signals.evaluation import EVALUATION_START, Evaluation, evaluate_rules
 from liquidity_watch.signals.rules import episodes, evaluate
@@ -81,7 +82,7 @@ def run_backtest(
     with connection(warehouse, read_only=True) as con:
         weekly, daily, policy = (read_core(con, name) for name in ("weekly_liquidity", "daily_rates", "policy_changes"))
     if daily.is_empty():
-        raise ValueError(f"the warehouse {warehouse} has no rates yet; run: liquidity-watch run")
+        raise ValueError(f"the warehouse {warehouse} has no rates yet; run: {run_command(warehouse)}")
     # by default, stop where the data stop: later days would only repeat the last values
     last: dt.date = daily["date"].max()  # type: ignore[assignment]  # a Date column's max is a date
     end = end or min(today_new_york(), next_business_day(last))

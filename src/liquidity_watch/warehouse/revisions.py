@@ -51,7 +51,7 @@ def revision_report(
     ``NotUpgraded`` on a warehouse that predates revision tracking.
     """
     if not has_versions(con):
-        raise NotUpgraded("this warehouse predates revision tracking; a run upgrades it: liquidity-watch run")
+        raise NotUpgraded("this warehouse predates revision tracking; a run upgrades it")
     where: list[str] = []
     params: list[object] = []
     if series is not None:

@@ -35,6 +35,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from liquidity_watch.locations import run_command
+
 #: how a working file is named after its warehouse: ``<name>.work-<hex>`` (and its ``.wal``)
 _WORK_SUFFIX = re.compile(r"\.work-[0-9a-f]+(\.wal)?")
 
@@ -89,7 +91,7 @@ def require_published(published: Path | str) -> Path:
     """The published file, or a FileNotFoundError that tells how to create it (NotARegularFile if it is no file)."""
     path = Path(published)
     if not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path}; build it first with: liquidity-watch run")
+        raise FileNotFoundError(f"no warehouse at {path}; build it first with: {run_command(path)}")
     check_regular(path)
     return path
 
