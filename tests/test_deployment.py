@@ -34,7 +34,7 @@ def server(tmp_path_factory):
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
-        "PREFECT_PORT": str(port),
+        "PREFECT_SERVER_API_PORT": str(port),
         "PREFECT_API_URL": api,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
