@@ -37,3 +37,20 @@ def test_each_core_table_has_the_columns_of_its_transform_in_the_same_order(tabl
 
 def test_each_core_table_is_ordered_by_a_column_it_has(declared):
     assert {name: column in declared[name] for name, column in CORE_TABLES.items()} == dict.fromkeys(CORE_TABLES, True)
+
+
+def test_every_comment_that_lists_the_rules_names_all_of_them(migrated_template):
+    from liquidity_watch.domain.rules import Rule
+    from liquidity_watch.warehouse.db import connection
+
+    with connection(migrated_template, read_only=True) as con:
+        comments = [
+            row[0]
+            for row in con.execute(
+                "SELECT comment FROM duckdb_columns() UNION ALL SELECT comment FROM duckdb_tables()"
+                " UNION ALL SELECT comment FROM duckdb_views()"
+            ).fetchall()
+            if row[0] and "(easing, draining" in row[0]
+        ]
+    assert len(comments) >= 3  # core.signals, core.signal_episodes.triggers, core.latest_state.rules_on
+    assert [c for c in comments if not all(rule in c for rule in Rule)] == []
