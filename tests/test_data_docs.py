@@ -138,6 +138,39 @@ def test_a_page_is_pointed_at_local_copies_of_its_cdn_assets(tmp_path):
     assert page.read_text() == html  # idempotent
 
 
+def remote_css_urls(site: Path) -> list[str]:
+    """Every ``url()`` in a stylesheet or page of ``site`` that names an internet address."""
+    return [
+        f"{path.relative_to(site)}: {url}"
+        for path in site.rglob("*")
+        if path.suffix in {".css", ".html"}
+        for url in css_references(path.read_text(encoding="utf-8"))
+        if re.match(r"[a-z]+://", url) or url.startswith("//")
+    ]
+
+
+def test_gx_dark_mode_stylesheet_points_at_the_sites_own_logo(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.find_spec("great_expectations")
+    assert spec is not None and spec.origin is not None
+    shipped = Path(spec.origin).parent / "render" / "view" / "static" / "styles" / "data_docs_default_styles.css"
+    site = tmp_path / "site"
+    (site / "static" / "styles").mkdir(parents=True)
+    (site / "static" / "images").mkdir()
+    (site / "static" / "images" / "logo-long.png").write_bytes(b"png")
+    sheet = site / "static" / "styles" / "data_docs_default_styles.css"
+    sheet.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    assert remote_css_urls(site) == [
+        "static/styles/data_docs_default_styles.css:"
+        " https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png"
+    ]
+    data_docs.make_stylesheets_offline(site)
+    assert remote_css_urls(site) == []
+    assert css_references(sheet.read_text(encoding="utf-8")) == ["../images/logo-long.png"]
+    assert (sheet.parent / "../images/logo-long.png").resolve().is_file()
+
+
 # --- sites built by the real gate -----------------------------------------------------------
 
 
@@ -163,6 +196,7 @@ def test_every_asset_of_every_page_resolves_to_a_local_file(site):
     pages = list(site.rglob("*.html"))
     assert len(pages) == 4  # index, one suite, two validations
     assert unresolved_assets(site) == []
+    assert remote_css_urls(site) == []  # GX's own stylesheet copy included, though no page loads it
     index = (site / "index.html").read_text()
     assert "static/vendor/jquery@3.7.1/dist/jquery.min.js" in index
     assert (site / "static" / "vendor" / "bootstrap@4.3.1" / "LICENSE").is_file()

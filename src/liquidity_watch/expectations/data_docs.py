@@ -148,6 +148,7 @@ def build_site(context: Any, folder: Path, run_name: str, keep_runs: int = KEEP_
         started = time.time() - 2  # file times may be coarse; rewriting a page twice changes nothing
         context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=built)
         install_assets(folder)
+        make_stylesheets_offline(folder)
         for page in folder.rglob("*.html"):  # the pages GX just wrote; earlier ones were rewritten then
             if not page.is_relative_to(folder / "static") and page.stat().st_mtime >= started:
                 make_offline(page, folder)
@@ -289,16 +290,36 @@ def make_offline(page: Path, site: Path) -> None:
             return match[0].replace(f'"{url}"', f'"{fixed}"')
         return match[0]
 
+    rewritten = _local_css_urls(_TAG.sub(tag, html), site, page)
+    if rewritten != html:
+        page.write_text(rewritten, encoding="utf-8")
+
+
+def _local_css_urls(text: str, site: Path, file: Path) -> str:
+    """``text`` (a page or a stylesheet in ``site``) with GX's web logos as ``url()`` of its local images."""
+
     def css_url(match: re.Match[str]) -> str:
         url = match["url"]
         if url.startswith(_GX_WEB_ASSETS):
             image = _GX_IMAGES.get(url[len(_GX_WEB_ASSETS) :].split("?")[0], "logo-long.png")
-            return f"url('{_relative(site, page, 'static', 'images', image)}')"
+            return f"url('{_relative(site, file, 'static', 'images', image)}')"
         return match[0]
 
-    rewritten = _CSS_URL.sub(css_url, _TAG.sub(tag, html))
-    if rewritten != html:
-        page.write_text(rewritten, encoding="utf-8")
+    return _CSS_URL.sub(css_url, text)
+
+
+def make_stylesheets_offline(site: Path) -> None:
+    """Point GX's own stylesheets in ``static/styles`` at local images (idempotent).
+
+    GX copies its default styles there; their dark-mode rule loads the logo from GX's web
+    bucket. The pages inline these styles (and ``make_offline`` rewrites them there), but the
+    copy stays in the site, so it is rewritten too: no file of the site names an internet address.
+    """
+    for sheet in (site / "static" / "styles").glob("*.css"):
+        css = sheet.read_text(encoding="utf-8")
+        rewritten = _local_css_urls(css, site, sheet)
+        if rewritten != css:
+            sheet.write_text(rewritten, encoding="utf-8")
 
 
 def asset_references(html: str) -> list[str]:
