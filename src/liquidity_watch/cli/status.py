@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from liquidity_watch.locations import run_command
 from liquidity_watch.cli.app import (
     WarehouseOption,
     app,
@@ -17,6 +16,7 @@ from liquidity_watch.cli.app import (
     say,
     stdout_console,
 )
+from liquidity_watch.locations import run_command
 
 
 @app.command(short_help="Per series: the latest observation, and whether it is stale.")
