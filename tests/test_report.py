@@ -116,8 +116,8 @@ def figures(monkeypatch) -> list:
 
     drawn = []
 
-    def keep(fig) -> bytes:
-        fig.tight_layout()
+    def keep(fig, **layout) -> bytes:
+        charts.lay_out(fig, **layout)
         fig.draw_without_rendering()  # lays out titles and legends without painting pixels
         drawn.append(
             {
@@ -132,9 +132,19 @@ def figures(monkeypatch) -> list:
                         ],
                         "ylim": ax.get_ylim(),
                         "texts": [t.get_text() for t in ax.texts],
+                        "legend_texts": [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [],
+                        "shade_zorders": [p.get_zorder() for p in ax.patches if p.get_zorder() == charts.SHADE_ZORDER],
+                        "data_zorders": [a.get_zorder() for a in [*ax.lines, *ax.collections, *ax.patches]]
+                        and [
+                            a.get_zorder()
+                            for a in [*ax.lines, *ax.collections, *ax.patches]
+                            if a.get_zorder() != charts.SHADE_ZORDER
+                        ],
                     }
                     for ax in fig.axes
-                ]
+                ],
+                "figure_legend": [t.get_text() for legend in fig.legends for t in legend.get_texts()],
+                "figure_legend_boxes": [legend.get_window_extent() for legend in fig.legends],
             }
         )
         plt.close(fig)
@@ -153,16 +163,24 @@ def _legends_clear(figure: dict) -> None:
             assert not ax["legend"].overlaps(title), "a legend sits on the panel title"
 
 
+WEEKLY, DAILY = weekly_frame(weeks=26, securities_end=20), daily_frame(days=120)
+START, END = D(2025, 9, 1), D(2026, 8, 27)  # the episode (2025-09-17 to 2025-12-17) inside
+
+
+def draw(name: str) -> None:
+    if name == "balance_sheet":
+        charts.balance_sheet_chart(WEEKLY, DAILY, EPISODES, START, END)
+    elif name == "stress":
+        charts.stress_chart(DAILY, EPISODES, START, END)
+    elif name == "runoff":
+        charts.runoff_chart(WEEKLY, START, END)
+    else:
+        charts.liquidity_chart(WEEKLY, DAILY, EPISODES, END)
+
+
 @pytest.mark.parametrize("name", ["balance_sheet", "stress", "liquidity"])
 def test_no_legend_covers_data_or_a_title(figures, name):
-    weekly, daily = weekly_frame(weeks=26, securities_end=20), daily_frame(days=120)
-    start, end = D(2026, 3, 1), D(2026, 8, 27)
-    if name == "balance_sheet":
-        charts.balance_sheet_chart(weekly, daily, EPISODES, start, end)
-    elif name == "stress":
-        charts.stress_chart(daily, EPISODES, start, end)
-    else:
-        charts.liquidity_chart(weekly, daily, EPISODES, end)
+    draw(name)
     [figure] = figures
     assert sum(ax["legend"] is not None for ax in figure["axes"]) >= 1
     _legends_clear(figure)
@@ -177,3 +195,33 @@ def test_a_spike_far_above_the_rest_is_cut_and_labelled_not_hidden(figures):
     assert bottom < -5
     [label] = ax["texts"]
     assert label == f"{daily['date'][1000]:%Y-%m-%d}: +315 bp, off the scale"
+
+
+@pytest.mark.parametrize("name", ["balance_sheet", "stress", "liquidity"])
+def test_each_shaded_chart_explains_its_shades_and_draws_them_beneath_the_data(figures, name):
+    draw(name)
+    [figure] = figures
+    assert figure["figure_legend"] == ["watch episode", "alert episode", "critical episode"]
+    [below] = figure["figure_legend_boxes"]
+    assert not any(below.overlaps(ax["box"]) for ax in figure["axes"]), "the legend of the shades sits on a panel"
+    for ax in figure["axes"]:
+        assert ax["shade_zorders"], "the episode is shaded on every panel"
+        assert max(ax["shade_zorders"]) < min(ax["data_zorders"]), "a shade lies over bars or lines"
+
+
+def test_the_pressure_day_ticks_are_in_the_legend(figures):
+    draw("liquidity")
+    stress_panel = figures[0]["axes"][2]
+    assert stress_panel["legend_texts"] == ["tick: a known pressure day", "ordinary day", "known pressure day"]
+
+
+def test_a_series_that_stops_before_the_chart_ends_is_marked_where_it_stops(figures):
+    range_ends = DAILY.drop_nulls("target_upper_pct")["date"].max()
+    securities_end = WEEKLY.drop_nulls("qt_runoff_13w_usd_mn")["week_ending"].max()
+    for name in ("liquidity", "balance_sheet", "runoff"):
+        draw(name)
+    liquidity, balance_sheet, runoff = figures
+    assert [ax["texts"] for ax in liquidity["axes"]] == [[], [f"target range ends {range_ends}"], []]
+    assert [ax["texts"] for ax in balance_sheet["axes"]] == [[], [f"target range ends {range_ends}"]]
+    assert runoff["axes"][0]["texts"] == [f"securities held outright ends {securities_end}"]
+    assert runoff["axes"][0]["legend_texts"] == ["runoff (holdings fell)", "purchases"]
