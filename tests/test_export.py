@@ -198,3 +198,14 @@ def test_an_export_refuses_a_folder_holding_other_files_and_leaves_them(warehous
         export_warehouse(warehouse, out, "parquet")
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_an_export_replaces_one_written_before_manifests_listed_their_files(warehouse, tmp_path):
+    out = tmp_path / "export"
+    export_warehouse(warehouse, out, "csv")
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    export_warehouse(warehouse, out, "parquet")
+    present, named = files_and_manifest(out)
+    assert present == named == {f"{table}.parquet" for table in CORE}

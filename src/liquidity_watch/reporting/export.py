@@ -88,8 +88,11 @@ def _replaceable(out: Path, warehouse: Path) -> None:
     known: set[str] = set()
     if MANIFEST in present:
         try:
-            known = {MANIFEST, *json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files", [])}
-        except (ValueError, AttributeError):
+            earlier = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            # an export written before manifests listed "files" names its files per table
+            named = earlier.get("files") or [table["file"] for table in earlier.get("tables", [])]
+            known = {MANIFEST, *named}
+        except (ValueError, AttributeError, KeyError, TypeError):
             known = set()
     strangers = sorted(present - known)
     if strangers:
