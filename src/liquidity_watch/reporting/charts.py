@@ -51,8 +51,7 @@ def _shade(ax: Any, episodes: pl.DataFrame, start: dt.date, end: dt.date) -> Non
 def _shade_legend(fig: Any) -> None:
     """The legend of the shades, in one row under the panels: what each colour means."""
     handles = [
-        Patch(color=colour, alpha=SHADE_ALPHA, lw=0, label=f"{severity} episode")
-        for severity, colour in SHADE.items()
+        Patch(color=colour, alpha=SHADE_ALPHA, lw=0, label=f"{severity} episode") for severity, colour in SHADE.items()
     ]
     fig.legend(
         handles=handles,
