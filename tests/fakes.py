@@ -372,3 +372,40 @@ def carried_forward(observations: pl.DataFrame, until: dt.date) -> pl.DataFrame:
             extra.append((str(sid), day, last_value))
             day += step
     return pl.concat([observations, pl.DataFrame(extra, schema=observations.schema, orient="row")])
+
+
+#: The series the NY Fed publishes (the target range comes with its EFFR records).
+NYFED_SERIES = (
+    "SOFR", "SOFR1", "SOFR25", "SOFR75", "SOFR99", "SOFRVOL", "TGCRRATE", "BGCRRATE", "EFFR",
+    "RRPONTSYD", "RPONTSYD", "DFEDTARU", "DFEDTARL",
+)  # fmt: skip
+
+
+def nyfed_dark(observations: pl.DataFrame, today: dt.date, dark_bd: int) -> pl.DataFrame:
+    """The snapshot brought up to ``today``, except the NY Fed's series, which stop ``dark_bd`` Fed business
+    days before it: the NY Fed has published nothing since. Every series carries its last value on its own
+    calendar (IORB daily, H.8 to the last week published by ``today``), and the H.4.1 keeps running off at
+    $10bn a week (Treasuries 6, MBS 4), so the balance sheet still drains."""
+    from liquidity_watch.domain.calendars import business_days
+    from liquidity_watch.domain.catalog import SERIES, Frequency
+
+    last_nyfed = business_days(today - dt.timedelta(days=dark_bd * 2 + 30), today)[-(dark_bd + 1)]
+    runoff = {"TREAST": 6_000.0, "WSHOMCB": 4_000.0, "WALCL": 10_000.0}
+    extra: list[tuple[str, dt.date, float]] = []
+    for (sid,), group in observations.group_by("series_id"):
+        series = SERIES.get(str(sid))
+        if series is None or series.discontinued or sid == "RRPONTSYAWARD":
+            continue
+        last_day, last_value = group.sort("date").row(-1)[1:]
+        if series.frequency is Frequency.BUSINESS_DAILY:
+            until = last_nyfed if sid in NYFED_SERIES else today
+            days = business_days(last_day + dt.timedelta(days=1), until, series.calendar)
+        elif series.frequency is Frequency.DAILY:
+            until = last_nyfed if sid in NYFED_SERIES else today
+            days = [last_day + dt.timedelta(days=i) for i in range(1, (until - last_day).days + 1)]
+        else:  # Wednesdays: H.4.1 to the last one published (Thursday), H.8 nine days later
+            until = today - dt.timedelta(days=1 if sid != "TLAACBW027SBOG" else 10)
+            days = [last_day + dt.timedelta(days=7 * i) for i in range(1, (until - last_day).days // 7 + 1)]
+        step = runoff.get(str(sid), 0.0)
+        extra += [(str(sid), day, last_value - step * (i + 1)) for i, day in enumerate(days)]
+    return pl.concat([observations, pl.DataFrame(extra, schema=observations.schema, orient="row")])

@@ -114,8 +114,13 @@ def test_the_message_states_the_three_signs_the_reserve_ratio_and_the_last_actio
     assert "Stress: ON: break: SOFR - IORB 315 bp on 2019-09-17 (tax_date; >= 36 bp)" in text
     assert "First signal message to this destination." in text
     assert "break_sofr_minus_iorb_bp=36" in text  # thresholds echoed
-    assert "The Fed's three signs" in message["blocks"][2]["text"]["text"]
-    assert message["blocks"][0]["type"] == "header" and message["blocks"][0]["text"]["text"].startswith("CRITICAL")
+    assert "The Fed's three signs" in message["blocks"][3]["text"]["text"]
+    # the first line, and the header, is the grade with its reason
+    assert text.splitlines()[0] == "critical: a break, SOFR - IORB 315 bp"
+    assert message["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "critical: a break, SOFR - IORB 315 bp"},
+    }
     assert slack.calls[0]["auth"] == f"Bearer {TOKEN}"
     assert [c["method"] for c in slack.calls] == [
         "chat.postMessage",
@@ -215,7 +220,9 @@ def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, tm
     assert destinations == [Destination("terminal", "terminal")]
     result = run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run1")
     [printed] = result["printed_text"]
-    assert printed.startswith("[liquidity-watch critical] CRITICAL")
+    assert printed.startswith(
+        "[liquidity-watch critical] critical: a break, SOFR - IORB 315 bp\nCRITICAL: rates falling"
+    )
     assert outbox(tmp_path / "w.duckdb")[0][1] == "printed"
     assert run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run2")["printed_text"] == []
 

@@ -277,3 +277,45 @@ def test_strict_sources_turn_a_board_failure_into_a_failed_run_without_asking_fr
         pipeline(source="live", warehouse=str(copy), strict_sources=True)
     # FRED is asked only for what it is the primary of: IORB and H.8 (the repo take-up is stored: NY Fed)
     assert [args["id"] for p, args in fake.requests if p == "/graph/fredgraph.csv"] == ["IORB", "TLAACBW027SBOG"]
+
+
+def test_a_live_run_with_the_ny_fed_dark_for_30_business_days_cannot_judge_and_tells_ops_once(
+    httpserver: HTTPServer, snapshot_observations, primary_live, tmp_path, monkeypatch
+):
+    from liquidity_watch.domain.calendars import today_new_york
+    from tests.fake_slack import FakeSlack
+    from tests.fakes import nyfed_dark
+
+    today = today_new_york()
+    fake = FakeFed(httpserver, nyfed_dark(snapshot_observations, today, 30))
+    slack = FakeSlack(httpserver)
+    _point_at(fake, monkeypatch)
+    for key, value in {
+        "SLACK_BOT_TOKEN": "xoxb-3030-dark-nyfed-token",
+        "SLACK_CHANNEL": "C0SUBS",
+        "SLACK_OPS_CHANNEL": "C0OPS",
+        "SLACK_API_BASE_URL": slack.api_base_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    path = tmp_path / "dark.duckdb"
+    shutil.copyfile(primary_live, path)  # the history is there: this run adds the weeks since
+
+    first = pipeline(source="live", warehouse=str(path), strict_sources=True)  # no failover
+    assert first.signal is not None and first.signal.severity == "unknown"
+    line = first.signal_line()
+    assert f"unknown: cannot judge since {first.signal.unknown_since}: " in line
+    assert "SOFR: last fixing " in line and ", 30 business days old" in line
+    assert query(path, "SELECT severity, cannot_judge_since FROM core.latest_state") == [
+        ("unknown", D.fromisoformat(first.signal.unknown_since))
+    ]
+    assert query(path, "SELECT count(*) FROM core.signals WHERE status = 'off' AND inputs->>'stale' IS NOT NULL") == [
+        (0,)
+    ]
+    second = pipeline(source="live", warehouse=str(path), strict_sources=True)  # the next run: nothing new
+    assert second.signal is not None and second.signal.unknown_since == first.signal.unknown_since
+    assert slack.in_channel("C0SUBS") == []  # no subscriber hears of a day nobody can judge
+    ops = [m["body"]["text"] for m in slack.in_channel("C0OPS")]
+    told = [text for text in ops if "cannot judge since" in text]
+    assert len(told) == 1  # once per stretch, not once per run
+    assert told[0].startswith(f"liquidity-watch ops: cannot judge since {first.signal.unknown_since} (signal on ")
+    assert "; data stale: " in told[0] and "SOFR (latest " in told[0]  # the same message names the stale series

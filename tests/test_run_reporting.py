@@ -169,3 +169,32 @@ def test_status_says_nothing_of_the_kind_for_live_data(tmp_path: Path):
     result = CliRunner().invoke(app, ["status", "--warehouse", str(_warehouse(tmp_path, "ddp"))])
     assert result.exit_code == 0
     assert "snapshot" not in result.stdout
+
+
+def test_status_on_a_snapshot_lists_where_each_series_ends_and_since_when_the_signal_cannot_be_judged(
+    tmp_path: Path,
+):
+    path = tmp_path / "w.duckdb"
+    rows = [("WALCL", dt.date(2026, 9, 2), 6_737_204.0), ("TREAST", dt.date(2026, 6, 17), 4_100_000.0)]
+    stale = '{"stale": "target range: last value 2026-07-17, 5 business days old"}'
+    with connection(path) as con:
+        land(con, [Payload("snapshot", "file:///x", NOW, sha256(b"x"), observations_frame(rows))], "r1")
+        con.execute("INSERT INTO core.weekly_liquidity (week_ending, total_assets_usd_mn) VALUES (DATE '2026-09-02', 6737204)")
+        con.execute("INSERT INTO core.daily_rates (date, sofr_pct) VALUES (DATE '2026-09-03', 3.66)")
+        for day, severity, status, inputs in (
+            ("2026-07-23", "none", "off", "{}"),
+            ("2026-07-24", "unknown", "no_data", stale),
+            ("2026-07-27", "unknown", "no_data", stale),
+        ):
+            con.execute(
+                "INSERT INTO core.signals VALUES (?::DATE, 'easing', ?, ?, ?::JSON, '{}'::JSON, 'r1')",
+                [day, status, severity, inputs],
+            )
+    result = CliRunner().invoke(app, ["status", "--warehouse", str(path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "snapshot series end on: TREAST 2026-06-17, WALCL 2026-09-02" in text
+    assert (
+        "signal on 2026-07-27: unknown, cannot judge since 2026-07-24: easing (target range: last value 2026-07-17,"
+        " 5 business days old)" in text
+    )

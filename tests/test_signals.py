@@ -17,20 +17,28 @@ from liquidity_watch.resources import default_thresholds_file
 from liquidity_watch.signals.calibration import calibrate
 from liquidity_watch.signals.evaluation import evaluate_rules
 from liquidity_watch.signals.legacy import legacy_severity
-from liquidity_watch.signals.rules import episodes, evaluate, signals_long
+from liquidity_watch.signals.rules import episodes, evaluate, signals_long, unknown_since
 from liquidity_watch.signals.thresholds import defaults, load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 
 D = dt.date
 END = D(2026, 9, 4)  # the day after the bundled snapshot's last fixing (2026-09-03)
+NO_GAP = D(2031, 12, 31)  # the synthetic NY Fed series run to the end of the year
+SYNTHETIC_END = D(2031, 8, 29)
 
 
 # --- synthetic series: one quarter of a made-up year, the Fed easing while it drains --------------------------
 
 
-def synthetic_tables(sofr_minus_iorb: Callable[[dt.date], float], takeup_usd_bn: dict | None = None) -> dict:
+def synthetic_tables(
+    sofr_minus_iorb: Callable[[dt.date], float],
+    takeup_usd_bn: dict | None = None,
+    effr_minus_iorb: Callable[[dt.date], float] = lambda d: -7.0,
+    rates_until: dt.date = NO_GAP,
+) -> dict:
     """Core tables of 2031-03..2031-09: a 25 bp cut on 2031-06-12 during QT ($10bn a week), reserves
-    ample (12 % of banks' assets), EFFR 7 bp under IORB, TGCR 2 bp under SOFR; SOFR - IORB as given."""
+    ample (12 % of banks' assets), EFFR 7 bp under IORB (or as given), TGCR 2 bp under SOFR; SOFR - IORB
+    as given. The NY Fed's daily series (SOFR, TGCR, EFFR, ON RRP, repo operations) stop after ``rates_until``."""
     rows: list[tuple[str, dt.date, float]] = []
     day = D(2031, 1, 1)
     for i in range(52 * 7):
@@ -47,12 +55,12 @@ def synthetic_tables(sofr_minus_iorb: Callable[[dt.date], float], takeup_usd_bn:
                 ("WDTGAL", d, 800_000.0),
                 ("TLAACBW027SBOG", d, 25_000.0),
             ]
-        if d.weekday() < 5 and d >= D(2031, 3, 3):
+        if d.weekday() < 5 and D(2031, 3, 3) <= d <= rates_until:
             sofr = round(iorb + sofr_minus_iorb(d) / 100, 4)
             rows += [
                 ("SOFR", d, sofr),
                 ("TGCRRATE", d, round(sofr - 0.02, 4)),
-                ("EFFR", d, round(iorb - 0.07, 4)),
+                ("EFFR", d, round(iorb + effr_minus_iorb(d) / 100, 4)),
                 ("RRPONTSYD", d, 100.0),
                 ("RPONTSYD", d, (takeup_usd_bn or {}).get(d, 0.0)),
             ]
@@ -62,15 +70,82 @@ def synthetic_tables(sofr_minus_iorb: Callable[[dt.date], float], takeup_usd_bn:
     return build_core_tables(observations)
 
 
-def synthetic_day(tables: dict, day: dt.date) -> dict:
-    ev = evaluate(
+def synthetic_evaluation(tables: dict, end: dt.date = SYNTHETIC_END) -> pl.DataFrame:
+    return evaluate(
         tables["weekly_liquidity"],
         tables["daily_rates"],
         tables["policy_changes"],
-        business_days(D(2031, 6, 2), D(2031, 8, 29)),
+        business_days(D(2031, 6, 2), end),
         load_thresholds(),
     )
-    return ev.filter(pl.col("date") == day).row(0, named=True)
+
+
+def synthetic_day(tables: dict, day: dt.date) -> dict:
+    return synthetic_evaluation(tables).filter(pl.col("date") == day).row(0, named=True)
+
+
+SRF_USED = {D(2031, 6, 16): 2.0, D(2031, 6, 30): 2.0}  # repeated take-up: sign (b)
+
+
+def test_the_fed_s_full_test_three_signs_persisting_together_is_critical():
+    tables = synthetic_tables(lambda d: 5.0, SRF_USED, effr_minus_iorb=lambda d: -7.0 if d < D(2031, 5, 1) else -2.0)
+    day = synthetic_day(tables, D(2031, 7, 1))
+    assert (day["repo_rates"], day["facility_use"], day["effr_rising"]) == ("on", "on", "on")
+    assert day["effr_minus_iorb_rise_bp"] == 5.0
+    assert (day["stress"], day["signs_persisted"], day["severity"]) == ("off", 3, "critical")
+    assert day["grade_why"] == "critical: the Fed's full test is met, 3 of 3 signs"
+
+
+def test_two_signs_persisting_are_an_alert_not_critical():
+    tables = synthetic_tables(lambda d: 5.0, SRF_USED)  # EFFR flat: no sign (c)
+    day = synthetic_day(tables, D(2031, 7, 1))
+    assert (day["repo_rates"], day["facility_use"], day["effr_rising"]) == ("on", "on", "off")
+    assert (day["signs_persisted"], day["severity"]) == (2, "alert")
+    assert day["grade_why"] == "alert: 2 of 3 of the Fed's signs persisted (repo rates above IORB, repo facility use)"
+
+
+def test_an_input_past_its_staleness_limit_is_no_data_with_why_and_the_day_is_not_calm():
+    tables = synthetic_tables(lambda d: 5.0, rates_until=D(2031, 7, 1))  # the NY Fed goes dark after 07-01
+    ev = synthetic_evaluation(tables)
+    before = ev.filter(pl.col("date") == D(2031, 7, 2)).row(0, named=True)  # 07-01's fixings came out on 07-02
+    assert (before["repo_rates"], before["severity"]) == ("on", "alert")
+    day = ev.filter(pl.col("date") == D(2031, 8, 12)).row(0, named=True)
+    assert (day["rates_date"], day["sofr_minus_iorb_bp"]) == (D(2031, 7, 1), 5.0)  # the last values, still there
+    assert (day["repo_rates"], day["effr_rising"], day["stress"], day["facility_use"]) == ("no_data",) * 4
+    assert day["severity"] == "unknown"  # not none, and not the alert the old values would give
+    rows = signals_long(ev.filter(pl.col("date") == D(2031, 8, 12)))
+    inputs = {r["rule"]: json.loads(r["inputs"]) for r in rows.iter_rows(named=True)}
+    assert inputs["repo_rates"]["stale"] == (
+        "SOFR: last fixing 2031-07-01, 29 business days old; TGCR: last fixing 2031-07-01, 29 business days old; "
+        "IORB: last value 2031-07-01, 29 business days old"
+    )
+    assert inputs["draining"]["stale"] is None  # the H.4.1 kept coming
+    assert rows.filter(pl.col("status") == "off")["rule"].to_list() == ["scarcity"]  # H.4.1 and H.8 are fresh
+    found = unknown_since(ev)
+    assert found is not None and found[0] == D(2031, 7, 3)  # 07-02's fixings were due by 14:00 on 07-03
+
+
+def test_a_source_that_comes_back_ends_the_unknown_stretch_without_a_second_subscriber_message(empty_warehouse):
+    from liquidity_watch.alerts.config import Destination
+    from liquidity_watch.alerts.dispatch import queue_signal_alerts
+    from liquidity_watch.domain.delivery import DestinationKind
+    from liquidity_watch.warehouse.db import connection
+
+    webhook = [Destination("webhook", DestinationKind.WEBHOOK)]
+    runs = [  # (data of the NY Fed until, run of the day): alert, then 30 days dark, then back
+        (D(2031, 7, 1), D(2031, 7, 2)),
+        (D(2031, 7, 1), D(2031, 8, 13)),
+        (D(2031, 12, 31), D(2031, 8, 14)),
+    ]
+    grades, queued = [], []
+    with connection(empty_warehouse) as con:
+        for until, today in runs:
+            ev = synthetic_evaluation(synthetic_tables(lambda d: 5.0, rates_until=until), today)
+            grades.append(ev.sort("date")["severity"][-1])
+            queued.append(queue_signal_alerts(con, ev, episodes(ev), webhook, f"run-{today}"))
+        assert con.execute("SELECT count(*) FROM meta.outbox").fetchone() == (1,)
+    assert grades == ["alert", "unknown", "alert"]
+    assert queued == [["signal:2031-06-11:alert:webhook"], [], []]  # one episode (the cut announced 06-11)
 
 
 def test_a_quarter_end_pop_alone_is_information_not_an_alert():
@@ -222,12 +297,23 @@ def test_nothing_fires_during_the_2022_23_hikes(evaluated):
     assert (window["draining"] == "on").sum() > 200  # QT ran; there was no easing
 
 
-def test_critical_is_rare_twelve_days_since_2018_all_at_the_september_2019_break(evaluated):
+def test_critical_is_the_september_2019_break_and_the_fed_s_full_test_of_late_2025(evaluated):
     critical = evaluated.filter((pl.col("date") >= D(2018, 4, 2)) & (pl.col("severity") == "critical"))
-    assert critical["date"].to_list() == [
-        d for d in business_days(D(2019, 9, 17), D(2019, 10, 2))
-    ]  # 12 business days: the break, then stress repeating off the calendar until the frame ended
-    assert critical.height == 12
+    in_2019 = business_days(D(2019, 9, 17), D(2019, 10, 2))  # the break, then stress repeating off the calendar
+    in_2025 = business_days(D(2025, 10, 31), D(2025, 12, 17))  # all three signs together, until the frame ended
+    assert critical["date"].to_list() == [*in_2019, *in_2025]
+    assert critical.height == 12 + 32
+    why = dict(critical.select("date", "grade_why").iter_rows())
+    assert why[D(2019, 9, 18)] == "critical: a break, SOFR - IORB 315 bp"
+    assert why[D(2025, 10, 31)] == "critical: the Fed's full test is met, 3 of 3 signs"
+    # two days after the FOMC announced the end of runoff, the three signs the Chair named had all persisted
+    oct29 = _day(evaluated, D(2025, 10, 29))
+    assert (oct29["repo_rates"], oct29["facility_use"], oct29["effr_rising"], oct29["severity"]) == (
+        "on",
+        "on",
+        "off",
+        "alert",
+    )
 
 
 def test_the_backtest_from_2003_finds_exactly_these_episodes(found):
@@ -235,7 +321,7 @@ def test_the_backtest_from_2003_finds_exactly_these_episodes(found):
         (D(2009, 1, 8), D(2009, 2, 17), "alert", D(2009, 1, 8)),
         (D(2019, 7, 31), D(2019, 10, 2), "critical", D(2019, 7, 31)),
         (D(2024, 9, 18), D(2025, 3, 19), "watch", None),  # cuts during QT; month-end pops only
-        (D(2025, 9, 17), D(2025, 12, 17), "alert", D(2025, 9, 30)),  # SRF used on 09-15 and 09-30
+        (D(2025, 9, 17), D(2025, 12, 17), "critical", D(2025, 9, 30)),  # SRF used on 09-15 and 09-30
         (D(2026, 1, 29), D(2026, 2, 4), "alert", D(2026, 1, 29)),
     ]
 
@@ -304,20 +390,40 @@ def test_the_first_release_rules_are_reproduced_for_the_comparison(evaluated):
 
 def test_the_evaluation_counts_grades_noise_and_lead_times(evaluated):
     e = evaluate_rules(evaluated, D(2018, 4, 2), END)
-    grades = {row[0]: row[1:] for row in e.grades.rows()}
-    assert grades["critical"] == (21, 12)
-    assert grades["alert"] == (164, 91)
-    assert grades["watch"] == (52, 134)
-    assert grades["business days"] == (2118, 2118)
+    grades = {row[0]: row[1:] for row in e.grades.rows()}  # v1, before this change, now
+    assert grades["critical"] == (21, 12, 44)
+    assert grades["alert"] == (164, 91, 59)
+    assert grades["watch"] == (52, 134, 134)
+    assert grades["none"] == (1881, 1881, 1850)
+    # from 2026-07-24 the bundled target range (to 07-17) is past its staleness limit: no grade, not calm
+    assert grades["unknown"] == (0, 0, 31)
+    assert grades["critical episodes"] == (9, 1, 2)
+    assert grades["business days"] == (2118, 2118, 2118)
     # v1 alerted on 90 days on which none of the three signs had persisted; the alert days of the
     # rules in force without a sign are 2019-08-27..09-06, when scarcity alone carried the alert
-    assert grades["noise days (alert+, no sign persisted)"] == (90, 8)
+    assert grades["noise days (alert+, no sign persisted)"] == (90, 8, 8)
     now = e.episodes.filter(pl.col("rules") == "now")
     ep2019 = now.filter(pl.col("start") == D(2019, 7, 31)).row(0, named=True)
     assert (ep2019["largest_stress_day"], ep2019["stress_bp"], ep2019["lead_alert_bd"]) == (D(2019, 9, 17), 315.0, 33)
     assert ep2019["first_critical"] == D(2019, 9, 17)
     why = e.critical_days.filter((pl.col("rules") == "now") & (pl.col("date") == D(2019, 9, 17)))["why"].item()
-    assert why == "break: EFFR - IORB 15 bp on 2019-09-16 (tax_date; >= 10 bp)"
+    assert why == "a break, EFFR - IORB 15 bp"
+
+
+def test_the_evaluation_grades_the_rules_against_the_fed_s_own_actions(evaluated):
+    e = evaluate_rules(evaluated, D(2018, 4, 2), END)
+    now = e.fed_actions.filter(pl.col("rules") == "now")
+    rows = now.select("date", "first_alert", "alert_lead_bd", "first_critical", "critical_lead_bd").rows()
+    assert rows == [
+        (D(2019, 9, 17), D(2019, 7, 31), 33, D(2019, 9, 17), 0),  # critical on the day the repo operations began
+        (D(2019, 10, 11), D(2019, 7, 31), 51, D(2019, 9, 17), 18),
+        (D(2025, 10, 29), D(2025, 9, 30), 20, D(2025, 10, 31), -2),  # the full test, two days after the Fed
+        (D(2025, 12, 10), D(2025, 9, 30), 48, D(2025, 10, 31), 26),
+    ]
+    before = e.fed_actions.filter((pl.col("rules") == "before") & (pl.col("date") == D(2025, 10, 29))).row(
+        0, named=True
+    )
+    assert (before["first_alert"], before["first_critical"]) == (D(2025, 9, 30), None)  # never critical before
 
 
 def test_the_packaged_thresholds_are_the_stated_percentiles_of_the_bundled_history(tables):
@@ -444,13 +550,16 @@ def test_backtest_evaluate_prints_both_rule_sets_and_where_each_threshold_comes_
     result = CliRunner().invoke(app, ["backtest", "--evaluate", "--format", "json", "--warehouse", str(published)])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert {row["grade"]: (row["v1_days"], row["now_days"]) for row in doc["grades"]}["critical"] == (21, 12)
-    assert [(e["rules"], e["start"], e["peak"]) for e in doc["episodes"]][4:] == [
+    grades = {row["grade"]: (row["v1_days"], row["before_days"], row["now_days"]) for row in doc["grades"]}
+    assert grades["critical"] == (21, 12, 44)
+    assert [(e["rules"], e["start"], e["peak"]) for e in doc["episodes"]][8:] == [
         ("now", "2019-07-31", "critical"),
         ("now", "2024-09-18", "watch"),
-        ("now", "2025-09-17", "alert"),
+        ("now", "2025-09-17", "critical"),
         ("now", "2026-01-29", "alert"),
     ]
+    assert [(a["date"], a["rules"], a["critical_lead_bd"]) for a in doc["fed_actions"]][2] == ("2019-09-17", "now", 0)
+    assert doc["notes"][-1].startswith("cannot judge since 2026-07-24: easing (target range: last value 2026-07-17")
     assert {r["key"]: r["chosen_as"] for r in doc["thresholds"]}["stress.break_sofr_minus_iorb_bp"] == "99th percentile"
     assert all(r["recomputed"] in (None, r["in_force"]) for r in doc["thresholds"])
     assert [k["kind"] for k in doc["pressure_days"]][:3] == ["year_end", "quarter_end", "month_end"]

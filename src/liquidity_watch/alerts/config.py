@@ -205,7 +205,7 @@ def delivery_config(settings: SlackSettings | None = None) -> DeliveryConfig:
         for item in settings.slack_subscriptions.split(","):
             channel, _, level = item.strip().partition(":")
             level = level or Severity.WATCH
-            if level not in set(Severity) - {Severity.NONE}:
+            if level not in set(Severity) - {Severity.NONE, Severity.UNKNOWN}:
                 problems.append(f"SLACK_SUBSCRIPTIONS: {item.strip()[:40]!r} must be CHANNEL:watch|alert|critical")
                 continue
             bot(channel, Severity(level), "SLACK_SUBSCRIPTIONS")

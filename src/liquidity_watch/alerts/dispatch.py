@@ -53,14 +53,17 @@ def queue_signal_alerts(
 
     Only an episode still open on the last evaluated day is alerted: a backfill of history
     does not page anyone about 2019. Each (episode, severity, destination) is queued once,
-    so a rerun queues nothing and an escalation queues once more.
+    so a rerun queues nothing and an escalation queues once more. A day that cannot be
+    judged (``unknown``) queues nothing for subscribers (ops hear of it instead), and since it
+    neither ends nor extends an episode, the episode that goes on when its source comes back
+    keeps its key: no second message for the same severity.
     """
     if evaluated.is_empty():
         return []
     latest = evaluated.sort("date").row(-1, named=True)
     severity = latest["severity"]
     open_episodes = episodes.filter(pl.col("is_open")) if episodes.height else episodes
-    if severity == Severity.NONE or open_episodes.is_empty():
+    if severity in (Severity.NONE, Severity.UNKNOWN) or open_episodes.is_empty():
         return []
     start = cast(dt.date, open_episodes["start"].max())
     queued = []

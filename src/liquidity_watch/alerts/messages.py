@@ -21,8 +21,9 @@ MEANING = {
     "alert": "Easing while draining, and the Fed's own signs say reserves may no longer be abundant: "
     "at least one of them has persisted for weeks, not just on a calendar day, or reserves are low "
     "against banks' assets.",
-    "critical": "Easing while draining, and funding stress is repeating away from the known pressure days "
-    "(month-ends, mid-month settlements, tax dates), or broke beyond what those days ordinarily show.",
+    "critical": "Easing while draining, and the Fed's full test is met (all three of its signs persisted "
+    "together), or funding stress is repeating away from the known pressure days (month-ends, mid-month "
+    "settlements, tax dates), or broke beyond what those days ordinarily show.",
 }
 SIGN_TITLES = {
     Rule.REPO_RATES: "(a) Repo rates above IORB",
@@ -190,17 +191,20 @@ def signal_message(
     state = message_state(day)
     changed = what_changed(previous, state)
     persisted = [SIGN_TITLES[rule] for rule in SIGNS if day.get(rule) == RuleStatus.ON]
+    reason = day.get("grade_why") or severity
     title = f"{severity.upper()}: rates falling while liquidity shrinks ({day['date']})"
     listed = f": {', '.join(persisted)}" if persisted else ""
     summary = f"The Fed's signs that persisted: {len(persisted)} of 3{listed}. Episode since {episode_start}. {changed}"
     thresholds_text = "Thresholds: " + ", ".join(f"{k}={v:g}" for k, v in sorted(t.items()))
+    # the first line is the grade and its reason: what a notification preview and the terminal show first
     text = (
-        f"{title}. {MEANING[severity]} {summary} "
+        f"{reason}\n{title}. {MEANING[severity]} {summary} "
         + "; ".join(f"{k}: {v}" for k, v in {**signs, **facts}.items())
         + f". {thresholds_text}"
     )
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "header", "text": {"type": "plain_text", "text": reason[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{EMOJI[severity]} {MEANING[severity]}\n{summary}"}},
         {
             "type": "section",

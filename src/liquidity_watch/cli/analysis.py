@@ -92,8 +92,17 @@ def _print_evaluation(
         fail(str(exc))
     e = report.evaluation
     sections = {
-        "grades": (f"days at each grade, {e.start} to {e.end}: v1 (first release) and the rules in force", e.grades),
+        "grades": (
+            f"days at each grade, {e.start} to {e.end}: v1 (first release), before (the rules before the Fed's "
+            "full test and staleness limits) and now (the rules in force)",
+            e.grades,
+        ),
         "episodes": ("episodes, with the lead time to the largest stress day inside each", e.episodes),
+        "fed_actions": (
+            "the Fed's reserve-management actions: the first alert and first critical of the episode around each, "
+            "business days before the action (negative: after)",
+            e.fed_actions,
+        ),
         "critical_days": ("critical days and why", e.critical_days),
         "thresholds": ("where each threshold comes from (recomputed on this warehouse)", report.calibration),
         "pressure_days": ("SOFR - IORB by kind of day since 2018-04-02 (bp)", report.pressure_days),
@@ -104,7 +113,7 @@ def _print_evaluation(
         sys.stdout.write(json.dumps({**doc, "notes": notes}, default=str) + "\n")
         return
     for title, frame in sections.values():
-        print_rows(frame.columns, frame.rows(), output, title=title, wrap=("why", "population"), width=200)
+        print_rows(frame.columns, frame.rows(), output, title=title, wrap=("why", "population", "action"), width=200)
     for note in notes:
         say(f"note: {note}")
 

@@ -44,6 +44,9 @@ def status(
             "SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
         providers = {row[0] for row in con.execute("SELECT DISTINCT source FROM raw.observations").fetchall()}
+        signal = con.execute(
+            "SELECT signal_date, severity, cannot_judge_since, cannot_judge_why FROM core.latest_state"
+        ).fetchone()
     now = dt.datetime.now(dt.UTC)
     report = freshness.check(latest, now)
     table = Table(title=f"freshness at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")
@@ -67,6 +70,14 @@ def status(
             "built from a snapshot: this is history, not live data, so it reads stale by design;"
             f" for current data run: {run_command(path, '--source', 'live')}"
         )
+        ends = sorted((day, sid) for sid, day in latest.items())
+        say("snapshot series end on: " + ", ".join(f"{sid} {day}" for day, sid in ends))
+    if signal and signal[0] is not None:
+        day, severity, since, why = signal
+        if severity == "unknown":
+            say(f"signal on {day}: unknown, cannot judge since {since}: {why}")
+        else:
+            say(f"signal on {day}: {severity}")
     stale = freshness.stale_required(report)
     if stale:
         say(f"stale: {', '.join(f.series_id for f in stale)}")

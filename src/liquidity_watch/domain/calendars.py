@@ -232,6 +232,15 @@ def published_at_series(release: str, dates: pl.Series) -> pl.Series:
     return at_new_york(day, hour, minute).alias(f"{release}_published_at")
 
 
+def next_business_day_series(days: pl.Series, calendar: Calendar = Calendar.FED) -> pl.Series:
+    """``next_business_day`` for a column of dates, vectorised.
+
+    >>> next_business_day_series(pl.Series([dt.date(2019, 9, 13), dt.date(2025, 12, 24)])).to_list()
+    [datetime.date(2019, 9, 16), datetime.date(2025, 12, 26)]
+    """
+    return _first_open_on_or_after(days.cast(pl.Date) + dt.timedelta(days=1), calendar)
+
+
 def end_of_day_series(days: pl.Series) -> pl.Series:
     """``end_of_day`` for a column of dates."""
     return at_new_york(days.cast(pl.Date) + dt.timedelta(days=1), 0).alias("cutoff")

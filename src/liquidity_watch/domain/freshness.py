@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from liquidity_watch.domain.calendars import next_business_day, published_at
+import polars as pl
+
+from liquidity_watch.domain.calendars import next_business_day, next_business_day_series, published_at_series
 from liquidity_watch.domain.catalog import SERIES, Frequency, Release
 
 #: How late a release may be before it counts as stale.
@@ -48,6 +50,31 @@ def next_observation(series_id: str, latest: dt.date) -> dt.date:
     return latest + dt.timedelta(days=1)
 
 
+def next_observations(series_id: str, latest: pl.Series) -> pl.Series:
+    """``next_observation`` for a column of last dates, vectorised."""
+    series = SERIES[series_id]
+    latest = latest.cast(pl.Date)
+    if series.frequency is Frequency.WEEKLY_WEDNESDAY:
+        return latest + dt.timedelta(days=7)
+    if series.frequency is Frequency.BUSINESS_DAILY:
+        return next_business_day_series(latest, series.calendar)
+    return latest + dt.timedelta(days=1)
+
+
+def due_by_series(series_id: str, latest: pl.Series) -> pl.Series:
+    """For each last date of ``series_id``: the instant (UTC) after which the next observation is late.
+
+    The staleness limit of every rule input and of ``status`` alike: the next observation's
+    publication (``calendars.published_at``) plus its release's grace period.
+
+    >>> due_by_series("SOFR", pl.Series([dt.date(2026, 9, 3)])).to_list()
+    [datetime.datetime(2026, 9, 8, 18, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))]
+    """
+    release = SERIES[series_id].release
+    due = published_at_series(release.value, next_observations(series_id, latest)) + GRACE[release]
+    return due.alias("due_by")
+
+
 def check(last_dates: dict[str, dt.date], now: dt.datetime) -> list[Freshness]:
     """Freshness of every known series at ``now`` (UTC), given the last stored date of each."""
     out = []
@@ -60,7 +87,7 @@ def check(last_dates: dict[str, dt.date], now: dt.datetime) -> list[Freshness]:
             out.append(Freshness(sid, series.required, None, None, None, "missing"))
             continue
         expected = next_observation(sid, latest)
-        due = published_at(series.release, expected) + GRACE[series.release]
+        due = due_by_series(sid, pl.Series([latest])).item()
         out.append(Freshness(sid, series.required, latest, expected, due, "stale" if now > due else "fresh"))
     return out
 

@@ -61,7 +61,7 @@ from liquidity_watch.flows.replay import as_of_problem, delivers, seed_replay, t
 from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheDay, TableCount, failure_markdown
 from liquidity_watch.flows.writer_slot import exclusive_writer
 from liquidity_watch.settings import Settings
-from liquidity_watch.signals.rules import episodes, evaluate, signals_long
+from liquidity_watch.signals.rules import episodes, evaluate, signals_long, unknown_since
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.sources.extract import Extraction, extract
@@ -198,15 +198,24 @@ def publish_task(work: Path, tables: dict[str, pl.DataFrame], results: list[Suit
 
 @task(name="signals", cache_policy=NO_CACHE)
 def signals_task(
-    work: Path, tables: dict[str, pl.DataFrame], thresholds: Thresholds, end: dt.date, run_id: str
+    work: Path,
+    tables: dict[str, pl.DataFrame],
+    thresholds: Thresholds,
+    end: dt.date,
+    run_id: str,
+    now: dt.datetime | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Evaluate the rules for every business day up to ``end``; publish core.signals and episodes."""
+    """Evaluate the rules for every business day up to ``end``; publish core.signals and episodes.
+
+    ``now``: for a run of today, the instant it runs (today's inputs are not late before their due time).
+    """
     evaluated = evaluate(
         tables["weekly_liquidity"],
         tables["daily_rates"],
         tables["policy_changes"],
         business_days(SIGNALS_START, end),
         thresholds,
+        now,
     )
     found = episodes(evaluated)
     # one thread: a backfill writes ~42,000 small rows, and each extra DuckDB thread keeps
@@ -265,11 +274,47 @@ def record_task(work: Path, run: RunRecord) -> None:
 
 
 def signal_of_the_day(evaluated: pl.DataFrame) -> SignalOfTheDay | None:
-    """The last evaluated day's severity and rule statuses."""
+    """The last evaluated day's severity, rule statuses and reason, and since when it cannot be judged."""
     if evaluated.is_empty():
         return None
     latest = evaluated.sort("date").row(-1, named=True)
-    return SignalOfTheDay(str(latest["date"]), latest["severity"], {rule: latest[rule] for rule in Rule})
+    unknown = unknown_since(evaluated)
+    return SignalOfTheDay(
+        str(latest["date"]),
+        latest["severity"],
+        {rule: latest[rule] for rule in Rule},
+        latest["grade_why"] or "",
+        str(unknown[0]) if unknown else None,
+    )
+
+
+def previous_unknown_since(work: Path) -> dt.date | None:
+    """In the warehouse before this run's signals: the first day of the unknown stretch its last day is in."""
+    with connection(work) as con:
+        row = con.execute(
+            "SELECT min(date) FROM core.signals WHERE date > coalesce("
+            "(SELECT max(date) FROM core.signals WHERE severity <> 'unknown'), DATE '0001-01-01')"
+            " AND (SELECT severity FROM core.signals ORDER BY date DESC LIMIT 1) = 'unknown'"
+        ).fetchone()
+    return row[0] if row else None
+
+
+def cannot_judge_news(before: dt.date | None, signal: SignalOfTheDay | None) -> str | None:
+    """The ops message for the first run that finds today cannot be judged; None when there is nothing new.
+
+    One per unknown stretch: a later run in the same stretch says nothing more, and a stretch
+    that ends and starts again is news again.
+
+    >>> day = SignalOfTheDay("2026-10-16", "unknown", {}, "unknown: cannot judge: stress (SOFR: ...)", "2026-10-02")
+    >>> cannot_judge_news(None, day)
+    'cannot judge since 2026-10-02 (signal on 2026-10-16 is unknown, not calm): stress (SOFR: ...)'
+    >>> cannot_judge_news(dt.date(2026, 10, 2), day) is None
+    True
+    """
+    if signal is None or signal.unknown_since is None or str(before) == signal.unknown_since:
+        return None
+    reason = signal.why.removeprefix("unknown: cannot judge: ")
+    return f"cannot judge since {signal.unknown_since} (signal on {signal.date} is unknown, not calm): {reason}"
 
 
 def last_stored_dates(work: Path) -> dict[str, dt.date]:
@@ -437,7 +482,9 @@ def _run(
                     counts = publish_task(work, tables, results)
                 with timer("signals"):
                     end = as_of or today_new_york()
-                    evaluated, found = signals_task(work, tables, thresholds, end, run.run_id)
+                    unknown_before = previous_unknown_since(work)
+                    now = None if as_of else dt.datetime.now(dt.UTC)
+                    evaluated, found = signals_task(work, tables, thresholds, end, run.run_id, now)
                 with timer("alerts"):
                     queued, rows = queue_alerts_task(work, evaluated, found, config, journal_file, run.run_id)
                 # freshness is today's question: a replay of the past is as fresh as its day
@@ -522,12 +569,20 @@ def _run(
                     export_parquet(published, export_to)
                 except Exception as exc:
                     warnings.append(f"export to {export_to} failed: {describe(exc, slack.secrets)}")
-    if stale and source is not SourceKind.SNAPSHOT:  # a snapshot is history by design; live data must keep up
-        notify_ops(
-            "data stale: "
-            + ", ".join(f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale),
-            slack,
-        )
+    # a snapshot is history by design and a replay is of the past: only a live run's gaps are news
+    live = source is not SourceKind.SNAPSHOT and as_of is None
+    news = cannot_judge_news(unknown_before, summary.signal) if live else None
+    if (stale and source is not SourceKind.SNAPSHOT) or news:
+        # one message: the day that cannot be judged (once per stretch), then the stale series behind it
+        parts = [news] if news else []
+        if stale and source is not SourceKind.SNAPSHOT:
+            parts.append(
+                "data stale: "
+                + ", ".join(
+                    f"{f.series_id} (latest {f.latest}, next due by {f.due_by:%Y-%m-%d %H:%M} UTC)" for f in stale
+                )
+            )
+        notify_ops("; ".join(parts), slack)
     summary = dataclasses.replace(
         summary, seconds=round(time.perf_counter() - started, 2), stage_seconds=dict(timer.seconds), warnings=warnings
     )

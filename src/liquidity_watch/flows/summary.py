@@ -25,16 +25,30 @@ class TableCount:
 
 @dataclass(frozen=True)
 class SignalOfTheDay:
-    """The signal on the last evaluated day: its severity and each rule's status."""
+    """The signal on the last evaluated day: its severity, each rule's status, the grade's reason, and
+    for a day that cannot be judged, the first day of that stretch (``unknown_since``)."""
 
     date: str
     severity: str
     rules: dict[str, str] = field(default_factory=dict)
+    why: str = ""
+    unknown_since: str | None = None
 
     def describe(self) -> str:
-        """``alert (easing on, draining on, stress off, scarcity on)``."""
+        """``alert (easing on, draining on, ...); 1 of 3 of the Fed's signs persisted (repo rates above IORB)``,
+        or for a day that cannot be judged, ``unknown: cannot judge since 2026-07-24: easing (...)``.
+
+        >>> SignalOfTheDay("2026-12-04", "unknown", {"easing": "no_data"}, "unknown: cannot judge: easing (no data)",
+        ...                "2026-07-24").describe()
+        'unknown: cannot judge since 2026-07-24: easing (no data)'
+        """
+        if self.severity == "unknown":
+            reason = self.why.removeprefix("unknown: cannot judge: ")
+            return f"unknown: cannot judge since {self.unknown_since or self.date}: {reason}"
         rules = ", ".join(f"{rule} {status}" for rule, status in self.rules.items())
-        return f"{self.severity} ({rules})" if rules else self.severity
+        line = f"{self.severity} ({rules})" if rules else self.severity
+        reason = self.why.removeprefix(f"{self.severity}: ")
+        return f"{line}; {reason}" if reason and self.severity != "none" else line
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def why_blank_latest(column: str, weekly: pl.DataFrame, daily: pl.DataFrame, sna
         return "no rule was on"
     if column in {"signal_date", "severity"}:
         return "no signals evaluated yet"
+    if column in {"cannot_judge_since", "cannot_judge_why"}:
+        return "the latest signal day has a grade"
     frame, key = (weekly, "week_ending") if column in weekly.columns else (daily, "date")
     if column not in frame.columns:
         return "not computed"

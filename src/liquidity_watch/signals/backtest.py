@@ -13,7 +13,7 @@ from liquidity_watch.domain.catalog import SIGNALS_START, SOFR_START
 from liquidity_watch.locations import run_command
 from liquidity_watch.signals.calibration import calibrate, calibration_frame, pressure_day_profile
 from liquidity_watch.signals.evaluation import EVALUATION_START, Evaluation, evaluate_rules
-from liquidity_watch.signals.rules import episodes, evaluate
+from liquidity_watch.signals.rules import episodes, evaluate, unknown_since
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.warehouse.core import read_core
 from liquidity_watch.warehouse.db import connection
@@ -50,6 +50,12 @@ COVERAGE = [
 ]
 
 
+def cannot_judge_notes(evaluated: pl.DataFrame) -> list[str]:
+    """``cannot judge since D: why`` when the last evaluated day has no grade (its inputs stopped)."""
+    found = unknown_since(evaluated)
+    return [f"cannot judge since {found[0]}: {found[1]}"] if found else []
+
+
 def coverage_notes(start: dt.date) -> list[str]:
     """What the data cannot support for days from ``start`` on."""
     return [text for _, _, since, text in COVERAGE if start < since]
@@ -68,8 +74,9 @@ class BacktestResult:
 
     @property
     def notes(self) -> list[str]:
-        """What the output must say: data the rules lack, and thresholds that took their default."""
-        return [*self.coverage, *self.thresholds.notes]
+        """What the output must say: data the rules lack, thresholds that took their default, and
+        whether the last days cannot be judged (since when, and why)."""
+        return [*self.coverage, *self.thresholds.notes, *cannot_judge_notes(self.evaluated)]
 
 
 def run_backtest(
@@ -104,8 +111,12 @@ class EvaluationReport:
 
     @property
     def notes(self) -> list[str]:
-        """Coverage notes for the evaluated window, and thresholds that took their default."""
-        return [*coverage_notes(self.evaluation.start), *self.backtest.thresholds.notes]
+        """Coverage notes for the evaluated window, thresholds that took their default, and the unknown stretch."""
+        return [
+            *coverage_notes(self.evaluation.start),
+            *self.backtest.thresholds.notes,
+            *cannot_judge_notes(self.backtest.evaluated),
+        ]
 
 
 def run_evaluation(
@@ -116,7 +127,7 @@ def run_evaluation(
     since = max(start or EVALUATION_START, SIGNALS_START)
     if result.end < since:
         raise ValueError(f"--to {result.end} is before --from {since}")
-    evaluation = evaluate_rules(result.evaluated, since, result.end)
+    evaluation = evaluate_rules(result.evaluated, since, result.end, result.thresholds)
     rows = calibrate(result.weekly, result.daily, result.thresholds)
     return EvaluationReport(
         result, evaluation, calibration_frame(rows, result.thresholds), pressure_day_profile(result.daily)

@@ -1,4 +1,9 @@
-"""The first release's rules (v1), kept only to compare: ``backtest --evaluate`` prints them beside the rules in force.
+"""Earlier rules, kept only to compare: ``backtest --evaluate`` prints them beside the rules in force.
+
+``previous_severity`` is the grading just before the Fed's full test and the staleness
+limits: critical on stress alone, and every rule judged on whatever value it last saw,
+however old. It is recomputed from the same evaluated inputs (``rules.statuses`` without
+the staleness mask).
 
 v1 graded a day ``critical`` when SOFR printed above the top of the target range once
 while the Fed eased and drained, and judged scarcity against a fixed $1.5tn of reserves;
@@ -11,8 +16,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from liquidity_watch.domain.rules import Rule
+from liquidity_watch.domain.rules import SIGNS, Rule
 from liquidity_watch.domain.severity import Severity
+from liquidity_watch.signals.rules import statuses
+from liquidity_watch.signals.thresholds import Thresholds
 
 #: v1's defaults (its thresholds.toml of the first release).
 V1 = {
@@ -59,6 +66,29 @@ def legacy_severity(evaluated: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("watch") & ((pl.col("stress_v1") == "on") | (pl.col("scarcity_v1") == "on")))
         .then(pl.lit(Severity.ALERT.value))
         .when(pl.col("watch"))
+        .then(pl.lit(Severity.WATCH.value))
+        .otherwise(pl.lit(Severity.NONE.value)),
+    )
+
+
+def previous_severity(evaluated: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
+    """``date`` and ``severity_before``: the grade of each day under the rules before the full test and staleness.
+
+    Three persisted signs without stress were an alert then (critical now); a rule whose
+    input had stopped was judged on its last value (no_data now, and the day unknown).
+    """
+    before = evaluated.select("date").with_columns(
+        evaluated.with_columns(**statuses(t, staleness=False)).select(list(Rule))
+    )
+    watch = (pl.col(Rule.EASING) == "on") & (pl.col(Rule.DRAINING) == "on")
+    signs = pl.any_horizontal([pl.col(rule) == "on" for rule in SIGNS])
+    return before.select(
+        "date",
+        severity_before=pl.when(watch & (pl.col(Rule.STRESS) == "on"))
+        .then(pl.lit(Severity.CRITICAL.value))
+        .when(watch & (signs | (pl.col(Rule.SCARCITY) == "on")))
+        .then(pl.lit(Severity.ALERT.value))
+        .when(watch)
         .then(pl.lit(Severity.WATCH.value))
         .otherwise(pl.lit(Severity.NONE.value)),
     )

@@ -33,18 +33,24 @@ And two more:
   ordinarily show (``break_*``).
 
 Severity: ``watch`` = easing and draining; ``alert`` = watch and (a sign persisted, or
-scarcity); ``critical`` = watch and stress. A rule whose inputs do not exist yet on D is
-``no_data``, never ``off`` by guess.
+scarcity); ``critical`` = watch and (the Fed's full test: all three signs persisted together,
+or stress). A rule whose inputs do not exist yet on D is ``no_data``, never ``off`` by guess;
+so is a rule whose input is past its staleness limit on D (``domain.freshness``: the next
+observation's publication plus its release's grace), with the reason in its inputs. A day
+whose frame, or every sign, cannot be judged is ``unknown``, never ``none``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 import polars as pl
 
-from liquidity_watch.domain.calendars import end_of_day_series, published_at_series
+from liquidity_watch.domain.calendars import business_days, end_of_day_series, published_at_series
+from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.freshness import due_by_series
 from liquidity_watch.domain.rules import SIGNS, Rule
 from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
 from liquidity_watch.signals.thresholds import Thresholds, rule_thresholds
@@ -184,6 +190,108 @@ def _visible_policy(changes: pl.DataFrame, date: str, bp: str, lower: str, upper
     ).sort("visible_at")
 
 
+@dataclass(frozen=True)
+class Input:
+    """One series a rule reads: where its values are in the core tables, and how its staleness is told."""
+
+    label: str  # as a subscriber reads it
+    series_id: str  # its release calendar and staleness limit (domain.freshness)
+    weekly: bool  # core.weekly_liquidity (else core.daily_rates)
+    column: str
+    noun: str  # "last <noun> <date>"
+
+
+INPUTS: dict[str, Input] = {
+    "sofr": Input("SOFR", "SOFR", False, "sofr_pct", "fixing"),
+    "tgcr": Input("TGCR", "TGCRRATE", False, "tgcr_pct", "fixing"),
+    "effr": Input("EFFR", "EFFR", False, "effr_pct", "fixing"),
+    "iorb": Input("IORB", "IORB", False, "iorb_pct", "value"),
+    "target": Input("target range", "DFEDTARU", False, "target_upper_pct", "value"),
+    "takeup": Input("repo operations", "RPONTSYD", False, "repo_ops_takeup_usd_mn", "operation"),
+    "securities": Input("H.4.1 securities", "TREAST", True, "securities_usd_mn", "week"),
+    "total_assets": Input("H.4.1 total assets", "WALCL", True, "total_assets_usd_mn", "week"),
+    "reserves": Input("H.4.1 reserves", "WRESBAL", True, "reserves_usd_mn", "week"),
+    "bank_assets": Input("H.8 bank assets", "TLAACBW027SBOG", True, "bank_assets_usd_mn", "week"),
+}
+#: The series each rule reads: one past its staleness limit makes the rule no_data.
+RULE_SERIES: dict[str, tuple[str, ...]] = {
+    Rule.EASING: ("target", "iorb"),
+    Rule.DRAINING: ("securities", "total_assets"),
+    Rule.REPO_RATES: ("sofr", "tgcr", "iorb"),
+    Rule.FACILITY_USE: ("takeup",),
+    Rule.EFFR_RISING: ("effr", "iorb"),
+    Rule.SCARCITY: ("reserves", "bank_assets"),
+    Rule.STRESS: ("sofr", "effr", "iorb"),
+}
+
+
+def stale_column(rule: str) -> str:
+    """The column of ``evaluate`` saying why ``rule``'s input is past its staleness limit (null when none is)."""
+    return f"stale_{rule}"
+
+
+def _staleness(frame: pl.DataFrame, weekly: pl.DataFrame, daily: pl.DataFrame, judged_at: pl.Expr) -> pl.DataFrame:
+    """One ``stale_<input>`` column per input: why it is past its limit at ``judged_at``, else null.
+
+    An input counts from the instant its release makes it public; it is stale once the next
+    observation the calendar expects is later than its due time plus grace (the same limit
+    ``liquidity-watch status`` applies). A series never observed by then is not stale: it is
+    absent, and the rule's own check says ``no_data``.
+    """
+    if frame.is_empty():
+        return frame
+    last_day: dt.date = frame["date"].max()  # type: ignore[assignment]  # a Date column's max is a date
+    starts = [weekly["week_ending"].min(), daily["date"].min(), frame["date"].min()]
+    first = min(d for d in starts if isinstance(d, dt.date))
+    bdays = pl.DataFrame({"bd": business_days(first, last_day)}, schema={"bd": pl.Date}).with_row_index("n")
+    out = frame.with_columns(judged_at=judged_at).join_asof(
+        bdays.select(pl.col("bd").alias("date"), day_n="n"), on="date", strategy="backward"
+    )
+    for name, spec in INPUTS.items():
+        table, key = (weekly, "week_ending") if spec.weekly else (daily, "date")
+        if spec.column not in table.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(f"stale_{name}"))
+            continue
+        seen = table.filter(pl.col(spec.column).is_not_null()).select(pl.col(key).alias("last_seen")).sort("last_seen")
+        release = SERIES[spec.series_id].release.value
+        seen = (
+            seen.with_columns(
+                visible_at=published_at_series(release, seen["last_seen"]),
+                due_by=due_by_series(spec.series_id, seen["last_seen"]),
+            )
+            .sort("visible_at")
+            .join_asof(bdays.select(pl.col("bd").alias("last_seen"), last_n="n"), on="last_seen", strategy="backward")
+            if seen.height
+            else seen.with_columns(
+                visible_at=pl.lit(None, dtype=pl.Datetime("us", "UTC")),
+                due_by=pl.lit(None, dtype=pl.Datetime("us", "UTC")),
+                last_n=pl.lit(None, dtype=pl.UInt32),
+            )
+        )
+        joined = out.join_asof(
+            seen, left_on="cutoff", right_on="visible_at", strategy="backward", allow_exact_matches=False
+        )
+        out = out.with_columns(
+            pl.when(joined["judged_at"] > joined["due_by"])
+            .then(
+                pl.format(
+                    "{}: last {} {}, {} business days old",
+                    pl.lit(spec.label),
+                    pl.lit(spec.noun),
+                    joined["last_seen"],
+                    (joined["day_n"].cast(pl.Int64) - joined["last_n"].fill_null(-1).cast(pl.Int64)),
+                )
+            )
+            .otherwise(None)
+            .alias(f"stale_{name}")
+        )
+    # IORB's rows in core.daily_rates are the days with a fixing: when SOFR and EFFR have both stopped,
+    # its own last date cannot be told from them, and their reasons already say why the rules stop
+    rates_stopped = pl.col("stale_sofr").is_not_null() & pl.col("stale_effr").is_not_null()
+    out = out.with_columns(stale_iorb=pl.when(~rates_stopped).then(pl.col("stale_iorb")))
+    return out.drop("judged_at", "day_n")
+
+
 WEEKLY_INPUTS = [
     "week_ending",
     "reserves_usd_mn",
@@ -217,7 +325,12 @@ DAILY_INPUTS = [
 
 
 def evaluate(
-    weekly: pl.DataFrame, daily: pl.DataFrame, policy: pl.DataFrame, days: list[dt.date], t: Thresholds
+    weekly: pl.DataFrame,
+    daily: pl.DataFrame,
+    policy: pl.DataFrame,
+    days: list[dt.date],
+    t: Thresholds,
+    now: dt.datetime | None = None,
 ) -> pl.DataFrame:
     """One row per day in ``days``: the inputs seen as of that day, each rule's status, the severity.
 
@@ -226,6 +339,8 @@ def evaluate(
     weekly, daily, policy : ``core.weekly_liquidity``, ``core.daily_rates``, ``core.policy_changes``.
     days : evaluation days (normally Fed business days).
     t : thresholds.
+    now : when a run evaluates today, the instant it runs: today's inputs are judged stale
+        against it, not against the end of the day (default: the end of each day).
 
     Examples
     --------
@@ -257,8 +372,30 @@ def evaluate(
         days_since_cut=(pl.col("date") - pl.col("last_cut_date")).dt.total_days(),
         reserves_to_bank_assets_pct=(pl.col("reserves_usd_mn") / pl.col("bank_assets_usd_mn") * 100).round(3),
     )
-    frame = frame.with_columns(**_statuses(t))
-    return frame.with_columns(**_severity(), stress_why=_stress_why(t), thresholds=pl.lit(t.to_json())).drop("cutoff")
+    cutoff = pl.col("cutoff")
+    judged_at = cutoff if now is None else pl.min_horizontal(cutoff, pl.lit(now).dt.convert_time_zone("UTC"))
+    frame = _staleness(frame, weekly, daily, judged_at)
+    stale = {
+        rule: pl.concat_str([pl.col(f"stale_{name}") for name in names], separator="; ", ignore_nulls=True)
+        for rule, names in RULE_SERIES.items()
+    }
+    frame = frame.with_columns(
+        **{stale_column(rule): pl.when(expr != "").then(expr) for rule, expr in stale.items()}
+    ).drop([f"stale_{name}" for name in INPUTS])
+    frame = frame.with_columns(**statuses(t))
+    frame = frame.with_columns(**_severity(), stress_why=_stress_why(t), thresholds=pl.lit(t.to_json()))
+    return frame.with_columns(grade_why=_grade_why(t)).drop("cutoff")
+
+
+def statuses(t: Thresholds, *, staleness: bool = True) -> dict[str, pl.Expr]:
+    """Each rule's status from the evaluated inputs; with ``staleness``, no_data where an input is past its limit."""
+    found = _statuses(t)
+    if not staleness:
+        return found
+    return {
+        rule: pl.when(pl.col(stale_column(rule)).is_not_null()).then(pl.lit("no_data")).otherwise(expr)
+        for rule, expr in found.items()
+    }
 
 
 def _statuses(t: Thresholds) -> dict[str, pl.Expr]:
@@ -340,20 +477,114 @@ def _stress_why(t: Thresholds) -> pl.Expr:
 
 
 def _severity() -> dict[str, pl.Expr]:
-    watch = (pl.col(Rule.EASING) == "on") & (pl.col(Rule.DRAINING) == "on")
-    signs = pl.sum_horizontal([(pl.col(rule) == "on").cast(pl.Int8) for rule in SIGNS])
-    alert = watch & ((signs > 0) | (pl.col(Rule.SCARCITY) == "on"))
-    critical = watch & (pl.col(Rule.STRESS) == "on")
+    """The day's grade. The frame is judged as a three-valued "and": off when easing or draining
+    is off, on when both are on, and unknown otherwise (one cannot be judged). With the frame on,
+    a day on which none of the three signs can be judged, and neither stress nor scarcity is on,
+    is unknown too: no grade of calm (or of watch) rests on signs nobody could read."""
+    on = {rule: pl.col(rule) == "on" for rule in RULES}
+    watch = on[Rule.EASING] & on[Rule.DRAINING]
+    frame_off = (pl.col(Rule.EASING) == "off") | (pl.col(Rule.DRAINING) == "off")
+    signs = pl.sum_horizontal([on[rule].cast(pl.Int8) for rule in SIGNS])
+    no_sign = pl.all_horizontal([pl.col(rule) == "no_data" for rule in SIGNS])
+    full_test = signs == len(SIGNS)
+    alert = watch & ((signs > 0) | on[Rule.SCARCITY])
+    critical = watch & (full_test | on[Rule.STRESS])
     return {
         "signs_persisted": signs,
         "severity": pl.when(critical)
         .then(pl.lit(Severity.CRITICAL.value))
         .when(alert)
         .then(pl.lit(Severity.ALERT.value))
-        .when(watch)
+        .when(frame_off)
+        .then(pl.lit(Severity.NONE.value))
+        .when(watch & ~no_sign)
         .then(pl.lit(Severity.WATCH.value))
-        .otherwise(pl.lit(Severity.NONE.value)),
+        .otherwise(pl.lit(Severity.UNKNOWN.value)),
     }
+
+
+SIGN_NAMES = {
+    Rule.REPO_RATES: "repo rates above IORB",
+    Rule.FACILITY_USE: "repo facility use",
+    Rule.EFFR_RISING: "EFFR rising against IORB",
+}
+
+
+def _grade_why(t: Thresholds) -> pl.Expr:
+    """The grade and its reason in one line: the first line of every message, and what ``run`` prints.
+
+    ``critical: the Fed's full test is met, 3 of 3 signs``, ``critical: a break, SOFR - IORB 315 bp``,
+    ``alert: 1 of 3 of the Fed's signs persisted (repo rates above IORB)``, ``unknown: cannot judge: ...``.
+    """
+    sofr, effr = pl.col("sofr_minus_iorb_bp"), pl.col("effr_minus_iorb_bp")
+    persisted = pl.concat_str(
+        [pl.when(pl.col(rule) == "on").then(pl.lit(name)) for rule, name in SIGN_NAMES.items()],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    stress = pl.concat_str(
+        [
+            pl.when(sofr >= t.break_sofr_minus_iorb_bp).then(
+                pl.format("a break, SOFR - IORB {} bp", sofr.cast(pl.Int64))
+            ),
+            pl.when((effr >= t.break_effr_minus_iorb_bp) & ~(sofr >= t.break_sofr_minus_iorb_bp).fill_null(False)).then(
+                pl.format("a break, EFFR - IORB {} bp", effr.cast(pl.Int64))
+            ),
+            pl.when(pl.col("off_calendar_stress_days") >= t.off_calendar_days).then(
+                pl.format(
+                    "stress repeating, {} ordinary days with SOFR - IORB >= {} bp in {} fixings",
+                    pl.col("off_calendar_stress_days"),
+                    pl.lit(f"{t.off_calendar_sofr_minus_iorb_bp:g}"),
+                    pl.lit(t.window_days),
+                )
+            ),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    full = pl.col("signs_persisted") == len(SIGNS)
+    critical = pl.concat_str(
+        [
+            pl.when(full).then(pl.lit(f"the Fed's full test is met, {len(SIGNS)} of {len(SIGNS)} signs")),
+            pl.when(pl.col(Rule.STRESS) == "on").then(stress),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    alert = pl.concat_str(
+        [
+            pl.when(pl.col("signs_persisted") > 0).then(
+                pl.format("{} of 3 of the Fed's signs persisted ({})", pl.col("signs_persisted"), persisted)
+            ),
+            pl.when(pl.col(Rule.SCARCITY) == "on").then(
+                pl.format("reserves scarce against banks' assets ({} %)", pl.col("reserves_to_bank_assets_pct"))
+            ),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    unjudged = pl.concat_str(
+        [
+            pl.when(pl.col(rule) == "no_data").then(
+                pl.format("{} ({})", pl.lit(str(rule)), pl.col(stale_column(rule)).fill_null("no data"))
+            )
+            for rule in RULES
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    severity = pl.col("severity")
+    return (
+        pl.when(severity == Severity.CRITICAL.value)
+        .then(pl.format("critical: {}", critical))
+        .when(severity == Severity.ALERT.value)
+        .then(pl.format("alert: {}", alert))
+        .when(severity == Severity.WATCH.value)
+        .then(pl.lit("watch: the Fed is easing while it drains; none of its 3 signs persisted"))
+        .when(severity == Severity.UNKNOWN.value)
+        .then(pl.format("unknown: cannot judge: {}", unjudged))
+        .otherwise(pl.lit("none: the Fed is not easing while it drains"))
+    )
 
 
 #: Inputs echoed with each rule in core.signals (units in the keys).
@@ -423,7 +654,9 @@ def signals_long(evaluated: pl.DataFrame) -> pl.DataFrame:
     every = json.loads(evaluated["thresholds"][0])  # one set of thresholds per evaluation
     parts = []
     for rule in RULES:
-        inputs = pl.struct([pl.col(c) for c in RULE_INPUTS[rule]]).struct.json_encode()
+        # "stale" says why an input is past its limit (then the rule is no_data), null otherwise
+        columns = [pl.col(c) for c in RULE_INPUTS[rule]]
+        inputs = pl.struct([*columns, pl.col(stale_column(rule)).alias("stale")]).struct.json_encode()
         parts.append(
             evaluated.select(
                 "date",
@@ -443,29 +676,25 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
     One row per episode: ``start``, ``end`` (last day at watch or worse), ``days``,
     ``peak_severity``, ``peak_date`` (first day at the peak), ``escalated_on`` (first day
     at alert or worse), ``triggers`` (the rules that were on at some point) and
-    ``is_open`` (still on at the last evaluated day).
+    ``is_open`` (still on at the last day that could be judged).
+
+    Days that cannot be judged (``unknown``) neither end nor extend an episode: they are
+    left out, so an episode that goes on after a source comes back is the same episode
+    (and its subscribers get no second message for the same severity).
     """
     if evaluated.is_empty():
         return pl.DataFrame()
-    frame = evaluated.sort("date").with_columns(
+    frame = evaluated.filter(pl.col("severity") != Severity.UNKNOWN.value)
+    if frame.is_empty():
+        return _no_episodes()
+    frame = frame.sort("date").with_columns(
         active=pl.col("severity") != "none",
         rank=pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int8),
     )
     frame = frame.with_columns(episode=(pl.col("active") & ~pl.col("active").shift(1, fill_value=False)).cum_sum())
     active = frame.filter(pl.col("active"))
     if active.is_empty():
-        return pl.DataFrame(
-            schema={
-                "start": pl.Date,
-                "end": pl.Date,
-                "days": pl.UInt32,
-                "peak_severity": pl.String,
-                "peak_date": pl.Date,
-                "escalated_on": pl.Date,
-                "triggers": pl.String,
-                "is_open": pl.Boolean,
-            }
-        )
+        return _no_episodes()
     last_day = frame["date"].max()
     out = (
         active.group_by("episode", maintain_order=True)
@@ -489,3 +718,34 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
         )
     )
     return out.select("start", "end", "days", "peak_severity", "peak_date", "escalated_on", "triggers", "is_open")
+
+
+def _no_episodes() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "start": pl.Date,
+            "end": pl.Date,
+            "days": pl.UInt32,
+            "peak_severity": pl.String,
+            "peak_date": pl.Date,
+            "escalated_on": pl.Date,
+            "triggers": pl.String,
+            "is_open": pl.Boolean,
+        }
+    )
+
+
+def unknown_since(evaluated: pl.DataFrame) -> tuple[dt.date, str] | None:
+    """When the last evaluated day cannot be judged: the first day of that stretch, and why (its last day's
+    reason). None when the last day has a grade."""
+    if evaluated.is_empty():
+        return None
+    frame = evaluated.sort("date").select("date", "severity", "grade_why")
+    last = frame.row(-1, named=True)
+    if last["severity"] != Severity.UNKNOWN.value:
+        return None
+    graded = frame.filter(pl.col("severity") != Severity.UNKNOWN.value)
+    after = graded["date"].max() if graded.height else None
+    stretch = frame.filter(pl.col("date") > after) if after is not None else frame
+    since: dt.date = stretch["date"].min()  # type: ignore[assignment]  # a Date column's min is a date
+    return since, str(last["grade_why"]).removeprefix("unknown: cannot judge: ")
