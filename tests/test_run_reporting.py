@@ -179,7 +179,9 @@ def test_status_on_a_snapshot_lists_where_each_series_ends_and_since_when_the_si
     stale = '{"stale": "target range: last value 2026-07-17, 5 business days old"}'
     with connection(path) as con:
         land(con, [Payload("snapshot", "file:///x", NOW, sha256(b"x"), observations_frame(rows))], "r1")
-        con.execute("INSERT INTO core.weekly_liquidity (week_ending, total_assets_usd_mn) VALUES (DATE '2026-09-02', 6737204)")
+        con.execute(
+            "INSERT INTO core.weekly_liquidity (week_ending, total_assets_usd_mn) VALUES (DATE '2026-09-02', 6737204)"
+        )
         con.execute("INSERT INTO core.daily_rates (date, sofr_pct) VALUES (DATE '2026-09-03', 3.66)")
         for day, severity, status, inputs in (
             ("2026-07-23", "none", "off", "{}"),
