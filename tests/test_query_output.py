@@ -32,6 +32,8 @@ LATEST_STATE_COLUMNS = [
     "signal_date",
     "severity",
     "rules_on",
+    "cannot_judge_since",
+    "cannot_judge_why",
 ]
 
 

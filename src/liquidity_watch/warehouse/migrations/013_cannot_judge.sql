@@ -3,7 +3,7 @@
 -- Critical also covers the Fed's full test (all three signs persisting together).
 
 COMMENT ON COLUMN core.signals.status IS 'on, off, or no_data: the rule''s inputs do not exist yet on that day, or one of them is past its staleness limit (the next observation its release calendar expects is overdue; inputs.stale says which, since when, and how many business days old).';
-COMMENT ON COLUMN core.signals.severity IS 'The day''s severity: none; watch = easing and draining; alert = watch and (one of the three signs persisted, or scarcity); critical = watch and (the Fed''s full test: all three signs persisted together, or stress); unknown = the frame (easing, draining) or, at watch, every sign cannot be judged (never counted as calm).';
+COMMENT ON COLUMN core.signals.severity IS 'The day''s severity: none; watch = easing and draining; alert = watch and (one of the three signs persisted, or scarcity); critical = watch and (the Fed''s full test: all three signs persisted together, or stress); unknown = the frame (easing and draining) or, at watch, every sign cannot be judged (never counted as calm).';
 COMMENT ON COLUMN core.signals.inputs IS 'The inputs the rule read on that day (JSON, units in the keys), as published by the end of that day; "stale" names the input past its staleness limit (then status is no_data), null otherwise.';
 
 CREATE OR REPLACE VIEW core.latest_state AS
