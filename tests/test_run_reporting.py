@@ -89,6 +89,21 @@ def test_a_release_not_due_and_a_304_are_said_plainly():
     ]
 
 
+def test_thresholds_differing_from_the_packaged_defaults_are_listed_in_the_summary_and_the_artifact():
+    import dataclasses
+
+    changed = ["[persistence] window_days = 30 (packaged: 20)", "[easing] iorb_drop_bp = 25 (packaged: 10)"]
+    summary = dataclasses.replace(_summary(USES), thresholds_changed=changed)
+    assert [line for line in summary.lines() if line.startswith("thresholds:")] == [
+        "thresholds: [persistence] window_days = 30 (packaged: 20)",
+        "thresholds: [easing] iorb_drop_bp = 25 (packaged: 10)",
+    ]
+    assert "- threshold differs from the packaged default: [persistence] window_days = 30 (packaged: 20)" in (
+        summary.markdown()
+    )
+    assert not [line for line in _summary(USES).lines() if line.startswith("thresholds:")]
+
+
 def test_the_summary_json_keeps_the_sources():
     assert '"sources": [{"group": "SOFR", "series": ["SOFR"], "primary": "nyfed"' in _summary(USES).to_json()
 

@@ -18,7 +18,7 @@ from liquidity_watch.signals.calibration import calibrate
 from liquidity_watch.signals.evaluation import evaluate_rules
 from liquidity_watch.signals.legacy import legacy_severity
 from liquidity_watch.signals.rules import episodes, evaluate, signals_long, unknown_since
-from liquidity_watch.signals.thresholds import defaults, load_thresholds
+from liquidity_watch.signals.thresholds import KEY_TABLE, defaults, load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 
 D = dt.date
@@ -475,12 +475,53 @@ def test_the_packaged_file_and_the_documented_defaults_agree():
         (
             "reserves_below_52w_high_pct = 24.28",
             "reserves_below_52w_high_pct = -10",
-            "[scarcity] reserves_below_52w_high_pct = -10: input should be greater than or equal to 0",
+            "[scarcity] reserves_below_52w_high_pct = -10: input should be greater than 0"
+            " (plausible range: more than 0, less than 100)",
         ),
         (
             "reserves_to_bank_assets_pct = 9.33",
             "reserves_to_bank_assets_pct = 120",
-            "[scarcity] reserves_to_bank_assets_pct = 120: input should be less than or equal to 100",
+            "[scarcity] reserves_to_bank_assets_pct = 120: input should be less than 100",
+        ),
+        # values that pass a type check but silence a rule for good
+        (
+            "window_days = 20",
+            "window_days = 9223372036854775807",
+            "[persistence] window_days = 9223372036854775807: input should be less than or equal to 262"
+            " (plausible range: 1 to 262)",
+        ),
+        (
+            "cut_lookback_days = 90",
+            "cut_lookback_days = 400",
+            "[easing] cut_lookback_days = 400: input should be less than or equal to 366 (plausible range: 1 to 366)",
+        ),
+        (
+            "qt_runoff_13w_usd_mn = 50000",
+            "qt_runoff_13w_usd_mn = 1e300",
+            "[draining] qt_runoff_13w_usd_mn = 1e+300: input should be less than or equal to 10000000"
+            " (plausible range: 0 to 10,000,000)",
+        ),
+        (
+            "break_sofr_minus_iorb_bp = 36",
+            "break_sofr_minus_iorb_bp = 5000",
+            "[stress] break_sofr_minus_iorb_bp = 5000: input should be less than or equal to 1000"
+            " (plausible range: -1,000 to 1,000)",
+        ),
+        (
+            "sofr_above_iorb_share_pct = 80",
+            "sofr_above_iorb_share_pct = 100",
+            "[repo_rates] sofr_above_iorb_share_pct = 100: input should be less than 100",
+        ),
+        (
+            "tgcr_above_iorb_share_pct = 50",
+            "tgcr_above_iorb_share_pct = 0",
+            "[repo_rates] tgcr_above_iorb_share_pct = 0: input should be greater than 0",
+        ),
+        (
+            "takeup_days = 2",
+            "takeup_days = 30",
+            "[facility_use] takeup_days = 30 is more than [persistence] window_days = 20:"
+            " the window can never hold that many days",
         ),
         (
             "[stress]\n",
@@ -504,6 +545,29 @@ def test_a_bad_thresholds_file_is_refused_in_one_line_naming_the_key(tmp_path: P
     assert message in str(info.value)
     assert str(info.value).startswith(f"thresholds file {bad}")
     assert "\n" not in str(info.value)
+
+
+def test_a_file_differing_from_the_packaged_defaults_lists_each_difference_key_by_key(tmp_path: Path):
+    changed = tmp_path / "t.toml"
+    text = default_thresholds_file().read_text()
+    changed.write_text(
+        text.replace("window_days = 20", "window_days = 30").replace("iorb_drop_bp = 10", "iorb_drop_bp = 25")
+    )
+    assert load_thresholds(changed).changes == (
+        "[easing] iorb_drop_bp = 25 (packaged: 10)",
+        "[persistence] window_days = 30 (packaged: 20)",
+    )
+    same = tmp_path / "same.toml"
+    same.write_text(text)
+    assert load_thresholds(same).changes == () and load_thresholds().changes == ()
+
+
+def test_every_plausible_range_is_documented_as_the_code_has_it():
+    from liquidity_watch.signals.thresholds import RANGES
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "signals.md").read_text()
+    for key, bounds in RANGES.items():
+        assert f"| `[{KEY_TABLE[key]}] {key}` | {bounds} |" in docs, key
 
 
 def test_an_older_file_without_the_new_keys_gets_the_documented_defaults_and_says_so(tmp_path: Path):

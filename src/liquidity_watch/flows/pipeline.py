@@ -437,6 +437,8 @@ def _run(
     logger.info("run %s: source=%s warehouse=%s as_of=%s", run.run_id, source, published, as_of)
     for note in thresholds.notes:  # keys a user's older thresholds file lacks take their documented default
         logger.warning("%s", note)
+    for change in thresholds.changes:
+        logger.info("threshold differs from the packaged default: %s", change)
     for problem in slack.problems:
         logger.warning("Slack setting: %s (that destination is skipped; the run goes on)", problem)
     # a replay without --deliver sends nothing to Slack: its settings cannot spoil it
@@ -507,6 +509,7 @@ def _run(
                     alerts=AlertOutcome(queued=queued, to_slack=to_slack),
                     stale=[f.series_id for f in stale],
                     thresholds_notes=list(thresholds.notes),
+                    thresholds_changed=list(thresholds.changes),
                     sources=list(extraction.uses),
                     seconds=round(time.perf_counter() - started, 2),
                     stage_seconds=dict(timer.seconds),

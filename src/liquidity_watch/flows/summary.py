@@ -91,6 +91,7 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)  # what failed after the publish (redacted): exit code 3
     writer_limit: str | None = None  # the Prefect global concurrency limit taken; None: the flock alone
     writer_waits_s: dict[str, float] = field(default_factory=dict)  # "global_limit", "flock": seconds waited
+    thresholds_changed: list[str] = field(default_factory=list)  # each key whose value is not the packaged default
 
     @property
     def inserted(self) -> int:
@@ -158,6 +159,7 @@ class RunSummary:
         out.append(f"quality gate: {self.expectations} expectations passed; data docs: {self.data_docs}")
         out.append(self.signal_line())
         out += [f"note: {note}" for note in self.thresholds_notes]
+        out += [f"thresholds: {change}" for change in self.thresholds_changed]
         out += [f"ALERT {text}" for text in self.alerts.printed_text]
         out.append(self.alerts_line())
         out += [f"  not delivered: {error}" for error in self.alerts.errors]
@@ -204,6 +206,7 @@ class RunSummary:
             "",
             f"**Quality gate:** {self.expectations} expectations passed.",
             f"**Signal on {self.signal.date}:** {self.signal.describe()}." if self.signal else "**Signal:** none.",
+            *[f"- threshold differs from the packaged default: {change}" for change in self.thresholds_changed],
             f"**Alerts:** {self.alerts_line().removeprefix('alerts: ')}.",
             *[f"> {text}" for text in self.alerts.printed_text],
             *[f"- not delivered: {error}" for error in self.alerts.errors],

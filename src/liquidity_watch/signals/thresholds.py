@@ -1,8 +1,21 @@
 """The signal thresholds: one TOML file (the packaged ``thresholds.toml`` by default), validated, echoed.
 
 The file has one table per rule. Each table is a typed model: a key outside its table, an
-unknown key, a word where a number belongs, NaN or infinity, a negative amount or window,
-or a percentage outside 0-100 is refused with a one-line error naming the table and the key.
+unknown key, a word where a number belongs, NaN or infinity, or a value outside the key's
+plausible range is refused with a one-line error naming the table, the key and the bound.
+The plausible ranges (``RANGES``, in docs/signals.md) are wide margins over history, so a
+value that passes can still be a choice, but never one that silences a rule for good:
+
+* windows and lookbacks: at least 1 and at most a year (262 fixings, the most weekdays a
+  year has; 366 calendar days); a count of days in the window at most the window;
+* basis points: within +/-1000 bp. The widest spread in history is SOFR - IORB at +315 bp
+  (2019-09-17) and the largest IORB cut 150 bp (2020-03-15): 1000 bp is three times either;
+* amounts ($mn): at most $10 tn. Nothing the balance sheet does can exceed the whole balance
+  sheet, whose peak was $8.97 tn (2022-04);
+* shares and percentages: strictly inside 0-100 % (0 or 100 makes a rule always or never on).
+
+A file whose values differ from the packaged defaults is listed key by key
+(``Thresholds.changes``), for the run summary and the artifact.
 
 Keys added after the first release (``ADDED``) may be missing from a user's older copy:
 they then take the documented default (the packaged file's value) and ``Thresholds.notes``
@@ -25,10 +38,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from liquidity_watch.domain.rules import Rule
 from liquidity_watch.resources import default_thresholds_file
 
-PositiveInt = Annotated[int, Field(gt=0)]
-Amount = Annotated[float, Field(ge=0)]
-Percent = Annotated[float, Field(ge=0, le=100)]
-Basis = float  # basis points: any finite number
+#: the most weekdays in a year (2024): a window of published fixings is at most a year of them
+MAX_FIXINGS = 262
+#: a lookback in calendar days is at most a year
+MAX_CALENDAR_DAYS = 366
+#: three times the widest spread (SOFR - IORB +315 bp, 2019-09-17) and largest cut (150 bp) seen
+MAX_ABS_BP = 1000.0
+#: above the balance sheet's peak ($8.97 tn, 2022-04): no change in it can be larger ($mn)
+MAX_AMOUNT_USD_MN = 10_000_000.0
+
+Fixings = Annotated[int, Field(gt=0, le=MAX_FIXINGS)]
+CalendarDays = Annotated[int, Field(gt=0, le=MAX_CALENDAR_DAYS)]
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT_USD_MN)]
+Percent = Annotated[float, Field(gt=0, lt=100)]
+Basis = Annotated[float, Field(ge=-MAX_ABS_BP, le=MAX_ABS_BP)]
+BasisRise = Annotated[float, Field(ge=0, le=MAX_ABS_BP)]
 
 
 class _Table(BaseModel):
@@ -38,9 +62,9 @@ class _Table(BaseModel):
 class Easing(_Table):
     """The Fed is easing: a cut of the target range's top, or IORB falling."""
 
-    cut_lookback_days: PositiveInt
-    iorb_drop_bp: Amount
-    iorb_lookback_days: PositiveInt
+    cut_lookback_days: CalendarDays
+    iorb_drop_bp: BasisRise
+    iorb_lookback_days: CalendarDays
 
 
 class Draining(_Table):
@@ -54,7 +78,7 @@ class Draining(_Table):
 class Persistence(_Table):
     """How far back each of the three signs looks."""
 
-    window_days: PositiveInt = 20
+    window_days: Fixings = 20
 
 
 class RepoRates(_Table):
@@ -69,14 +93,14 @@ class FacilityUse(_Table):
     """Sign (b): take-up at the Fed's repo operations / Standing Repo Facility."""
 
     takeup_floor_usd_mn: Amount = 1500.0
-    takeup_days: PositiveInt = 2
+    takeup_days: Fixings = 2
 
 
 class EffrRising(_Table):
     """Sign (c): EFFR rising relative to IORB."""
 
-    change_lag_days: PositiveInt = 60
-    effr_minus_iorb_rise_bp: Amount = 3.0
+    change_lag_days: Fixings = 60
+    effr_minus_iorb_rise_bp: BasisRise = 3.0
 
 
 class Scarcity(_Table):
@@ -90,7 +114,7 @@ class Stress(_Table):
     """Critical: stress repeating off the known pressure days, or a break beyond what they show."""
 
     off_calendar_sofr_minus_iorb_bp: Basis = 15.0
-    off_calendar_days: PositiveInt = 3
+    off_calendar_days: Fixings = 3
     break_sofr_minus_iorb_bp: Basis = 36.0
     break_effr_minus_iorb_bp: Basis = 10.0
 
@@ -167,11 +191,13 @@ class Thresholds:
     break_sofr_minus_iorb_bp: float
     break_effr_minus_iorb_bp: float
     notes: tuple[str, ...] = field(default=(), compare=False)
+    changes: tuple[str, ...] = field(default=(), compare=False)
 
     def values(self) -> dict[str, float]:
-        """Key -> value, without the notes."""
+        """Key -> value, without the notes and changes."""
         out = asdict(self)
         out.pop("notes")
+        out.pop("changes")
         return out
 
     def to_json(self) -> str:
@@ -196,6 +222,44 @@ def defaults() -> dict[str, Any]:
         for key, info in model.model_fields.items()
         if not info.is_required()
     }
+
+
+def plausible_range(key: str) -> str:
+    """A key's plausible range in words, from its model.
+
+    >>> plausible_range("window_days"), plausible_range("sofr_above_iorb_share_pct")
+    ('1 to 262', 'more than 0, less than 100')
+    """
+    info = TABLES[KEY_TABLE[key]].model_fields[key]
+    bounds = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in info.metadata}
+    low = f"{bounds['Ge']:,.10g}" if "Ge" in bounds else None
+    high = f"{bounds['Le']:,.10g}" if "Le" in bounds else None
+    if "Gt" in bounds and info.annotation is int:
+        low = f"{bounds['Gt'] + 1:,.10g}"
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    parts = [f"more than {bounds['Gt']:,.10g}" if low is None else f"at least {low}"]
+    parts.append(f"less than {bounds['Lt']:,.10g}" if high is None else f"at most {high}")
+    return ", ".join(parts)
+
+
+#: Every key -> its plausible range in words (docs/signals.md lists them; a test holds the two equal).
+RANGES: dict[str, str] = {key: plausible_range(key) for key in KEY_TABLE}
+#: counts of days that must fit in the persistence window, for the window to ever reach them
+COUNTS_IN_WINDOW = ("takeup_days", "off_calendar_days")
+
+
+def changes_from(values: Mapping[str, float], packaged: Mapping[str, float]) -> tuple[str, ...]:
+    """Each key whose value differs from the packaged default: ``[table] key = value (packaged default)``.
+
+    >>> changes_from({"window_days": 30, "takeup_days": 2}, {"window_days": 20, "takeup_days": 2})
+    ('[persistence] window_days = 30 (packaged: 20)',)
+    """
+    return tuple(
+        f"[{KEY_TABLE[key]}] {key} = {value:g} (packaged: {packaged[key]:g})"
+        for key, value in values.items()
+        if key in packaged and value != packaged[key]
+    )
 
 
 def _refuse(path: Path, message: str) -> ValueError:
@@ -258,5 +322,16 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
         except ValidationError as exc:
             error = exc.errors()[0]
             key = ".".join(str(part) for part in error["loc"])
-            raise _refuse(path, f"[{name}] {key} = {_describe(error['input'])}: {error['msg'].lower()}") from None
-    return Thresholds(**flat, notes=tuple(notes))
+            bound = f" (plausible range: {RANGES[key]})" if key in RANGES else ""
+            message = f"[{name}] {key} = {_describe(error['input'])}: {error['msg'].lower()}{bound}"
+            raise _refuse(path, message) from None
+    for key in COUNTS_IN_WINDOW:
+        if flat[key] > flat["window_days"]:
+            raise _refuse(
+                path,
+                f"[{KEY_TABLE[key]}] {key} = {flat[key]} is more than [persistence] window_days = "
+                f"{flat['window_days']}: the window can never hold that many days",
+            )
+    packaged = default_thresholds_file()
+    changes = () if path == packaged else changes_from(flat, load_thresholds(packaged).values())
+    return Thresholds(**flat, notes=tuple(notes), changes=changes)
