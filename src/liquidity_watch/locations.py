@@ -19,20 +19,27 @@ ENV_FILE = ".env"
 DEFAULT_WAREHOUSE = Path("var") / "liquidity.duckdb"
 
 
-def warehouse_location() -> Path:
-    """``$LW_WAREHOUSE``, else ``LW_WAREHOUSE`` in ``./.env``, else ``var/liquidity.duckdb``."""
-    key = f"{ENV_PREFIX}WAREHOUSE"
+def setting_value(field: str) -> str | None:
+    """One setting as ``Settings`` would read it (``$LW_<FIELD>``, else ``LW_<FIELD>`` in ``./.env``), without
+    loading ``Settings``: read commands stay fast."""
+    key = f"{ENV_PREFIX}{field}".upper()
     for name, value in os.environ.items():
         if name.upper() == key and value:
-            return Path(value)
+            return value
     env_file = Path(ENV_FILE)
     if env_file.is_file():
         from dotenv import dotenv_values
 
         for name, found in dotenv_values(env_file).items():
             if name.upper() == key and found:
-                return Path(found)
-    return DEFAULT_WAREHOUSE
+                return found
+    return None
+
+
+def warehouse_location() -> Path:
+    """``$LW_WAREHOUSE``, else ``LW_WAREHOUSE`` in ``./.env``, else ``var/liquidity.duckdb``."""
+    value = setting_value("warehouse")
+    return Path(value) if value else DEFAULT_WAREHOUSE
 
 
 def run_command(warehouse: Path, *options: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from liquidity_watch.domain.limits import QUERY_MEMORY_LIMIT, QUERY_TIME_LIMIT_S
 from liquidity_watch.locations import DEFAULT_WAREHOUSE, ENV_FILE, ENV_PREFIX, data_docs_location
 from liquidity_watch.resources import bundled_snapshot_dir
 
@@ -66,6 +67,12 @@ class Settings(BaseSettings):
     )
     lock_wait_s: float = Field(
         default=0.0, description="How long a run waits for another run's write lock before giving up."
+    )
+    query_time_limit_s: float = Field(
+        default=QUERY_TIME_LIMIT_S, description="liquidity-watch query stops a statement after this many seconds."
+    )
+    query_memory_limit: str = Field(
+        default=QUERY_MEMORY_LIMIT, description="DuckDB's memory limit for liquidity-watch query (2GB, 512MB)."
     )
 
     def resolved_data_docs_dir(self, warehouse: Path) -> Path:

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import gc
 import json
+import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
@@ -208,14 +209,53 @@ def print_rows(
     stdout_console(width).print(table)
 
 
+#: the signals a command stops on, with how the line names them; the exit status is 128 + the number
+STOP_SIGNALS = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SIGTERM)"}
+
+
+class _Stop:
+    """Which stop signal came, if any: each one raises ``KeyboardInterrupt``, so every ``finally`` and
+    every handler that cleans up on Ctrl-C (a run's working copy, Prefect's temporary server, a
+    query's DuckDB statement) does so for SIGTERM too."""
+
+    received: int | None = None
+
+    @classmethod
+    def handler(cls, signum: int, frame: object) -> None:
+        cls.received = signum
+        raise KeyboardInterrupt
+
+
+def stopped_line(signum: int) -> str:
+    """The one line a stopped command ends with.
+
+    >>> stopped_line(signal.SIGTERM)
+    'terminated (SIGTERM): the command stopped; a run publishes nothing it had not finished'
+    """
+    return f"{STOP_SIGNALS[signal.Signals(signum)]}: the command stopped; a run publishes nothing it had not finished"
+
+
 def main() -> None:
-    """The ``liquidity-watch`` entry point."""
-    bootstrap()
+    """The ``liquidity-watch`` entry point: one line and exit 130 on Ctrl-C, 143 on SIGTERM, never a traceback."""
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # a job started with Ctrl-C ignored keeps ignoring it
+            signal.signal(signum, _Stop.handler)
+    code: int | str | None
     try:
+        bootstrap()
         app(prog_name="liquidity-watch")
+        code = 0
     except SystemExit as exc:
-        if exc.code not in (None, 0):
-            # free DuckDB objects held in a failed command's traceback cycles before the
-            # interpreter shuts down (DuckDB's bindings report objects alive at exit as leaks)
-            gc.collect()
-        raise
+        code = exc.code
+    except KeyboardInterrupt:  # outside typer's own handling (while it starts, or while a result prints)
+        code = 130
+    if _Stop.received is not None or code == 130:
+        number = int(_Stop.received or signal.SIGINT)
+        with contextlib.suppress(Exception):
+            print_error(stopped_line(number))
+        code = 128 + number
+    if code not in (None, 0):
+        # free DuckDB objects held in a failed command's traceback cycles before the
+        # interpreter shuts down (DuckDB's bindings report objects alive at exit as leaks)
+        gc.collect()
+    raise SystemExit(code)

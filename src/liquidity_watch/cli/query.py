@@ -25,6 +25,8 @@ from liquidity_watch.cli.app import (
     say,
     stdout_console,
 )
+from liquidity_watch.domain.limits import QUERY_MEMORY_LIMIT, QUERY_TIME_LIMIT_S
+from liquidity_watch.locations import setting_value
 
 
 class QueryFormat(StrEnum):
@@ -58,6 +60,20 @@ def query(
             help="Let the SQL read local files in this folder (or this file); repeatable. Off by default.",
         ),
     ] = None,
+    time_limit_s: Annotated[
+        str | None,
+        typer.Option(
+            "--time-limit-s",
+            help=f"Stop each statement after this many seconds (LW_QUERY_TIME_LIMIT_S; {QUERY_TIME_LIMIT_S:g}).",
+        ),
+    ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help=f"DuckDB's memory limit, e.g. 512MB (LW_QUERY_MEMORY_LIMIT; {QUERY_MEMORY_LIMIT}).",
+        ),
+    ] = None,
 ) -> None:
     """Run SQL in a read-only sandbox on the published warehouse (never blocked by, and never blocking, a run).
 
@@ -74,11 +90,18 @@ def query(
         liquidity-watch query "select * from core.latest_state" --format json
         liquidity-watch query "select * from read_csv('x/my.csv')" --allow-read x
     """
-    run_query(sql, format, warehouse, list(allow_read or []))
+    run_query(sql, format, warehouse, list(allow_read or []), time_limit_s, memory_limit)
 
 
-def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Path]) -> None:
-    """The body of ``query``."""
+def run_query(
+    sql: str,
+    format: str,
+    warehouse: Path | None,
+    allow_read: list[Path],
+    time_limit_s: str | None = None,
+    memory_limit: str | None = None,
+) -> None:
+    """The body of ``query`` (a limit not given comes from the settings, else its default)."""
     import duckdb
 
     from liquidity_watch.warehouse import sandbox
@@ -87,6 +110,8 @@ def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Pa
         output = QueryFormat(format)
     except ValueError:
         fail(f"--format must be {one_of(QueryFormat)}, not {format!r}")
+    seconds = _time_limit(time_limit_s)
+    memory = memory_limit or setting_value("query_memory_limit") or QUERY_MEMORY_LIMIT
     path = published_warehouse(warehouse)
     for item in allow_read:
         if not item.exists():
@@ -104,19 +129,23 @@ def run_query(sql: str, format: str, warehouse: Path | None, allow_read: list[Pa
         )
     results: list[tuple[list[str], list[tuple[object, ...]]]] = []
     try:
-        con = sandbox.connect(path, allow_read)
+        con = sandbox.connect(path, allow_read, memory)
+    except ValueError as exc:
+        fail(str(exc))
     except duckdb.Error as exc:
         fail(f"cannot read the warehouse {path}: {sandbox.explain_error(exc)}")
     try:
         for index, statement in enumerate(script.statements):
             where = f"{script.label(index)}: " if len(script) > 1 else ""
             try:
-                result = con.execute(statement)
-                if result.description is None:
-                    fail(f"{where}the statement returned no rows to show (only queries that return a result are run)")
-                results.append(([d[0] for d in result.description], result.fetchall()))
+                columns, rows = sandbox.run_bounded(con, statement, time_limit_s=seconds)
             except duckdb.Error as exc:
                 fail(f"query failed: {where}{sandbox.explain_error(exc)}")
+            except sandbox.QueryStopped as exc:
+                fail(f"query stopped: {where}{exc}")
+            if columns is None:
+                fail(f"{where}the statement returned no rows to show (only queries that return a result are run)")
+            results.append((columns, rows))
     finally:
         con.close()
     for index, (columns, rows) in enumerate(results):
@@ -140,3 +169,17 @@ def print_for_people(columns: Sequence[str], rows: Sequence[Sequence[object]], *
             say(query_output.records(columns, texts, console.width))
         return
     console.print(query_output.table(columns, rows, texts))
+
+
+def _time_limit(flag: str | None) -> float:
+    """The time limit: the flag, else ``LW_QUERY_TIME_LIMIT_S``, else the default; one line if not a number."""
+    text, where = (flag, "--time-limit-s") if flag else (setting_value("query_time_limit_s"), "LW_QUERY_TIME_LIMIT_S")
+    if not text:
+        return QUERY_TIME_LIMIT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not (0 < seconds < float("inf")):
+        fail(f"{where} must be a number of seconds above 0, not {text!r}")
+    return seconds

@@ -18,16 +18,28 @@ Two layers, both DuckDB's own:
    (``IMPORT DATABASE`` is one, and runs the SQL files it reads), writes and DDL are
    refused before anything runs, each with a one-line reason.
 
+Bounds: every statement runs under a time limit (``QUERY_TIME_LIMIT_S``; the query's
+``--time-limit-s``, ``LW_QUERY_TIME_LIMIT_S``) and a memory limit (DuckDB's ``memory_limit``,
+``QUERY_MEMORY_LIMIT``; ``--memory-limit``, ``LW_QUERY_MEMORY_LIMIT``), and returns at most
+``QUERY_MAX_ROWS`` rows. The statement runs in a worker thread while the calling thread waits, so
+that the time limit, Ctrl-C and SIGTERM can interrupt DuckDB (``interrupt()``) instead of
+waiting for it: DuckDB does not look at Python's signals while it works.
+
 Checked statement by statement in ``tests/test_query_sandbox.py``.
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from liquidity_watch.domain.limits import QUERY_MAX_ROWS, QUERY_MEMORY_LIMIT, QUERY_TIME_LIMIT_S
 
 #: Settings given at connect time.
 CONNECT_CONFIG: dict[str, str | bool] = {
@@ -157,9 +169,28 @@ def parse(sql: str) -> Script:
     return script
 
 
-def connect(path: Path, allow_read: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
-    """Open ``path`` read-only with every setting above fixed and locked before it is returned."""
-    con = duckdb.connect(str(path), read_only=True, config=dict(CONNECT_CONFIG))
+#: a size DuckDB's ``memory_limit`` reads
+_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+class QueryStopped(RuntimeError):
+    """A statement passed a bound (time, rows) and was stopped; the message names the bound and how to change it."""
+
+
+def connect(
+    path: Path, allow_read: Sequence[Path] = (), memory_limit: str = QUERY_MEMORY_LIMIT
+) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` read-only with every setting above fixed and locked before it is returned.
+
+    Raises
+    ------
+    ValueError
+        ``memory_limit`` is not a size DuckDB reads (``2GB``, ``512MB``).
+    """
+    if not _SIZE.fullmatch(memory_limit.strip()):
+        raise ValueError(f"the memory limit {memory_limit!r} is not a size such as 2GB or 512MB")
+    config: dict[str, str | bool] = {**CONNECT_CONFIG, "memory_limit": memory_limit.strip()}
+    con = duckdb.connect(str(path), read_only=True, config=config)  # type: ignore[arg-type]  # str | bool values
     try:
         folders = [str(p.resolve()).rstrip("/") + "/" for p in allow_read if p.is_dir()]
         files = [str(p.resolve()) for p in allow_read if not p.is_dir()]
@@ -177,6 +208,67 @@ def connect(path: Path, allow_read: Sequence[Path] = ()) -> duckdb.DuckDBPyConne
     return con
 
 
+def run_bounded(
+    con: duckdb.DuckDBPyConnection,
+    statement: duckdb.Statement,
+    *,
+    time_limit_s: float = QUERY_TIME_LIMIT_S,
+    max_rows: int = QUERY_MAX_ROWS,
+) -> tuple[list[str] | None, list[tuple[object, ...]]]:
+    """Run one statement and fetch its rows within the bounds: ``(columns, rows)``; columns ``None`` if it returns none.
+
+    Raises
+    ------
+    QueryStopped
+        The time limit passed, or the result has more than ``max_rows`` rows.
+    duckdb.Error
+        What DuckDB said (a memory limit hit is an ``OutOfMemoryException``).
+    KeyboardInterrupt, or whatever a signal handler raises
+        After the statement was interrupted and its thread has ended.
+    """
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            result = con.execute(statement)
+            if result.description is None:
+                outcome["columns"] = None
+                return
+            rows: list[tuple[object, ...]] = []
+            while chunk := result.fetchmany(10_000):
+                rows += chunk
+                if len(rows) > max_rows:
+                    outcome["too_many"] = True
+                    return
+            outcome["columns"], outcome["rows"] = [d[0] for d in result.description], rows
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    # waited on through an Event, not Thread.join: a join that a signal interrupts can leave
+    # the thread marked as ended while it still runs (CPython before 3.13)
+    threading.Thread(target=work, name="liquidity-watch-query", daemon=True).start()
+    deadline = time.monotonic() + time_limit_s
+    try:
+        while not done.wait(min(max(deadline - time.monotonic(), 0.0), 0.5)):
+            if time.monotonic() >= deadline:
+                con.interrupt()
+                done.wait()
+                how = "raise it with --time-limit-s or LW_QUERY_TIME_LIMIT_S"
+                raise QueryStopped(f"it ran {time_limit_s:g} s, the time limit ({how})")
+    except BaseException:
+        con.interrupt()  # a signal interrupts the wait, not DuckDB: stop the statement, then its thread
+        done.wait(10)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    if outcome.get("too_many"):
+        raise QueryStopped(f"the result has more than {max_rows:,} rows; add a LIMIT, or use liquidity-watch export")
+    return outcome.get("columns"), outcome.get("rows", [])  # type: ignore[return-value]
+
+
 def explain_error(exc: duckdb.Error) -> str:
     """DuckDB's message on one line, with the way out when the sandbox itself said no."""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -187,4 +279,6 @@ def explain_error(exc: duckdb.Error) -> str:
             return f"{first} (extensions cannot be loaded from query)"
     if "configuration has been locked" in first:
         return f"{first} (settings are fixed in query)"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return f"{first} (the memory limit; raise it with --memory-limit or LW_QUERY_MEMORY_LIMIT)"
     return first
