@@ -162,6 +162,31 @@ def test_a_server_that_never_answers_times_out_with_a_clear_error(fast_settings)
         listener.close()
 
 
+def test_a_host_that_never_answers_gets_two_attempts_and_is_not_asked_again_in_the_run(fast_settings):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections, never answers
+    host = f"127.0.0.1:{listener.getsockname()[1]}"
+    settings = fast_settings.model_copy(
+        update={"fred_base_url": f"http://{host}", "http_timeout_s": 0.3, "http_max_attempts": 5}
+    )
+    client = FredClient(settings)
+    try:
+        with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.3 s each\)"):
+            client.fetch("IORB")
+        with pytest.raises(FetchError) as again:
+            client.fetch("SOFR")
+    finally:
+        listener.close()
+    assert (
+        again.value.problem
+        == f"{host} did not answer: timed out after 2 attempts (0.3 s each); not tried again in this run"
+    )
+    assert client.http.attempts[host] == 2
+
+
 def test_fred_client_parses_the_keyless_csv_and_asks_from_the_start_date(httpserver: HTTPServer, fast_settings):
     httpserver.expect_request(
         "/graph/fredgraph.csv", query_string={"id": "SOFR", "cosd": "2019-08-29"}

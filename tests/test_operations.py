@@ -192,17 +192,57 @@ def test_deployments_set_the_same_offline_environment_as_every_other_entry_point
         assert {"PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK", "GX_ANALYTICS_ENABLED"} <= set(env)
 
 
-def test_a_local_run_keeps_a_configured_server_and_its_heartbeats():
+def test_a_local_run_keeps_a_configured_server_and_its_heartbeats(httpserver):
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     from liquidity_watch.flows.local_run import local_prefect
 
-    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
+    httpserver.expect_request("/api/health").respond_with_json(True)  # Prefect's health route
+    api = httpserver.url_for("/api")
+    with temporary_settings(updates={PREFECT_API_URL: api}):
         configured = get_current_settings().flows.heartbeat_frequency
         assert configured is not None  # Prefect's default: every 180 s
         with local_prefect():
-            assert get_current_settings().api.url == "http://127.0.0.1:4200/api"
+            assert get_current_settings().api.url == api
             assert get_current_settings().flows.heartbeat_frequency == configured
+
+
+def test_a_configured_prefect_api_that_never_answers_stops_the_run_in_one_line_within_its_timeout():
+    import socket
+
+    from prefect.settings import PREFECT_API_REQUEST_TIMEOUT, PREFECT_API_URL, temporary_settings
+
+    from liquidity_watch.flows.local_run import PrefectApiSilent, local_prefect
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections, never answers
+    api = f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+    ran = False
+    try:
+        with (
+            temporary_settings(updates={PREFECT_API_URL: api, PREFECT_API_REQUEST_TIMEOUT: 0.5}),
+            pytest.raises(PrefectApiSilent) as caught,
+            local_prefect(),
+        ):
+            ran = True
+    finally:
+        listener.close()
+    assert str(caught.value) == (
+        f"the Prefect API at {api} did not answer within 0.5 s (PREFECT_API_REQUEST_TIMEOUT); nothing was run"
+    )
+    assert not ran
+
+
+def test_every_prefect_client_call_is_bounded_under_a_minute_by_the_process_defaults():
+    from liquidity_watch.bootstrap import OFFLINE_ENVIRONMENT
+
+    timeout, retries = (
+        float(OFFLINE_ENVIRONMENT["PREFECT_API_REQUEST_TIMEOUT"]),
+        int(OFFLINE_ENVIRONMENT["PREFECT_CLIENT_MAX_RETRIES"]),
+    )
+    backoff = sum(2**attempt for attempt in range(1, retries + 1))  # Prefect's client: 2 ** try, before jitter
+    assert (retries + 1) * timeout + backoff * 1.2 < 60
 
 
 @pytest.mark.integration

@@ -17,13 +17,18 @@ import sys
 import threading
 from collections.abc import Iterator
 
-#: Keep Prefect and Great Expectations off the network, and give Prefect's temporary server
-#: time to start on a small machine. Set before either is imported; a value the user set wins.
+#: Keep Prefect and Great Expectations off the network, give Prefect's temporary server time
+#: to start on a small machine, and bound every call of Prefect's client: 15 s for a connection
+#: or an answer, 2 retries (Prefect's defaults, 60 s and 5 retries, hold a run for about seven
+#: minutes on an API that never answers; these, 3 x 15 s plus 2 + 4 s of backoff, under a
+#: minute). Set before either is imported; a value the user set wins.
 OFFLINE_ENVIRONMENT: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_API_REQUEST_TIMEOUT": "15",
+    "PREFECT_CLIENT_MAX_RETRIES": "2",
 }
 
 _background: threading.Thread | None = None

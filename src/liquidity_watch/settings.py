@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         default=False,
         description="Primary sources or nothing: no failover to FRED when the NY Fed or the Board fails.",
     )
-    http_timeout_s: float = 30.0
+    http_timeout_s: float = Field(default=20.0, description="Seconds to wait for a server's next bytes (read timeout).")
+    http_connect_timeout_s: float = Field(default=10.0, description="Seconds to wait for a connection to open.")
+    http_timeout_attempts: int = Field(
+        default=2,
+        description="Attempts per request when the server does not answer in time; then the host is not asked again.",
+    )
     http_max_attempts: int = Field(default=5, description="Attempts per request on timeouts, 429 and 5xx.")
     http_unreachable_attempts: int = Field(
         default=2, description="Attempts per request when the host cannot be reached (DNS, refused connection)."

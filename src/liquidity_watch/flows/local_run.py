@@ -44,6 +44,8 @@ def local_prefect() -> Iterator[None]:
     )
 
     settings = get_current_settings()
+    if settings.api.url:
+        check_answers(settings.api.url, settings.api.request_timeout)
     if settings.api.url or not settings.server.ephemeral.enabled:
         yield  # a real server; or none allowed, and Prefect says so in its own words
         return
@@ -142,6 +144,37 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+class PrefectApiSilent(RuntimeError):
+    """A configured Prefect API did not answer its health check in time."""
+
+
+def check_answers(api_url: str, timeout_s: float) -> None:
+    """Ask a configured Prefect API for its health once, within ``timeout_s`` (``PREFECT_API_REQUEST_TIMEOUT``).
+
+    A server that accepts connections and never answers would otherwise hold every client call
+    for the request timeout times Prefect's retries; this says so in one line before anything
+    runs. Later calls are bounded by the same settings (``bootstrap.OFFLINE_ENVIRONMENT``).
+
+    Raises
+    ------
+    PrefectApiSilent
+        No answer, or not a 200, naming the URL and the bound.
+    """
+    import httpx
+
+    try:
+        status = httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout_s).status_code
+    except httpx.TimeoutException:
+        raise PrefectApiSilent(
+            f"the Prefect API at {api_url} did not answer within {timeout_s:g} s (PREFECT_API_REQUEST_TIMEOUT);"
+            " nothing was run"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise PrefectApiSilent(f"the Prefect API at {api_url} cannot be reached: {exc}; nothing was run") from None
+    if status != 200:
+        raise PrefectApiSilent(f"the Prefect API at {api_url} answered its health check with HTTP {status}")
 
 
 def _healthy(api_url: str) -> bool:

@@ -6,7 +6,12 @@ Failures are sorted before anything is retried:
   refused, the network is unreachable): at most ``http_unreachable_attempts`` attempts (2),
   and once a host has failed that way, later requests to it from the same client fail at
   once instead of waiting again;
-* **timeouts, other transport errors, 429 and 5xx**: up to ``http_max_attempts`` attempts
+* **the host does not answer in time** (no connection within ``http_connect_timeout_s``,
+  10 s, or no bytes within ``http_timeout_s``, 20 s): at most ``http_timeout_attempts``
+  attempts (2), and then the host is not asked again in this run, like an unreachable one: a
+  host that accepts connections and never answers costs a run at most 2 x 20 s plus a
+  second of backoff, 41 s, whatever the number of requests planned to it;
+* **other transport errors, 429 and 5xx**: up to ``http_max_attempts`` attempts
   with exponential backoff; a ``Retry-After`` header (seconds or an HTTP date) replaces the
   backoff for that attempt, capped by ``http_retry_after_cap_s``;
 * **any other status** (404, 403, ...): not retried.
@@ -265,7 +270,7 @@ class HttpClient:
         #: requests sent per host (``host:port``), every attempt counted
         self.attempts: collections.Counter[str] = collections.Counter()
         self.client = httpx.Client(
-            timeout=httpx.Timeout(settings.http_timeout_s),
+            timeout=httpx.Timeout(settings.http_timeout_s, connect=settings.http_connect_timeout_s),
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
             follow_redirects=False,
             verify=tls_context(),
@@ -365,11 +370,18 @@ class HttpClient:
             except httpx.TransportError as exc:
                 failure = transport_failure(exc, host, s.http_timeout_s)
                 error = exc
-            budget = s.http_unreachable_attempts if failure.unreachable else s.http_max_attempts
+            if failure.unreachable:
+                budget = s.http_unreachable_attempts
+            elif failure.timeout_s is not None:
+                budget = s.http_timeout_attempts
+            else:
+                budget = s.http_max_attempts
             budget = max(1, min(budget, s.http_max_attempts))
             if attempt >= budget:
                 if failure.unreachable:
                     self._unreachable[host] = failure.text
+                elif failure.timeout_s is not None:
+                    self._unreachable[host] = f"{host} did not answer: {failure.gave_up(attempt)}"
                 raise FetchError(self.source, shown, failure.gave_up(attempt), failure.status) from error
             wait = self._wait(attempt, failure.retry_after)
             self.on_retry(
