@@ -215,3 +215,15 @@ def test_status_on_a_snapshot_lists_where_each_series_ends_and_since_when_the_si
         "signal on 2026-07-27: unknown, cannot judge since 2026-07-24: easing (target range: last value 2026-07-17,"
         " 5 business days old)" in text
     )
+
+
+def test_status_on_a_warehouse_published_before_latest_state_said_cannot_judge_still_reports_freshness(
+    tmp_path: Path,
+):
+    path = _warehouse(tmp_path, "snapshot")
+    with connection(path) as con:  # the view as migration 004 made it, without the two newer columns
+        con.execute("CREATE OR REPLACE VIEW core.latest_state AS SELECT DATE '2026-09-02' AS week_ending")
+    result = CliRunner().invoke(app, ["status", "--warehouse", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "snapshot series end on: WALCL 2026-08-26" in " ".join(result.stdout.split())
+    assert "signal on" not in result.stdout

@@ -648,3 +648,29 @@ def test_a_snapshot_without_the_optional_series_still_grades_saying_no_data_wher
     assert sept17["reserves_to_bank_assets_pct"] is None  # no H.8: scarcity rests on the 52-week fall
     assert (sept17["scarcity"], sept17["severity"]) == ("off", "critical")  # the EFFR break still shows
     assert _day(ev, D(2019, 8, 1))["severity"] == "alert"
+
+
+def test_ops_hear_once_per_unknown_stretch_what_the_published_signals_say(empty_warehouse):
+    from liquidity_watch.flows.summary import SignalOfTheDay, cannot_judge_news
+    from liquidity_watch.warehouse.db import connection
+    from liquidity_watch.warehouse.signals import unknown_since_published
+
+    def publish(con, days: list[tuple[str, str]]) -> None:
+        con.execute("DELETE FROM core.signals")
+        for day, severity in days:
+            con.execute(
+                "INSERT INTO core.signals VALUES (?::DATE, 'stress', 'no_data', ?, '{}'::JSON, '{}'::JSON, 'r')",
+                [day, severity],
+            )
+
+    today = SignalOfTheDay("2031-08-13", "unknown", {}, "unknown: cannot judge: stress (SOFR: ...)", "2031-07-03")
+    with connection(empty_warehouse) as con:
+        assert unknown_since_published(con) is None  # nothing published yet: the first run tells ops
+        assert cannot_judge_news(None, today) == (
+            "cannot judge since 2031-07-03 (signal on 2031-08-13 is unknown, not calm): stress (SOFR: ...)"
+        )
+        publish(con, [("2031-07-02", "alert"), ("2031-07-03", "unknown"), ("2031-08-12", "unknown")])
+        assert unknown_since_published(con) == D(2031, 7, 3)
+        assert cannot_judge_news(unknown_since_published(con), today) is None  # the same stretch: said already
+        publish(con, [("2031-07-02", "alert"), ("2031-07-03", "unknown"), ("2031-08-12", "alert")])
+        assert unknown_since_published(con) is None  # the source came back: a new stretch is news again

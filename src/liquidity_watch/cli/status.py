@@ -44,9 +44,18 @@ def status(
             "SELECT run_id, source, status, ended_at FROM meta.runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
         providers = {row[0] for row in con.execute("SELECT DISTINCT source FROM raw.observations").fetchall()}
-        signal = con.execute(
-            "SELECT signal_date, severity, cannot_judge_since, cannot_judge_why FROM core.latest_state"
+        # a warehouse published before core.latest_state said "cannot judge" still reports its freshness
+        current = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = 'latest_state'"
+            " AND column_name = 'cannot_judge_since'"
         ).fetchone()
+        signal = (
+            con.execute(
+                "SELECT signal_date, severity, cannot_judge_since, cannot_judge_why FROM core.latest_state"
+            ).fetchone()
+            if current and current[0]
+            else None
+        )
     now = dt.datetime.now(dt.UTC)
     report = freshness.check(latest, now)
     table = Table(title=f"freshness at {now:%Y-%m-%d %H:%M} UTC", title_justify="left")

@@ -58,7 +58,14 @@ from liquidity_watch.expectations.suites import (
     weekly_liquidity_suite,
 )
 from liquidity_watch.flows.replay import as_of_problem, delivers, seed_replay, target_warehouse
-from liquidity_watch.flows.summary import AlertOutcome, RunSummary, SignalOfTheDay, TableCount, failure_markdown
+from liquidity_watch.flows.summary import (
+    AlertOutcome,
+    RunSummary,
+    SignalOfTheDay,
+    TableCount,
+    cannot_judge_news,
+    failure_markdown,
+)
 from liquidity_watch.flows.writer_slot import exclusive_writer
 from liquidity_watch.settings import Settings
 from liquidity_watch.signals.rules import episodes, evaluate, signals_long, unknown_since
@@ -79,7 +86,7 @@ from liquidity_watch.warehouse.raw import (
 )
 from liquidity_watch.warehouse.revisions import record_acceptances
 from liquidity_watch.warehouse.runs import RunRecord, record_failed_run, record_run, record_validation_results
-from liquidity_watch.warehouse.signals import publish_signals
+from liquidity_watch.warehouse.signals import publish_signals, unknown_since_published
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy
 from liquidity_watch.warehouse.validators import store_validators, stored_validators
 
@@ -291,30 +298,7 @@ def signal_of_the_day(evaluated: pl.DataFrame) -> SignalOfTheDay | None:
 def previous_unknown_since(work: Path) -> dt.date | None:
     """In the warehouse before this run's signals: the first day of the unknown stretch its last day is in."""
     with connection(work) as con:
-        row = con.execute(
-            "SELECT min(date) FROM core.signals WHERE date > coalesce("
-            "(SELECT max(date) FROM core.signals WHERE severity <> 'unknown'), DATE '0001-01-01')"
-            " AND (SELECT severity FROM core.signals ORDER BY date DESC LIMIT 1) = 'unknown'"
-        ).fetchone()
-    return row[0] if row else None
-
-
-def cannot_judge_news(before: dt.date | None, signal: SignalOfTheDay | None) -> str | None:
-    """The ops message for the first run that finds today cannot be judged; None when there is nothing new.
-
-    One per unknown stretch: a later run in the same stretch says nothing more, and a stretch
-    that ends and starts again is news again.
-
-    >>> day = SignalOfTheDay("2026-10-16", "unknown", {}, "unknown: cannot judge: stress (SOFR: ...)", "2026-10-02")
-    >>> cannot_judge_news(None, day)
-    'cannot judge since 2026-10-02 (signal on 2026-10-16 is unknown, not calm): stress (SOFR: ...)'
-    >>> cannot_judge_news(dt.date(2026, 10, 2), day) is None
-    True
-    """
-    if signal is None or signal.unknown_since is None or str(before) == signal.unknown_since:
-        return None
-    reason = signal.why.removeprefix("unknown: cannot judge: ")
-    return f"cannot judge since {signal.unknown_since} (signal on {signal.date} is unknown, not calm): {reason}"
+        return unknown_since_published(con)
 
 
 def last_stored_dates(work: Path) -> dict[str, dt.date]:

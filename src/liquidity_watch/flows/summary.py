@@ -224,6 +224,24 @@ class RunSummary:
         return json.dumps(dataclasses.asdict(self), default=str)
 
 
+def cannot_judge_news(before: dt.date | None, signal: SignalOfTheDay | None) -> str | None:
+    """The ops message for the first run that finds today cannot be judged; None when there is nothing new.
+
+    One per unknown stretch: a later run in the same stretch says nothing more, and a stretch
+    that ends and starts again is news again.
+
+    >>> day = SignalOfTheDay("2026-10-16", "unknown", {}, "unknown: cannot judge: stress (SOFR: ...)", "2026-10-02")
+    >>> cannot_judge_news(None, day)
+    'cannot judge since 2026-10-02 (signal on 2026-10-16 is unknown, not calm): stress (SOFR: ...)'
+    >>> cannot_judge_news(dt.date(2026, 10, 2), day) is None
+    True
+    """
+    if signal is None or signal.unknown_since is None or str(before) == signal.unknown_since:
+        return None
+    reason = signal.why.removeprefix("unknown: cannot judge: ")
+    return f"cannot judge since {signal.unknown_since} (signal on {signal.date} is unknown, not calm): {reason}"
+
+
 def failure_markdown(run_id: str, source: str, as_of: dt.date | None, error: str) -> str:
     """The Prefect artifact of a run that failed: nothing was published."""
     return "\n".join(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -48,3 +50,14 @@ def publish_signals(con: duckdb.DuckDBPyConnection, signals: pl.DataFrame, episo
         con.unregister("new_signals")
         con.unregister("new_episodes")
     return signals.height
+
+
+def unknown_since_published(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The first day of the run of ``unknown`` days that ends at the last day of ``core.signals``;
+    None when that day has a grade (or there are no signals yet)."""
+    row = con.execute(
+        "SELECT min(date) FROM core.signals WHERE date > coalesce("
+        "(SELECT max(date) FROM core.signals WHERE severity <> 'unknown'), DATE '0001-01-01')"
+        " AND (SELECT severity FROM core.signals ORDER BY date DESC LIMIT 1) = 'unknown'"
+    ).fetchone()
+    return row[0] if row else None
