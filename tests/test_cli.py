@@ -120,15 +120,23 @@ def core_snapshot(path: Path) -> dict:
 
 @pytest.mark.integration
 def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables(tmp_path, prefect_server):
+    """The second run also meets a corrupt delivery journal: it sets it aside, publishes, and says so (exit 3)."""
     warehouse = tmp_path / "w.duckdb"
     first = invoke("run", "--source", "snapshot", "--warehouse", str(warehouse))
     assert first.exit_code == 0, first.output
     assert "core.weekly_liquidity │ 1,238 │ 2026-09-02" in first.stdout
     assert "61,751 new" in first.stdout
     tables = core_snapshot(warehouse)
+    journal = tmp_path / "w.duckdb.delivery.sqlite3"
+    journal.write_bytes(b"not a database any more\n" * 100)
     second = invoke("run", "--source", "snapshot", "--warehouse", str(warehouse))
-    assert second.exit_code == 0, second.output
+    assert second.exit_code == 3, second.output
     assert "0 new, 0 changed, 23 payload(s) unchanged" in one_line(second.stdout)
+    assert f"warning: published; the delivery journal {journal} could not be read (file is not a database)" in (
+        one_line(second.stderr)
+    )
+    [aside] = tmp_path.glob("w.duckdb.delivery.sqlite3.unreadable-*")
+    assert aside.read_bytes() == b"not a database any more\n" * 100
     again = core_snapshot(warehouse)
     assert all(again[name].equals(tables[name]) for name in CORE_TABLES)
 

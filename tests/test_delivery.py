@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from liquidity_watch.alerts.config import SlackSettings, delivery_config, webhook_problem
 from liquidity_watch.alerts.dispatch import deliver, queue_signal_alerts
-from liquidity_watch.alerts.journal import Journal, journal_path
+from liquidity_watch.alerts.journal import Journal, journal_path, set_aside_if_unreadable
 from liquidity_watch.alerts.ops import notify_ops
 from liquidity_watch.alerts.outbox import mirror, undelivered
 from liquidity_watch.alerts.redaction import redact
@@ -329,3 +329,64 @@ def test_an_ops_notification_to_a_broken_webhook_is_logged_redacted_and_never_ra
         assert notify_ops(f"gate failed near hooks.slack.com/services/T/B/opsSECRET and {TOKEN}", broken) is False
     assert "opsSECRET" not in caplog.text and TOKEN not in caplog.text
     assert "SLACK_OPS_WEBHOOK_URL is not a URL" in caplog.text
+
+
+# --- a corrupt journal ------------------------------------------------------------------------------------
+
+GARBAGE = b"this was the delivery journal until a disk went bad\n" * 200
+
+
+def recovering_run(warehouse: Path, slack_settings: SlackSettings, run_id: str):
+    """One run's alert steps with the pipeline's own queue step (which sets an unreadable journal aside)."""
+    from liquidity_watch.flows.pipeline import queue_alerts_task
+
+    config = delivery_config(slack_settings)
+    ev, eps = day_frames()
+    _, rows, lost = queue_alerts_task.fn(warehouse, ev, eps, config, journal_path(warehouse), run_id)
+    with Journal.open(journal_path(warehouse)) as journal:
+        report = deliver(rows, config, journal, run_id, chart=lambda: None)
+    return report, lost
+
+
+def test_an_unreadable_journal_is_set_aside_kept_and_named_in_one_line(tmp_path):
+    journal = journal_path(tmp_path / "w.duckdb")
+    journal.write_bytes(GARBAGE)
+    lost = set_aside_if_unreadable(journal, now=1_765_000_000)
+    assert lost is not None and not journal.exists()
+    assert lost.aside.name == "w.duckdb.delivery.sqlite3.unreadable-20251206T054640Z"
+    assert lost.aside.read_bytes() == GARBAGE  # kept for inspection
+    assert lost.line().startswith(
+        f"the delivery journal {journal} could not be read (file is not a database); it is kept as "
+        "w.duckdb.delivery.sqlite3.unreadable-20251206T054640Z and a new journal was started; the data are published"
+    )
+    assert set_aside_if_unreadable(journal) is None  # nothing there now: nothing to set aside
+
+
+def test_a_readable_journal_is_left_where_it_is(tmp_path):
+    journal = journal_path(tmp_path / "w.duckdb")
+    with Journal.open(journal) as opened:
+        opened.start_attempt(KEY, "slack:C0SUBS", "run1")
+    assert set_aside_if_unreadable(journal) is None
+    with Journal.open(journal) as opened:
+        assert opened.get(KEY).status is OutboxStatus.SENDING
+
+
+def test_after_a_corrupt_journal_a_bot_message_already_in_the_channel_is_found_not_posted_again(slack, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    first = run(warehouse, settings(slack), "run1", mirror_after=False)  # sent; the mirror never heard of it
+    assert first.sent == [KEY] and status(warehouse)[0] == "pending"
+    journal_path(warehouse).write_bytes(GARBAGE)
+    report, lost = recovering_run(warehouse, settings(slack), "run2")
+    assert lost is not None and lost.aside.read_bytes() == GARBAGE
+    assert report.found == [KEY] and report.sent == []
+    assert len(slack.in_channel("C0SUBS")) == 1  # exactly once, as after a crash
+    assert [c["method"] for c in slack.calls][-1] == "conversations.history"
+
+
+def test_after_a_corrupt_journal_a_message_never_sent_is_sent_once_after_the_history_shows_nothing(slack, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    journal_path(warehouse).write_bytes(GARBAGE)
+    report, lost = recovering_run(warehouse, settings(slack), "run1")  # queued by this run: no lookup needed
+    assert lost is not None and report.sent == [KEY] and report.found == []
+    assert "conversations.history" not in [c["method"] for c in slack.calls]
+    assert len(slack.in_channel("C0SUBS")) == 1

@@ -16,6 +16,7 @@ next message goes on; the data run never fails because of Slack.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -140,6 +141,25 @@ def deliver(
             report.failed.append(row.message_id)
             report.errors.append(f"{row.message_id}: {reason}")
     return report
+
+
+def assume_may_have_arrived(journal: Journal, rows: list[OutboxRow], queued_now: set[str], run_id: str) -> list[str]:
+    """After the journal was lost: record every undelivered message of an earlier run as one that may have arrived.
+
+    The lost journal may have known of a send that ``meta.outbox`` (mirrored at the end of each
+    run) does not yet show, so each such message is treated as after a crash: a bot message is
+    looked up in the channel's history before any resend, a webhook message is sent again (at
+    least once, as documented). Messages queued by this run cannot have been sent. Returns
+    the message ids so marked.
+    """
+    marked = []
+    for row in rows:
+        if row.message_id in queued_now or journal.get(row.message_id) is not None:
+            continue
+        state = dataclasses.replace(row.mirrored, status=OutboxStatus.FAILED, uncertain=True)
+        journal.adopt(state, step="adopted after the journal was set aside")
+        marked.append(row.message_id)
+    return marked
 
 
 def _deliver_one(

@@ -10,6 +10,11 @@ so a run that dies leaves at worst one message in ``sending``: the next run look
 in the channel's history (bot) before sending again, or sends it again (webhook: at
 least once). Readers of the warehouse never open this file; ``meta.outbox`` mirrors it
 at every publish. Why here and not in the warehouse: docs/alerts.md.
+
+A journal SQLite cannot read (``file is not a database``, a failed integrity check) is
+delivery's problem, never the data's: ``set_aside_if_unreadable`` moves it (and SQLite's
+side files) aside, kept for inspection, a new journal starts, and the run reconciles every
+message not known to be delivered as after a crash (``dispatch.assume_may_have_arrived``).
 """
 
 from __future__ import annotations
@@ -116,9 +121,9 @@ class Journal:
         ).fetchall()
         return {row[0]: _state(row) for row in rows}
 
-    def adopt(self, state: DeliveryState) -> None:
+    def adopt(self, state: DeliveryState, step: str = "adopted from meta.outbox") -> None:
         """Take a state known only from the warehouse's mirror (a journal lost or copied without it)."""
-        with self._step(state.message_id, "adopted from meta.outbox", state.status, ""):
+        with self._step(state.message_id, step, state.status, ""):
             self.con.execute(
                 "INSERT OR IGNORE INTO delivery VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -204,6 +209,55 @@ class Journal:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class JournalSetAside:
+    """A journal that could not be read, and where it was moved."""
+
+    path: Path
+    aside: Path
+    reason: str
+
+    def line(self) -> str:
+        """What the run summary and ops are told."""
+        return (
+            f"the delivery journal {self.path} could not be read ({self.reason}); it is kept as {self.aside.name}"
+            " and a new journal was started; the data are published, and every message not known to be delivered is "
+            "reconciled as after a crash (bot: looked up in the channel history before any resend; webhook: sent "
+            "again, at least once)"
+        )
+
+
+def set_aside_if_unreadable(path: Path, now: float | None = None) -> JournalSetAside | None:
+    """Move the journal aside if SQLite cannot read it whole; ``None`` when it reads (or does not exist).
+
+    Read-only and without following a link: the file is opened through a ``file:`` URI in
+    ``mode=ro``, checked with ``PRAGMA quick_check`` and read. The journal and its side files
+    (``-journal``, ``-wal``, ``-shm``) become ``<name>.unreadable-<UTC time>[-journal...]``.
+    """
+    if not path.exists() or path.is_symlink():
+        return None  # nothing to check; a link is refused with its own line when the journal is opened
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            problems = [row[0] for row in con.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("integrity check: " + "; ".join(map(str, problems[:3])))
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table in {"delivery", "event"} & tables:
+                con.execute(f"SELECT * FROM {table}").fetchall()  # one of the two fixed names above
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        aside = path.with_name(f"{path.name}.unreadable-{stamp}")
+        for suffix in ("", *SIDE_FILES):
+            source = path.with_name(path.name + suffix)
+            if source.exists() and not source.is_symlink():
+                os.replace(source, aside.with_name(aside.name + suffix))
+        return JournalSetAside(path, aside, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return None
 
 
 def refuse_links(path: Path) -> None:

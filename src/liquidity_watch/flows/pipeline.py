@@ -35,8 +35,8 @@ from prefect.runtime import flow_run
 
 from liquidity_watch import failpoints
 from liquidity_watch.alerts.config import DeliveryConfig, delivery_config
-from liquidity_watch.alerts.dispatch import DeliveryReport, deliver, queue_signal_alerts
-from liquidity_watch.alerts.journal import Journal, journal_path
+from liquidity_watch.alerts.dispatch import DeliveryReport, assume_may_have_arrived, deliver, queue_signal_alerts
+from liquidity_watch.alerts.journal import Journal, JournalSetAside, journal_path, set_aside_if_unreadable
 from liquidity_watch.alerts.ops import notify_ops, on_flow_failure
 from liquidity_watch.alerts.outbox import OutboxRow, mirror, undelivered
 from liquidity_watch.alerts.redaction import describe
@@ -235,14 +235,24 @@ def signals_task(
 @task(name="queue-alerts", cache_policy=NO_CACHE)
 def queue_alerts_task(
     work: Path, evaluated: pl.DataFrame, found: pl.DataFrame, config: DeliveryConfig, journal_file: Path, run_id: str
-) -> tuple[list[str], list[OutboxRow]]:
-    """In the working copy: mirror the journal into ``meta.outbox``, queue today's signal, list what is undelivered."""
+) -> tuple[list[str], list[OutboxRow], JournalSetAside | None]:
+    """In the working copy: mirror the journal into ``meta.outbox``, queue today's signal, list what is undelivered.
+
+    A journal SQLite cannot read is set aside (kept) and a new one started: the data are
+    published all the same, and every message an earlier run left undelivered is reconciled
+    as after a crash. What was set aside comes back for the summary and ops.
+    """
+    lost = set_aside_if_unreadable(journal_file)
     with Journal.open(journal_file) as journal:
         states = journal.states()
     with connection(work) as con:
         mirror(con, states)
         queued = queue_signal_alerts(con, evaluated, found, config.destinations, run_id)
-        return queued, undelivered(con)
+        rows = undelivered(con)
+    if lost is not None:
+        with Journal.open(journal_file) as journal:
+            assume_may_have_arrived(journal, rows, set(queued), run_id)
+    return queued, rows, lost
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
@@ -472,7 +482,10 @@ def _run(
                     now = None if as_of else dt.datetime.now(dt.UTC)
                     evaluated, found = signals_task(work, tables, thresholds, end, run.run_id, now)
                 with timer("alerts"):
-                    queued, rows = queue_alerts_task(work, evaluated, found, config, journal_file, run.run_id)
+                    queued, rows, lost = queue_alerts_task(work, evaluated, found, config, journal_file, run.run_id)
+                    if lost is not None:
+                        logger.warning("%s", lost.line())
+                        warnings.append(lost.line())
                 # freshness is today's question: a replay of the past is as fresh as its day
                 now = dt.datetime.now(dt.UTC)
                 stale = [] if as_of else freshness.stale_required(freshness.check(last_stored_dates(work), now))
