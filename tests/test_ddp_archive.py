@@ -303,6 +303,11 @@ def _wrapped(inner: str, head: str = '<?xml version="1.0"?>', kept: str = _OBS) 
             _wrapped("", kept=_OBS * 20_001).encode(), "holds more than 20,000 observations", id="too-many-obs"
         ),
         pytest.param(
+            _wrapped('<kf:Series SERIES_NAME="OTHER">' + "<o/>" * 100_001 + "</kf:Series>").encode(),
+            "more than 100,000 elements in one Series",
+            id="one-series-of-empty-elements",
+        ),
+        pytest.param(
             _wrapped("", head='<?xml version="1.0" encoding="x-unknown"?>').encode(), "not well-formed", id="encoding"
         ),
         pytest.param(
@@ -328,6 +333,19 @@ def test_series_outside_the_catalog_are_read_and_forgotten_within_the_bounds():
     others = "".join(f'<kf:Series SERIES_NAME="OTHER{i}">{_OBS * 50}</kf:Series>' for i in range(200))
     release = parse_h41_xml(io.BytesIO(_wrapped(others).encode()), url="u", series=_KEPT)
     assert release.observations.rows() == [("WALCL", dt.date(2019, 9, 18), 7.0)]
+
+
+def test_the_element_count_stops_at_its_bound_wherever_the_elements_are():
+    from liquidity_watch.sources.safe_xml import XmlLimits, XmlRefused, stream_xml
+
+    body = _wrapped("".join(f'<kf:Series SERIES_NAME="S{i}">{_OBS * 9}</kf:Series>' for i in range(20))).encode()
+    with pytest.raises(XmlRefused, match=r"H41_data\.xml: more than 150 elements"):
+        stream_xml(
+            io.BytesIO(body),
+            what="H41_data.xml",
+            limits=XmlLimits(max_bytes=2**20, max_elements=150),
+            start=lambda name, attributes: None,
+        )
 
 
 def test_the_data_member_is_counted_as_it_expands_and_stops_at_its_bound():

@@ -13,7 +13,8 @@ any handler runs) and wherever the declaration stands:
 * a processing instruction (``<?name ...?>``; the XML declaration is not one).
 
 Counted as the bytes arrive, and refused the moment a count passes its bound (``XmlLimits``):
-bytes expanded, elements, elements outside any data container (``Series``), nesting depth,
+bytes expanded, elements, elements outside any data container (``Series``), elements in one
+container, nesting depth,
 and the bytes read without an element boundary (a single tag or text run the parser would
 otherwise buffer whole). How each default bound was derived is written beside it.
 """
@@ -33,6 +34,10 @@ MAX_ELEMENTS = 16_000_000
 #: Outside the series the documented layout has a header of about ten elements and the data
 #: set element itself; ten thousand is a thousand times that.
 MAX_OUTSIDE_ELEMENTS = 10_000
+#: One series holds one element per observation (and a few for its annotations): daily data
+#: for a century are under 36,600 observations, so no series of any Board release comes near
+#: 100,000 elements.
+MAX_PER_CONTAINER = 100_000
 #: The documented layout nests six deep (MessageGroup > DataSet > Series > Annotations >
 #: Annotation > AnnotationText); 32 is five times that.
 MAX_DEPTH = 32
@@ -55,6 +60,7 @@ class XmlLimits:
     max_bytes: int
     max_elements: int = MAX_ELEMENTS
     max_outside: int = MAX_OUTSIDE_ELEMENTS
+    max_per_container: int = MAX_PER_CONTAINER
     max_depth: int = MAX_DEPTH
     max_token_bytes: int = MAX_TOKEN_BYTES
 
@@ -70,6 +76,7 @@ class XmlCounts:
     deepest: int = 0
     events: int = 0
     _containers: list[int] = field(default_factory=list)
+    _in_container: int = 0
 
 
 def local_name(name: str) -> str:
@@ -152,8 +159,17 @@ def stream_xml(
         if counts.elements > limits.max_elements:
             raise XmlRefused(f"{what}: more than {limits.max_elements:,} elements")
         if local == container:
+            if not counts._containers:
+                counts._in_container = 0
             counts._containers.append(counts.depth)
-        elif not counts._containers:
+        elif counts._containers:
+            counts._in_container += 1
+            if counts._in_container > limits.max_per_container:
+                raise XmlRefused(
+                    f"{what}: more than {limits.max_per_container:,} elements in one {container} "
+                    f"(line {parser.CurrentLineNumber})"
+                )
+        else:
             counts.outside += 1
             if counts.outside > limits.max_outside:
                 raise XmlRefused(
