@@ -6,8 +6,9 @@ TGCR and BGCR), repo and reverse repo operations from the one documented date se
 recorded shape (both operation types in one body whatever ``operationTypes`` says, dollars,
 the award rate, term operations that are neither ON RRP nor repo take-up, small value
 exercises flagged in ``note``, two Standing Repo Facility operations a day since mid-2025),
-the Board's whole H.4.1 release as a ZIP (``filetype=zip``; built by ``tests.h41_archive``, with
-an ETag and Last-Modified, answering 304 to a matching conditional request), DDP package
+the Board's whole H.4.1 and PRATES releases as ZIPs (``rel=H41|PRATES&filetype=zip``; built by
+``tests.h41_archive``, with an ETag and Last-Modified, answering 304 to a matching conditional
+request), DDP package
 CSV (``filetype=csv``: six quoted header rows, CRLF, no final newline) and FRED keyless CSV.
 
 It is stricter than the real services: a path they do not document, or a query without its
@@ -33,7 +34,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from liquidity_watch.sources.ddp import H41_IDENTIFIERS
-from tests.h41_archive import archive_bytes
+from tests.h41_archive import archive_bytes, prates_archive_bytes
 
 DDP_SERIES = ["WALCL", "TREAST", "WSHOMCB", "WRESBAL", "WDTGAL"]
 #: NY Fed rate type -> (canonical id of percentRate, {record key: canonical id} of the other fields)
@@ -68,12 +69,16 @@ OPERATIONS_QUERY = (
     frozenset({"operationTypes", "method", "securityType", "term"}),
 )
 ARCHIVE_QUERY = {"filetype": "zip"}
-ARCHIVE_RELEASES = frozenset({"H41"})
+ARCHIVE_RELEASES = frozenset({"H41", "PRATES"})
 PACKAGE_QUERY = (
     frozenset({"rel", "series", "from", "to", "filetype", "label", "layout"}),
     frozenset({"lastobs", "type"}),
 )
 FRED_CSV_QUERY = (frozenset({"id"}), frozenset({"cosd", "coed"}))
+FRED_API_PATH = "/fred/series/observations"
+FRED_API_QUERY = (frozenset({"series_id", "api_key", "file_type"}), frozenset({"observation_start", "observation_end"}))
+#: the key the fake FRED API knows (FRED's keys are 32 lower-case letters and digits)
+FRED_API_KEY = "plantedfredkey0123456789abcdef00"
 #: everything else under these prefixes is answered 400 (the paths of a fake Slack on the same server are left alone)
 UNDOCUMENTED = re.compile(r"^/(api/(rates|rp)|datadownload|graph|fred)(/.*)?$")
 #: The Standing Repo Facility runs a morning and an afternoon operation from mid-2025 (the day is the fake's choice).
@@ -95,6 +100,7 @@ class FakeFed:
             self.by_series[sid][day] = value
         _even_out_the_range(self.by_series)
         self.archive = archive if archive is not None else archive_bytes(observations)
+        self.prates = prates_archive_bytes(observations)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.headers: list[dict[str, str]] = []
         self.failures: list[tuple[str, Response, bool, dict[str, str]]] = []
@@ -103,6 +109,7 @@ class FakeFed:
         server.expect_request(OPERATIONS_PATH).respond_with_handler(self._operations)
         server.expect_request(ARCHIVE_PATH).respond_with_handler(self._ddp)
         server.expect_request(FRED_CSV_PATH).respond_with_handler(self._fred)
+        server.expect_request(FRED_API_PATH).respond_with_handler(self._fred_api)
         server.expect_request(UNDOCUMENTED).respond_with_handler(self._undocumented)
 
     @property
@@ -149,8 +156,10 @@ class FakeFed:
                 return args, response
         return args, None
 
-    def requests_to(self, path: str) -> int:
-        return sum(1 for p, _ in self.requests if p == path)
+    def requests_to(self, path: str, query: dict[str, str] | None = None) -> int:
+        """How many requests asked ``path`` (with these query arguments, if given)."""
+        wanted = (query or {}).items()
+        return sum(1 for p, args in self.requests if p == path and all(args.get(k) == v for k, v in wanted))
 
     def _window(self, sid: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, float]]:
         return sorted(((d, v) for d, v in self.by_series.get(sid, {}).items() if start <= d <= end), reverse=True)
@@ -198,7 +207,7 @@ class FakeFed:
                 return failure
             if args["rel"] not in ARCHIVE_RELEASES:
                 return _bad_request(f"no release archive {args['rel']!r}")
-            return self._archive(request)
+            return self._archive(request, self.archive_bytes() if args["rel"] == "H41" else self.prates)
         args, failure = self._record(request, PACKAGE_QUERY)
         if failure:
             return failure
@@ -223,13 +232,39 @@ class FakeFed:
     def archive_bytes(self) -> bytes:
         return self.archive.read_bytes() if isinstance(self.archive, Path) else self.archive
 
-    def _archive(self, request: Request) -> Response:
-        body = self.archive_bytes()
+    def _archive(self, request: Request, body: bytes) -> Response:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers=validators)
         return Response(body, content_type="application/x-zip-compressed", headers=validators)
+
+    def _fred_api(self, request: Request) -> Response:
+        """``series/observations`` JSON as recorded: oldest first, values as strings, the key checked."""
+        args, failure = self._record(request, FRED_API_QUERY)
+        if failure:
+            return failure
+        if args["api_key"] != FRED_API_KEY:
+            return _fred_api_error(400, "Bad Request.  The value for variable api_key is not registered.")
+        if args["file_type"] != "json":
+            return _fred_api_error(400, "Bad Request.  This fake serves file_type=json only.")
+        sid = args["series_id"]
+        if sid not in self.by_series:
+            return _fred_api_error(400, "Bad Request.  The series does not exist.")
+        start = dt.date.fromisoformat(args.get("observation_start", "1776-07-04"))
+        end = dt.date.fromisoformat(args.get("observation_end", "9999-12-31"))
+        rows = sorted((d, v) for d, v in self.by_series[sid].items() if start <= d <= end)
+        observations = [
+            {
+                "realtime_start": "2026-09-14",
+                "realtime_end": "2026-09-14",
+                "date": d.isoformat(),
+                "value": _fred_number(v),
+            }
+            for d, v in rows
+        ]
+        body = {"units": "lin", "sort_order": "asc", "count": len(rows), "offset": 0, "limit": 100000}
+        return Response(json.dumps({**body, "observations": observations}), content_type="application/json")
 
     def _fred(self, request: Request) -> Response:
         args, failure = self._record(request, FRED_CSV_QUERY)
@@ -264,7 +299,7 @@ def _query_problem(args: dict[str, str], required: frozenset[str], optional: fro
     extra = sorted(args.keys() - required - optional)
     if missing or extra:
         return f"missing {missing}, undocumented {extra}"
-    for key in ("startDate", "endDate", "cosd", "coed"):
+    for key in ("startDate", "endDate", "cosd", "coed", "observation_start", "observation_end"):
         if key in args:
             try:
                 dt.date.fromisoformat(args[key])
@@ -348,6 +383,12 @@ def repos(day: dt.date, billions: float) -> list[dict[str, object]]:
     if _term_day(day):
         ops.append(_operation(day, 5, "Repo", "Term", 24_000_000))
     return ops
+
+
+def _fred_api_error(status: int, message: str) -> Response:
+    """FRED's error body (spec 3.2): ``{"error_code": ..., "error_message": ...}`` with the same status."""
+    body = json.dumps({"error_code": status, "error_message": message})
+    return Response(body, status=status, content_type="application/json; charset=UTF-8")
 
 
 def _fred_number(value: float) -> str:

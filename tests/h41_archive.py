@@ -166,3 +166,53 @@ def archive_bytes(observations: pl.DataFrame, **options: object) -> bytes:
     buffer = io.BytesIO()
     write_archive(buffer, observations, **options)  # type: ignore[arg-type]
     return buffer.getvalue()
+
+
+#: PRATES series in the fake: SERIES_NAME -> (canonical id the values come from, short description)
+PRATES_SERIES = {
+    "RESBM_N.D": ("IORB", "Interest rate on reserve balances (IORB rate), Last Changed 12-11-2025"),
+    "RESBME_N.D": ("IOER", "Interest rate on excess reserves (IOER rate), Last Changed 06-17-2021"),
+    "RESBMS_N.D": ("IOER", "Interest rate on required reserves (IORR rate), Last Changed 06-17-2021"),
+}
+PRATES_NAMESPACES = NAMESPACES.replace("compact/H41_H41", "compact/PRATES_PRATES_POLICY_RATES")
+
+
+def prates_xml(
+    observations: pl.DataFrame,
+    *,
+    series: dict[str, tuple[str, str]] | None = None,
+    attributes: dict[str, dict[str, str]] | None = None,
+    prepared: str = PREPARED,
+) -> bytes:
+    """``PRATES_data.xml``: daily policy-rate series (weekends included) in percent, from the snapshot's IORB and IOER.
+
+    ``series`` replaces the series written (SERIES_NAME -> (canonical id, description)); ``attributes``
+    overrides Series attributes by SERIES_NAME.
+    """
+    attributes = attributes or {}
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<message:MessageGroup {PRATES_NAMESPACES}>\n"
+        "  <message:Header><message:ID>PRATES</message:ID><message:Test>false</message:Test>"
+        f"<message:Prepared>{prepared}</message:Prepared></message:Header>\n"
+        '  <frb:DataSet id="PRATES_POLICY_RATES">\n'
+    ]
+    for name, (sid, text) in (series if series is not None else PRATES_SERIES).items():
+        rows = observations.filter(pl.col("series_id") == sid).sort("date")
+        attrs = {"FREQ": "8", "UNIT": "Percent", "UNIT_MULT": "1", "CURRENCY": "NA", "INT_RATES_PAID": "IOR"}
+        parts.append(_series_open(name, {**attrs, **attributes.get(name, {})}, text))
+        parts += [_obs(day.isoformat(), f"{value:.2f}", "A") for day, value in rows.select("date", "value").rows()]
+        parts.append("    </kf:Series>\n")
+    parts.append("  </frb:DataSet>\n</message:MessageGroup>\n")
+    return "".join(parts).encode()
+
+
+def prates_archive_bytes(observations: pl.DataFrame, **xml: object) -> bytes:
+    """The PRATES release archive: its data member and small structure and schema members."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("PRATES_data.xml", prates_xml(observations, **xml))  # type: ignore[arg-type]
+        archive.writestr("PRATES_struct.xml", SMALL_MEMBERS["H41_struct.xml"])
+        archive.writestr("PRATES_PRATES_POLICY_RATES.xsd", SMALL_MEMBERS["H41_H41.xsd"])
+        archive.writestr("frb_common.xsd", SMALL_MEMBERS["frb_common.xsd"])
+    return buffer.getvalue()

@@ -9,7 +9,7 @@ import pytest
 
 from liquidity_watch.alerts.config import SlackSettings
 from liquidity_watch.locations import DEFAULT_WAREHOUSE, warehouse_location
-from liquidity_watch.settings import Settings
+from liquidity_watch.settings import FredSecrets, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "liquidity-watch.env.example"
@@ -19,6 +19,7 @@ def variables() -> dict[str, object]:
     """Every environment variable the code reads, with its default."""
     out: dict[str, object] = {f"LW_{name.upper()}": f.default for name, f in Settings.model_fields.items()}
     out |= {name.upper(): f.default for name, f in SlackSettings.model_fields.items()}
+    out |= {name.upper(): f.default for name, f in FredSecrets.model_fields.items()}
     return out
 
 

@@ -23,6 +23,7 @@ SOFR_PATH = "/api/rates/secured/sofr/search.json"
 EFFR_PATH = "/api/rates/unsecured/effr/search.json"
 OPERATIONS_PATH = "/api/rp/results/search.json"  # ON RRP and repo operations, one search
 NYFED_RATE_PATHS = [f"/api/rates/{kind}/search.json" for kind in ("secured/sofr", "secured/tgcr", "secured/bgcr")]
+H41_ARCHIVE = {"rel": "H41"}  # the H.4.1 release archive (PRATES shares the path)
 HTML = b"<!DOCTYPE html><html><body>The application is temporarily unavailable</body></html>"
 #: a warehouse up to date to its last week/day: a short incremental run
 STORED = {
@@ -68,7 +69,7 @@ def test_a_primary_run_takes_each_group_from_its_primary_source(settings):
         "EFFR": (UseStatus.PRIMARY, Provider.NYFED),
         "ON RRP": (UseStatus.PRIMARY, Provider.NYFED),
         "H.4.1": (UseStatus.PRIMARY, Provider.DDP),
-        "IORB": (UseStatus.PRIMARY, Provider.FRED),
+        "IORB": (UseStatus.PRIMARY, Provider.DDP),  # the Board's PRATES archive
         "H.8 bank assets": (UseStatus.PRIMARY, Provider.FRED),
         "repo operations": (UseStatus.PRIMARY, Provider.NYFED),  # from the same searches as ON RRP
     }
@@ -77,27 +78,27 @@ def test_a_primary_run_takes_each_group_from_its_primary_source(settings):
 
 
 def test_board_down_takes_h41_from_fred_and_says_why(settings, fake):
-    fake.fail_next(ARCHIVE_PATH, 503, until_healed=True)
+    fake.fail_next(ARCHIVE_PATH, 503, until_healed=True, query=H41_ARCHIVE)
     extraction = _live(settings)
     status, provider, why = _by_group(extraction)["H.4.1"]
     assert (status, provider, why) == (UseStatus.FAILOVER, Provider.FRED, "HTTP 503 after 3 attempts")
     assert extraction.failovers[0].describe() == "H.4.1 from FRED (Board failed: HTTP 503 after 3 attempts)"
-    assert fake.requests_to(ARCHIVE_PATH) == 3
+    assert fake.requests_to(ARCHIVE_PATH, H41_ARCHIVE) == 3
     sources = _series_sources(extraction)
     assert sources["WALCL"] == sources["WRESBAL"] == sources["WDTGAL"] == "fred"
     assert sources["SOFR"] == "nyfed"
-    assert {sid for sid, source in sources.items() if source == "ddp"} == set()
+    assert {sid for sid, source in sources.items() if source == "ddp"} == {"IORB"}  # PRATES still answers
 
 
 def test_board_html_with_status_200_fails_over_to_fred_naming_the_html(settings, fake):
-    fake.fail_next(ARCHIVE_PATH, 200, body=HTML, content_type="text/html")
+    fake.fail_next(ARCHIVE_PATH, 200, body=HTML, content_type="text/html", query=H41_ARCHIVE)
     extraction = _live(settings)
     assert (
         extraction.failovers[0]
         .describe()
         .startswith("H.4.1 from FRED (Board failed: returned HTML with status 200, not a ZIP archive: '<!DOCTYPE html>")
     )
-    assert fake.requests_to(ARCHIVE_PATH) == 1  # content problems are not retried
+    assert fake.requests_to(ARCHIVE_PATH, H41_ARCHIVE) == 1  # content problems are not retried
 
 
 def test_a_unit_change_in_one_h41_series_takes_only_that_series_from_fred(settings, fake, snapshot_observations):
@@ -176,13 +177,13 @@ def test_both_down_fails_with_one_line_per_source_and_names_the_missing_series(s
 
 
 def test_strict_sources_fail_without_asking_fred(settings, fake):
-    fake.fail_next(ARCHIVE_PATH, 503, until_healed=True)
+    fake.fail_next(ARCHIVE_PATH, 503, until_healed=True, query=H41_ARCHIVE)
     with pytest.raises(SourcesUnavailable, match=r"unavailable from every source: WALCL, TREAST") as info:
         _live(settings, strict=True)
     assert info.value.lines() == [str(info.value.failures[0])]
     fred_series = [args["id"] for path, args in fake.requests if path == "/graph/fredgraph.csv"]
-    # FRED is asked only for what it is the primary of: IORB and H.8
-    assert fred_series == ["IORB", "TLAACBW027SBOG"]
+    # FRED is asked only for what it is the primary of: H.8
+    assert fred_series == ["TLAACBW027SBOG"]
 
 
 def test_strict_sources_come_from_the_setting_too(settings, fake):
@@ -196,7 +197,7 @@ def test_h41_is_not_downloaded_between_releases_and_the_summary_says_when_it_is_
     extraction = extract(
         "live", settings, stored, end=END, now=dt.datetime(2026, 9, 1, 14, tzinfo=dt.UTC), log=lambda line: None
     )
-    assert fake.requests_to(ARCHIVE_PATH) == 0
+    assert fake.requests_to(ARCHIVE_PATH, H41_ARCHIVE) == 0
     [use] = [u for u in extraction.uses if u.group == "H.4.1"]
     assert use.describe() == (
         "H.4.1 not due: last stored week 2026-08-26; the release for 2026-09-02 is due Thu 2026-09-03 16:30 ET"
@@ -219,20 +220,20 @@ def test_h41_is_due_once_the_release_time_has_passed_and_on_a_backfill():
 
 def test_a_304_from_the_board_lands_nothing_and_says_not_modified(settings, fake):
     first = _live(settings)
-    [(url, (source, validators))] = [(u, v) for u, v in first.validators.items() if "Output.aspx" in u]
+    [(url, (source, validators))] = [(u, v) for u, v in first.validators.items() if "rel=H41" in u]
     assert source == "ddp" and validators.etag
     again = _live(settings, validators={url: validators})
-    assert fake.requests_to(ARCHIVE_PATH) == 2
+    assert fake.requests_to(ARCHIVE_PATH, H41_ARCHIVE) == 2
     [use] = [u for u in again.uses if u.group == "H.4.1"]
     assert use.status is UseStatus.NOT_MODIFIED
     assert use.describe() == "H.4.1 not modified at Board (HTTP 304): nothing new"
-    assert not any(p.source == "ddp" for p in again.payloads)
+    assert not any(p.source == "ddp" and "rel=H41" in p.url for p in again.payloads)
 
 
 def test_validators_of_a_partly_refused_archive_are_not_kept(settings, fake, snapshot_observations):
     fake.archive = archive_bytes(snapshot_observations, drop=frozenset({"RESPPLLDT_N.WW"}))
     extraction = _live(settings)
-    assert not any("Output.aspx" in url for url in extraction.validators)
+    assert not any("rel=H41" in url for url in extraction.validators)
     assert _by_group(extraction)["WDTGAL"][:2] == (UseStatus.FAILOVER, Provider.FRED)
 
 
@@ -240,8 +241,11 @@ def test_only_responses_that_carried_an_etag_or_last_modified_leave_validators(s
     extraction = _live(settings, stored={})
     # the fake Board sends both headers; the NY Fed and FRED fakes send neither, and nothing is kept for them
     assert {source for source, _ in extraction.validators.values()} == {"ddp"}
-    [(_, validators)] = extraction.validators.values()
-    assert validators.etag and validators.last_modified
+    assert sorted(url.split("?")[1] for url in extraction.validators) == [
+        "rel=H41&filetype=zip",
+        "rel=PRATES&filetype=zip",
+    ]
+    assert all(validators.etag and validators.last_modified for _, validators in extraction.validators.values())
 
 
 def test_a_series_the_warehouse_never_stored_is_backfilled_once_with_its_group(settings, fake):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from liquidity_watch.domain.limits import QUERY_MEMORY_LIMIT, QUERY_TIME_LIMIT_S
@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     nyfed_base_url: str = "https://markets.newyorkfed.org"
     ddp_base_url: str = "https://www.federalreserve.gov"
     fred_base_url: str = "https://fred.stlouisfed.org"
+    fred_api_base_url: str = Field(
+        default="https://api.stlouisfed.org",
+        description="FRED's official API, used instead of the keyless CSV when FRED_API_KEY is set.",
+    )
     ddp_h41_package: str | None = Field(
         default=None,
         description=(
@@ -90,3 +94,18 @@ class Settings(BaseSettings):
 
     def resolved_snapshot_dir(self) -> Path:
         return self.snapshot_dir if self.snapshot_dir is not None else bundled_snapshot_dir()
+
+
+class FredSecrets(BaseSettings):
+    """``FRED_API_KEY`` (no prefix, also from ``.env``): a secret, read where a FRED client is made.
+
+    It is not a field of ``Settings``, which travels as a task parameter; like the Slack token it
+    is never a Prefect parameter, and ``SecretStr`` keeps it out of every repr.
+    """
+
+    model_config = SettingsConfigDict(env_file=ENV_FILE, extra="ignore")
+
+    fred_api_key: SecretStr | None = Field(
+        default=None,
+        description="A key for FRED's official API: FRED is then read as series/observations JSON, not keyless CSV.",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ class Provider(StrEnum):
     DDP = "ddp"
     FRED = "fred"
     SNAPSHOT = "snapshot"
+    CARRIED = "carried"  # no source answered: the last value carried forward (IORB, while the range stands)
 
     @property
     def label(self) -> str:
@@ -28,7 +30,13 @@ class Provider(StrEnum):
         return _LABELS[self]
 
 
-_LABELS = {Provider.NYFED: "NY Fed", Provider.DDP: "Board", Provider.FRED: "FRED", Provider.SNAPSHOT: "snapshot"}
+_LABELS = {
+    Provider.NYFED: "NY Fed",
+    Provider.DDP: "Board",
+    Provider.FRED: "FRED",
+    Provider.SNAPSHOT: "snapshot",
+    Provider.CARRIED: "carried forward",
+}
 
 
 class UseStatus(StrEnum):
@@ -39,6 +47,7 @@ class UseStatus(StrEnum):
     NOT_DUE = "not_due"  # no release was due since the last stored observation: nothing asked
     NOT_MODIFIED = "not_modified"  # asked with validators; the source answered 304
     UNAVAILABLE = "unavailable"  # no source could serve it (optional series: noted, the run goes on)
+    CARRIED = "carried"  # no source could serve it; its last value carried forward (IORB while the range stands)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,40 @@ class SourceUse:
             return f"{self.group} from {used} ({self.primary.label} failed: {self.detail})"
         if self.status is UseStatus.NOT_DUE:
             return f"{self.group} not due: {self.detail}" if self.detail else f"{self.group} not due"
+        if self.status is UseStatus.CARRIED:
+            return f"{self.group} carried forward: {self.detail}"
         if self.status is UseStatus.NOT_MODIFIED:
             return f"{self.group} not modified at {(self.provider or self.primary).label} (HTTP 304): nothing new"
         return f"{self.group} unavailable: {self.detail}"
+
+
+@dataclass(frozen=True)
+class RangeAt:
+    """The FOMC target range on a day (percent)."""
+
+    date: dt.date
+    lower: float
+    upper: float
+
+    def same_range(self, other: RangeAt) -> bool:
+        return (self.lower, self.upper) == (other.lower, other.upper)
+
+    def __str__(self) -> str:
+        return f"{self.lower:.2f}-{self.upper:.2f}% ({self.date})"
+
+
+@dataclass(frozen=True)
+class IorbBasis:
+    """What carrying IORB forward rests on: the last IORB a source served, and the target range then and since.
+
+    Attributes
+    ----------
+    date, value : the last IORB observation a source served (carried values excluded).
+    range_then : the range on that day (its last observation on or before it), if any.
+    range_latest : the latest range stored, if any.
+    """
+
+    date: dt.date
+    value: float
+    range_then: RangeAt | None
+    range_latest: RangeAt | None

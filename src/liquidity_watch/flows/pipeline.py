@@ -47,7 +47,7 @@ from liquidity_watch.domain.catalog import SERIES, SIGNALS_START
 from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.domain.revisions import RevisionAcceptance, parse_acceptances
 from liquidity_watch.domain.rules import Rule
-from liquidity_watch.domain.sources import SourceKind, UseStatus
+from liquidity_watch.domain.sources import IorbBasis, SourceKind, UseStatus
 from liquidity_watch.expectations.gate import QualityGateFailed, SuiteResult, Validator, raise_if_failed
 from liquidity_watch.expectations.gate import validation_rows as rows_of
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
@@ -79,6 +79,7 @@ from liquidity_watch.warehouse.raw import (
     LandResult,
     fresh_payloads,
     incoming_frame,
+    iorb_basis,
     land,
     last_dates,
     observations_as_of,
@@ -105,6 +106,7 @@ def extract_task(
     end: dt.date | None,
     validators: dict[str, Validators],
     strict: bool,
+    basis: IorbBasis | None = None,
 ) -> Extraction:
     logger = get_run_logger()
 
@@ -121,6 +123,7 @@ def extract_task(
         validators=validators,
         strict=strict,
         log=logger.warning,
+        iorb_basis=basis,
     )
 
 
@@ -330,10 +333,11 @@ def stored_state_values(work: Path) -> pl.DataFrame:
         return stored_values(con, list(SERIES))
 
 
-def stored_state(work: Path) -> tuple[dict[str, dt.date], dict[str, Validators]]:
-    """What the extract needs from the warehouse: the last date per series, the validators per URL."""
+def stored_state(work: Path) -> tuple[dict[str, dt.date], dict[str, Validators], IorbBasis | None]:
+    """What the extract needs from the warehouse: the last date per series, the validators per URL,
+    and what carrying IORB forward would rest on."""
     with connection(work) as con:
-        return last_dates(con), stored_validators(con)
+        return last_dates(con), stored_validators(con), iorb_basis(con)
 
 
 def keep_validators(work: Path, extraction: Extraction, run_id: str) -> None:
@@ -459,8 +463,8 @@ def _run(
             with working_copy(published) as work:
                 with timer("extract"):
                     folder = Path(snapshot_dir) if snapshot_dir else None
-                    last_stored, known = stored_state(work)
-                    extraction = extract_task(source, settings, last_stored, folder, as_of, known, strict)
+                    last_stored, known, basis = stored_state(work)
+                    extraction = extract_task(source, settings, last_stored, folder, as_of, known, strict, basis)
                     payloads = extraction.payloads
                     report_sources(extraction, logger)
                     keep_validators(work, extraction, run.run_id)

@@ -1,4 +1,5 @@
-"""Federal Reserve Board Data Download Program (DDP): H.4.1 from the whole-release ZIP, or from your own package.
+"""Federal Reserve Board Data Download Program (DDP): H.4.1 from the whole-release ZIP, or from your own package;
+the policy rates (IORB, IOER) from the PRATES whole-release ZIP (``sources.prates``).
 
 By default H.4.1 comes from the Board's whole-release archive
 (``Output.aspx?rel=H41&filetype=zip``, parsed in ``sources.ddp_zip``): it holds every H.4.1
@@ -23,6 +24,7 @@ import datetime as dt
 import io
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import IO
 
 import polars as pl
 
@@ -31,9 +33,11 @@ from liquidity_watch.domain.catalog import HISTORY_START, SERIES
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, Validators, now_utc, sha256
 from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.ddp_zip import read_h41_archive
+from liquidity_watch.sources.ddp_zip import H41Release, read_h41_archive
 from liquidity_watch.sources.errors import ParseError, SeriesRefused, parsing
 from liquidity_watch.sources.http import HttpClient, NotModified
+from liquidity_watch.sources.prates import MAX_ZIP_BYTES as PRATES_ZIP_MAX_BYTES
+from liquidity_watch.sources.prates import read_prates_archive
 from liquidity_watch.sources.values import (
     checked_body,
     decoded,
@@ -183,14 +187,45 @@ class DdpClient:
 
     def _fetch_archive(self, since: dict[str, dt.date], end: dt.date) -> Payload | NotModified:
         s = self.settings
-        retrieved_at = now_utc()
-        with tempfile.TemporaryFile(prefix="lw-h41-") as file:
-            reply = self.http.download(
-                self.url(),
-                {"rel": "H41", "filetype": "zip"},
+
+        def read(file: IO[bytes], url: str) -> tuple[H41Release, str]:
+            release = read_h41_archive(
                 file,
-                conditional=True,
-                max_bytes=int(s.h41_zip_max_mb * 2**20),
+                url=url,
+                series=H41_SERIES,
+                required=REQUIRED_SERIES,
+                max_data_bytes=int(s.h41_xml_max_mb * 2**20),
+                since=since,
+                end=end,
+            )
+            return release, f"file prepared {release.prepared}" if release.prepared else ""
+
+        return self._whole_release("H41", int(s.h41_zip_max_mb * 2**20), read, end)
+
+    def fetch_prates(self, wanted: tuple[str, ...], since: dict[str, dt.date], end: dt.date) -> Payload | NotModified:
+        """The policy rates ``wanted`` (IORB, IOER) from the PRATES archive, from ``since`` (per id) to ``end``.
+
+        The payload's note names the series picked. Raises ``SeriesRefused`` for a wanted series
+        the archive does not describe (or whose unit changed), with the others as ``partial``.
+        """
+
+        def read(file: IO[bytes], url: str) -> tuple[H41Release, str]:
+            return read_prates_archive(file, url=url, wanted=wanted, since=since, end=end)
+
+        return self._whole_release("PRATES", PRATES_ZIP_MAX_BYTES, read, end)
+
+    def _whole_release(
+        self,
+        rel: str,
+        max_bytes: int,
+        read: Callable[[IO[bytes], str], tuple[H41Release, str]],
+        end: dt.date,
+    ) -> Payload | NotModified:
+        """Stream ``Output.aspx?rel=<rel>&filetype=zip`` to a temporary file, check it is a ZIP, then ``read`` it."""
+        retrieved_at = now_utc()
+        with tempfile.TemporaryFile(prefix=f"lw-{rel.lower()}-") as file:
+            reply = self.http.download(
+                self.url(), {"rel": rel, "filetype": "zip"}, file, conditional=True, max_bytes=max_bytes
             )
             if reply.not_modified:
                 return NotModified(SOURCE, reply.url, reply.validators)
@@ -205,18 +240,10 @@ class DdpClient:
                 )
             file.seek(0)
             with parsing(SOURCE, reply.url):
-                release = read_h41_archive(
-                    file,
-                    url=reply.url,
-                    series=H41_SERIES,
-                    required=REQUIRED_SERIES,
-                    max_data_bytes=int(s.h41_xml_max_mb * 2**20),
-                    since=since,
-                    end=end,
-                )
-        # A replay keeps only the weeks up to its day: that window of the file is its own payload (its
+                release, note = read(file, reply.url)
+        # A replay keeps only the observations up to its day: that window of the file is its own payload (its
         # hash names the window), and its validators are not kept, so a later run of today still lands
-        # the weeks the replay left out instead of hearing "not modified".
+        # what the replay left out instead of hearing "not modified".
         window = end < today_new_york()
         payload = Payload(
             SOURCE,
@@ -226,7 +253,7 @@ class DdpClient:
             release.observations,
             reply.n_bytes,
             validators=Validators() if window else reply.validators,
-            note=f"file prepared {release.prepared}" if release.prepared else "",
+            note=note,
         )
         if release.problems:
             raise SeriesRefused(SOURCE, reply.url, release.problems, payload if payload.observations.height else None)

@@ -2,9 +2,12 @@
 
 ``live``: each group of series from its primary source - SOFR (with its percentiles and
 volume), TGCR, BGCR, EFFR (with the target range), ON RRP (with its award rate) and the repo
-operations' take-up from the NY Fed, H.4.1 from the Board's whole-release archive, IORB (and
-IOER history) and commercial banks' total assets (H.8) from FRED. ON RRP and the repo take-up
-come from the same operations search (one request per window serves both groups).
+operations' take-up from the NY Fed, H.4.1 and IORB (with IOER history) from the Board's
+whole-release archives (H.4.1 and PRATES), and commercial banks' total assets (H.8) from FRED.
+ON RRP and the repo take-up come from the same operations search (one request per window
+serves both groups). IORB is checked against the target range of the run's EFFR records
+(``sources.policy_rates``); when no source serves it, it carries forward while the range
+stands, and is otherwise left missing (the rules that read it say ``no_data``).
 When a primary cannot be reached, or its payload fails its identity or unit checks, the same
 series come from FRED's keyless CSV instead (failover; ``strict`` turns it off), and the
 run's ``SourceUse`` list says which series came from where and why. ``fred``: every series
@@ -29,20 +32,23 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import polars as pl
 
 from liquidity_watch.domain.calendars import NEW_YORK, published_at, today_new_york
 from liquidity_watch.domain.catalog import HISTORY_START, SERIES, Release
 from liquidity_watch.domain.freshness import next_observation
 from liquidity_watch.domain.payload import Payload, Validators
-from liquidity_watch.domain.sources import Provider, SourceKind, SourceUse, UseStatus
+from liquidity_watch.domain.sources import IorbBasis, Provider, SourceKind, SourceUse, UseStatus
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp import H41_SERIES, DdpClient, board_host
-from liquidity_watch.sources.errors import SeriesRefused, SourceError, SourcesUnavailable
+from liquidity_watch.sources.errors import ParseError, SeriesRefused, SourceError, SourcesUnavailable
 from liquidity_watch.sources.fred import FredClient
 from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.nyfed import RATE_FIELDS, NyFedClient, windows
+from liquidity_watch.sources.policy_rates import carried_payload, carry_decision, latest_range, outside_range, ranges
 from liquidity_watch.sources.snapshot import read_snapshot
 
 Progress = Callable[[str, int, int], None]
@@ -70,8 +76,8 @@ RATES = {kind: Group(kind, Provider.NYFED, tuple(RATE_FIELDS[kind].values())) fo
 RRP = Group("ON RRP", Provider.NYFED, ("RRPONTSYD", "RRPONTSYAWARD"))
 REPO = Group("repo operations", Provider.NYFED, ("RPONTSYD",))
 H41 = Group("H.4.1", Provider.DDP, tuple(H41_SERIES.values()))
-IORB = Group("IORB", Provider.FRED, ("IORB",))
-IOER = Group("IOER", Provider.FRED, ("IOER",))
+IORB = Group("IORB", Provider.DDP, ("IORB",))
+IOER = Group("IOER", Provider.DDP, ("IOER",))
 BANK_ASSETS = Group("H.8 bank assets", Provider.FRED, ("TLAACBW027SBOG",))
 #: the H.4.1 series that decide whether a release is due
 H41_REQUIRED = tuple(sid for sid in H41.series if SERIES[sid].required)
@@ -148,6 +154,7 @@ def extract(
     strict: bool | None = None,
     now: dt.datetime | None = None,
     log: Log | None = None,
+    iorb_basis: IorbBasis | None = None,
 ) -> Extraction:
     """Fetch every payload a run of ``kind`` needs.
 
@@ -163,6 +170,8 @@ def extract(
     strict : primary sources or nothing (default: ``settings.strict_sources``).
     now : the time that decides what is due (default: now).
     log : receives one line per retry and per failover (default: a warning on ``liquidity_watch.sources``).
+    iorb_basis : the last IORB a source served and the target range then and since (from the
+        warehouse): what a live run carries forward when no source serves IORB.
 
     Raises
     ------
@@ -187,6 +196,7 @@ def extract(
         settings.strict_sources if strict is None else strict,
         progress,
         log,
+        iorb_basis,
     )
     try:
         if kind is SourceKind.FRED:
@@ -233,8 +243,10 @@ class _Run:
         strict: bool,
         progress: Progress,
         log: Log,
+        iorb_basis: IorbBasis | None = None,
     ):
         self.last_stored = last_stored
+        self.iorb_basis = iorb_basis
         self.starts = start_dates(last_stored, settings.overlap_days)
         self.end = end
         # a replay asks FRED to stop where the primaries stop; a run of today leaves the end open, so
@@ -283,8 +295,9 @@ class _Run:
         spans = {kind: windows(kind, self.group_start(group), end) for kind, group in RATES.items()}
         operations = windows("OPERATIONS", min(self.group_start(RRP), self.group_start(REPO)), end)
         due, why = h41_due(self.last_stored, now)
-        fred_groups = [IORB, BANK_ASSETS] + ([] if "IOER" in self.last_stored else [IOER])
-        total = self.total = sum(map(len, spans.values())) + len(operations) + (1 if due else 0) + len(fred_groups)
+        policy = (IORB,) + (() if "IOER" in self.last_stored else (IOER,))
+        fred_groups = [BANK_ASSETS]
+        total = self.total = sum(map(len, spans.values())) + len(operations) + (1 if due else 0) + 1 + len(fred_groups)
 
         def rates(group: Group, kind: str, spans: list[tuple[dt.date, dt.date]]) -> list[Payload | NotModified]:
             out: list[Payload | NotModified] = []
@@ -306,6 +319,15 @@ class _Run:
             since = {sid: starts[sid] for sid in H41.series if sid in self.last_stored}
             return [self.ddp.fetch_h41(since, end)]
 
+        def prates() -> list[Payload | NotModified]:
+            wanted = tuple(sid for group in policy for sid in group.series)
+            self._step(f"Board policy rates (PRATES release archive): {', '.join(wanted)}", total)
+            since = {sid: starts[sid] for sid in wanted if sid in self.last_stored}
+            result = self.ddp.fetch_prates(wanted, since, end)
+            if isinstance(result, Payload):
+                self.check_against_range(result)
+            return [result]
+
         for kind, group in RATES.items():
             self.primary(group, functools.partial(rates, group, kind, spans[kind]))
         self.primary(RRP, operation_results, served_with=(REPO,))
@@ -313,6 +335,8 @@ class _Run:
             self.primary(H41, h41)
         else:
             self.uses.append(SourceUse(H41.name, H41.series, H41.primary, None, UseStatus.NOT_DUE, why))
+        self.primary(policy[0], prates, served_with=policy[1:])
+        self.settle_iorb()
         for group in fred_groups:
             sid = group.series[0]
 
@@ -344,20 +368,21 @@ class _Run:
         """Fetch ``group`` from its primary; on failure, fail over (or record why not).
 
         ``served_with``: other groups the same requests serve (each gets its own line, and its
-        own failover when the requests fail; a refusal of single series concerns ``group`` only).
+        own failover when the requests fail).
         """
         try:
             results = fetch()
         except SeriesRefused as exc:
-            refused = tuple(sid for sid in group.series if sid in exc.problems)
             if exc.partial is not None:
                 self.payloads.append(exc.partial)  # its validators are not kept: the next run asks again
-                kept = tuple(sid for sid in group.series if sid not in exc.problems)
-                self.uses.append(
-                    SourceUse(group.name, kept, group.primary, group.primary, UseStatus.PRIMARY, exc.partial.note)
-                )
-            for sid in refused:
-                self.fail_over(group, (sid,), exc, exc.problems[sid], label=sid)
+            for each in (group, *served_with):
+                kept = tuple(sid for sid in each.series if sid not in exc.problems)
+                if exc.partial is not None and kept:
+                    note = exc.partial.note
+                    self.uses.append(SourceUse(each.name, kept, each.primary, each.primary, UseStatus.PRIMARY, note))
+                for sid in each.series:
+                    if sid in exc.problems:
+                        self.fail_over(each, (sid,), exc, exc.problems[sid], label=sid if kept else each.name)
             return
         except SourceError as exc:
             for each in (group, *served_with):
@@ -385,6 +410,36 @@ class _Run:
             self.payloads += payloads
         note = "; ".join(p.note for p in payloads if p.note)
         self.uses.append(SourceUse(group.name, group.series, group.primary, group.primary, UseStatus.PRIMARY, note))
+
+    def check_against_range(self, payload: Payload) -> None:
+        """Refuse ``payload`` when its IORB or IOER lies outside the target range this run's EFFR records carry."""
+        bounds = ranges(pl.concat([p.observations for p in self.payloads]) if self.payloads else payload.observations)
+        problem = outside_range(payload.observations, bounds)
+        if problem:
+            raise ParseError(payload.source, payload.url, problem)
+
+    def settle_iorb(self) -> None:
+        """A failover's IORB passes the same range check; IORB no source served carries forward or stays missing."""
+        for payload in self.payloads:
+            if payload.source == Provider.FRED and any(sid in ("IORB", "IOER") for sid in payload.series):
+                self.check_against_range(payload)
+        basis = self.iorb_basis
+        if "IORB" not in self.missing or basis is None:
+            return  # with no IORB stored, a run without one fails (SourcesUnavailable)
+        fetched = [p.observations for p in self.payloads]
+        now = latest_range(pl.concat(fetched), basis.range_latest) if fetched else basis.range_latest
+        carry, why = carry_decision(basis, now)
+        self.missing.remove("IORB")
+        [use] = [u for u in self.uses if u.status is UseStatus.UNAVAILABLE and "IORB" in u.series]
+        self.uses.remove(use)
+        if carry:
+            if basis.date < self.end:
+                self.payloads.append(carried_payload(basis, self.end))
+            self.log(f"IORB carried forward: {why} ({use.detail})")
+            self.uses.append(SourceUse(IORB.name, IORB.series, IORB.primary, Provider.CARRIED, UseStatus.CARRIED, why))
+        else:
+            self.log(f"IORB missing: {use.detail}; {why}")
+            self.uses.append(replace(use, detail=f"{use.detail}; {why}"))
 
     def keep_validators(self, result: Payload | NotModified) -> None:
         if result.validators:

@@ -1,23 +1,36 @@
-"""FRED keyless CSV (``fredgraph.csv``): parser and client. Also the format of the snapshot folder.
+"""FRED: the keyless CSV or, with ``FRED_API_KEY`` set, the official API. Also the snapshot folder's format.
 
-Wire format (shared/spec/sources.md 3.4, confirmed by recorded files): a header
+Keyless CSV (shared/spec/sources.md 3.4, confirmed by recorded files): a header
 ``observation_date,<ID>[,<ID>...]`` (before 2025: ``DATE,<ID>``), one row per date, ISO
 dates, missing values as an empty field (before 2025: ``.``).
+
+Official API (spec 3.1, recorded bodies in tests/fixtures/fred): ``GET
+/fred/series/observations?series_id=&api_key=&file_type=json[&observation_start=][&observation_end=]``
+returns ``{"observations": [{"date": "YYYY-MM-DD", "value": "5.35", ...}]}``, oldest first,
+values as strings, ``"."`` for a missing one. The key is a secret: it is read from the
+environment when a client is made, never a setting or a Prefect parameter, and every URL
+shown or stored has it replaced by ``***`` (``sources.http.redact_url``).
+
+FRED says no with 403 (the keyless CSV refused keyless requests for weeks in 2026, spec 3.4a)
+or 429 (its rate limit): that is reported as "blocked", in one line, not as a broken payload.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
+import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 
 from liquidity_watch.domain.payload import OBSERVATION_SCHEMA, Payload, now_utc
 from liquidity_watch.domain.sources import Provider
-from liquidity_watch.settings import Settings
-from liquidity_watch.sources.errors import ParseError, parsing
+from liquidity_watch.settings import FredSecrets, Settings
+from liquidity_watch.sources.errors import FetchError, ParseError, parsing
 from liquidity_watch.sources.http import HttpClient, NotModified
 from liquidity_watch.sources.values import (
     InputTooLarge,
@@ -27,7 +40,16 @@ from liquidity_watch.sources.values import (
     parse_iso_date,
 )
 
+#: the environment variable that holds the key of FRED's official API (a secret)
+API_KEY_ENV = "FRED_API_KEY"
+API_PATH = "/fred/series/observations"
+#: what FRED's keys look like (spec 3.1): 32 lower-case letters and digits
+API_KEY_FORMAT = re.compile(r"[a-z0-9]{32}")
+
 SOURCE = Provider.FRED
+#: statuses with which FRED says no to a client (the keyless CSV answered 403 to keyless requests
+#: for weeks in 2026; 429 is its rate limit): "blocked", not a broken payload
+BLOCKED_STATUSES = frozenset({403, 429})
 DATE_HEADERS = ("observation_date", "DATE")
 MISSING = ("", ".")
 
@@ -196,16 +218,88 @@ def parse_fredgraph_lines(
     )
 
 
+@contextlib.contextmanager
+def blocked_said_so() -> Iterator[None]:
+    """Turn FRED's 403 or 429 (after its retries) into one line that says FRED is blocking us."""
+    try:
+        yield
+    except FetchError as exc:
+        if exc.status not in BLOCKED_STATUSES:
+            raise
+        after = exc.problem.split(" after ", 1)[1] if " after " in exc.problem else ""
+        why = "refuses this client" if exc.status == 403 else "rate-limits this client"
+        problem = f"blocked: HTTP {exc.status} (FRED {why}" + (f"; after {after})" if after else ")")
+        raise FetchError(exc.source, exc.url, problem, exc.status) from None
+
+
+def parse_fred_api_json(body: bytes, *, url: str, series_id: str, allow_empty: bool = False) -> pl.DataFrame:
+    """``series/observations`` JSON into ``series_id, date, value`` rows (``"."`` values dropped).
+
+    >>> body = b'{"observations":[{"date":"2024-06-03","value":"5.35"},{"date":"2024-06-04","value":"."}]}'
+    >>> parse_fred_api_json(body, url="x", series_id="SOFR").rows()
+    [('SOFR', datetime.date(2024, 6, 3), 5.35)]
+    """
+    checked_body(body, source=SOURCE, url=url, expected="JSON")
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(SOURCE, url, f"{series_id}: not valid JSON: {exc}") from None
+    records = doc.get("observations") if isinstance(doc, dict) else None
+    if not isinstance(records, list):
+        found = sorted(doc)[:10] if isinstance(doc, dict) else type(doc).__name__
+        raise ParseError(SOURCE, url, f"{series_id}: expected an 'observations' list, found {found}")
+    rows: list[tuple[str, dt.date, float]] = []
+    for record in records:
+        if not isinstance(record, dict):
+            raise ParseError(SOURCE, url, f"{series_id}: observation is not an object: {record!r:.80}")
+        try:
+            day = parse_iso_date(record["date"])
+        except (KeyError, TypeError, ValueError):
+            raise ParseError(SOURCE, url, f"{series_id}: bad date {record.get('date')!r}") from None
+        value = record.get("value")
+        if value in MISSING:
+            continue
+        try:
+            rows.append((series_id, day, parse_decimal(value if isinstance(value, str) else "")))
+        except ValueError:
+            raise ParseError(SOURCE, url, f"{series_id} {day}: value {value!r} is not a number") from None
+    if not rows and not allow_empty:
+        raise ParseError(SOURCE, url, f"no observations for {series_id}")
+    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+
+
+def api_key_from_environment() -> str | None:
+    """``FRED_API_KEY`` from the environment or ``.env``, if set (empty counts as unset)."""
+    key = FredSecrets().fred_api_key
+    return key.get_secret_value() or None if key is not None else None
+
+
 class FredClient:
-    """Keyless ``fredgraph.csv`` downloads, one series per request."""
+    """One series per request: the keyless ``fredgraph.csv``, or the official API when a key is given.
+
+    ``api_key``: default, ``FRED_API_KEY`` from the environment (pass ``""`` for none).
+    """
 
     def __init__(
-        self, settings: Settings, http: HttpClient | None = None, *, on_retry: Callable[[str], None] | None = None
+        self,
+        settings: Settings,
+        http: HttpClient | None = None,
+        *,
+        on_retry: Callable[[str], None] | None = None,
+        api_key: str | None = None,
     ):
         self.settings = settings
         self.http = http or HttpClient(settings, SOURCE, on_retry=on_retry)
+        self._api_key = api_key_from_environment() if api_key is None else (api_key or None)
+
+    @property
+    def uses_api(self) -> bool:
+        """Whether requests go to the official API (a key is set) rather than the keyless CSV."""
+        return self._api_key is not None
 
     def url(self) -> str:
+        if self.uses_api:
+            return self.settings.fred_api_base_url.rstrip("/") + API_PATH
         return self.settings.fred_base_url.rstrip("/") + "/graph/fredgraph.csv"
 
     def fetch(self, series_id: str, start: dt.date | None = None, end: dt.date | None = None) -> Payload | NotModified:
@@ -214,15 +308,35 @@ class FredClient:
         A conditional request when the HTTP client knows validators for the URL:
         ``NotModified`` if FRED answers 304.
         """
+        if self._api_key is not None:
+            return self._fetch_api(self._api_key, series_id, start, end)
         params = {"id": series_id}
         if start is not None:
             params["cosd"] = start.isoformat()
         if end is not None:
             params["coed"] = end.isoformat()
         retrieved_at = now_utc()
-        reply = self.http.fetch(self.url(), params, conditional=True)
+        with blocked_said_so():
+            reply = self.http.fetch(self.url(), params, conditional=True)
         if reply.not_modified:
             return NotModified(SOURCE, reply.url, reply.validators)
         with parsing(SOURCE, reply.url):
             frame = parse_fredgraph_csv(reply.body, url=reply.url, expected=[series_id], allow_empty=start is not None)
+        return Payload(SOURCE, reply.url, retrieved_at, reply.sha256, frame, reply.n_bytes, validators=reply.validators)
+
+    def _fetch_api(self, key: str, series_id: str, start: dt.date | None, end: dt.date | None) -> Payload | NotModified:
+        if not API_KEY_FORMAT.fullmatch(key):
+            raise FetchError(SOURCE, self.url(), f"{API_KEY_ENV} is not a 32-character lower-case alphanumeric key")
+        params = {"series_id": series_id, "api_key": key, "file_type": "json"}
+        if start is not None:
+            params["observation_start"] = start.isoformat()
+        if end is not None:
+            params["observation_end"] = end.isoformat()
+        retrieved_at = now_utc()
+        with blocked_said_so():
+            reply = self.http.fetch(self.url(), params, conditional=True)
+        if reply.not_modified:
+            return NotModified(SOURCE, reply.url, reply.validators)
+        with parsing(SOURCE, reply.url):
+            frame = parse_fred_api_json(reply.body, url=reply.url, series_id=series_id, allow_empty=start is not None)
         return Payload(SOURCE, reply.url, retrieved_at, reply.sha256, frame, reply.n_bytes, validators=reply.validators)

@@ -22,6 +22,7 @@ import polars as pl
 from liquidity_watch.domain.calendars import with_published_at
 from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.sources import IorbBasis, RangeAt
 from liquidity_watch.warehouse.db import transaction
 
 
@@ -130,7 +131,7 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
                             ELSE greatest(i.published_at, i.retrieved_at) END AS known_at,
                        $run_id AS run_id, coalesce(o.first_run_id, $run_id) AS first_run_id
                 FROM incoming i LEFT JOIN raw.observations o USING (series_id, date)
-                WHERE o.series_id IS NULL OR o.value <> i.value
+                WHERE o.series_id IS NULL OR o.value <> i.value OR (o.source = 'carried' AND i.source <> 'carried')
                 """,
                 {"run_id": run_id},
             )
@@ -155,10 +156,40 @@ def _landed_by(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[i
 
 
 def last_dates(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
-    """The last stored observation date per series (what an incremental fetch starts from)."""
+    """The last observation date per series that a source served (what an incremental fetch starts from).
+
+    Values carried forward do not count: the next fetch starts before them, so a source's
+    answer replaces them.
+    """
     # the view, not the versions table: a read-only connection to a warehouse that predates
     # migration 008 (not migrated yet) still has raw.observations
-    return dict(con.execute("SELECT series_id, max(date) FROM raw.observations GROUP BY series_id").fetchall())
+    return dict(
+        con.execute(
+            "SELECT series_id, max(date) FROM raw.observations WHERE source <> 'carried' GROUP BY series_id"
+        ).fetchall()
+    )
+
+
+def iorb_basis(con: duckdb.DuckDBPyConnection) -> IorbBasis | None:
+    """The last IORB a source served, with the target range on that day and the latest range stored."""
+    last = con.execute(
+        "SELECT date, value FROM raw.observations WHERE series_id = 'IORB' AND source <> 'carried'"
+        " ORDER BY date DESC LIMIT 1"
+    ).fetchone()
+    if last is None:
+        return None
+    day, value = last
+
+    def range_on(until: dt.date | None) -> RangeAt | None:
+        row = con.execute(
+            "SELECT l.date, l.value, u.value FROM raw.observations l JOIN raw.observations u USING (date)"
+            " WHERE l.series_id = 'DFEDTARL' AND u.series_id = 'DFEDTARU' AND (? IS NULL OR l.date <= ?)"
+            " ORDER BY l.date DESC LIMIT 1",
+            [until, until],
+        ).fetchone()
+        return RangeAt(row[0], row[1], row[2]) if row else None
+
+    return IorbBasis(day, value, range_on(day), range_on(None))
 
 
 def observations_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None) -> pl.DataFrame:
