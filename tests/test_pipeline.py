@@ -10,11 +10,13 @@ import polars as pl
 import pytest
 from pytest_httpserver import HTTPServer
 
+from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.flows.summary import TableCount
 from liquidity_watch.sources.errors import ParseError, SourcesUnavailable
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
+from tests.conftest import copy_of
 from tests.fakes import FakeFed
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
@@ -114,8 +116,9 @@ def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(
 
 
 def _point_at(fake: FakeFed, monkeypatch) -> None:
-    for key in ("NYFED", "DDP", "FRED"):
+    for key in ("NYFED", "DDP", "FRED", "FRED_API"):
         monkeypatch.setenv(f"LW_{key}_BASE_URL", fake.base_url)
+    monkeypatch.delenv("FRED_API_KEY", raising=False)  # the keyless CSV, whatever the shell says
     monkeypatch.setenv("LW_REQUESTS_PER_SECOND", "0")
     monkeypatch.setenv("LW_HTTP_BACKOFF_INITIAL_S", "0.01")
     monkeypatch.setenv("LW_HTTP_BACKOFF_MAX_S", "0.05")
@@ -138,11 +141,13 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     first = pipeline(source="live", warehouse=str(path))
     assert first.tables["weekly_liquidity"].rows == 1238
     assert _uses(first)["H.4.1"] == ("primary", "ddp")  # from the release archive, after one 503
-    assert (
-        "sources: SOFR, TGCR, BGCR, EFFR, ON RRP, repo operations from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00)"
-        " from Board" in ("\n".join(first.lines()))
+    [sources] = [line for line in first.lines() if line.startswith("sources: ")]
+    assert sources.startswith(
+        "sources: SOFR, TGCR, BGCR, EFFR, ON RRP, repo operations from NY Fed; H.4.1 (file prepared 2026-08-27T16:30:00),"
+        " IORB (IORB from RESBM_N.D ('Interest rate on reserve balances (IORB rate)"
     )
-    assert query(path, "SELECT count(*) FROM meta.http_validators WHERE source = 'ddp'") == [(1,)]
+    assert _uses(first)["IORB"] == _uses(first)["IOER"] == ("primary", "ddp")  # the PRATES archive
+    assert query(path, "SELECT count(*) FROM meta.http_validators WHERE source = 'ddp'") == [(2,)]  # H.4.1, PRATES
     live = core_tables(path)
     snap = core_tables(snapshot_warehouse[0])
     assert live["weekly_liquidity"].equals(snap["weekly_liquidity"])
@@ -163,17 +168,17 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
     assert "If-None-Match" in fake.headers[[p for p, _ in fake.requests].index("/datadownload/Output.aspx")]
     sofr_windows = [args for p, args in fake.requests if p == "/api/rates/secured/sofr/search.json"]
     assert sofr_windows[0]["startDate"] == "2026-08-20"  # last stored 2026-09-03 minus the 14-day overlap
-    # one request per source; IOER ended in 2021 and is not asked for again; ON RRP and the repo
-    # take-up come from one operations search
+    # one request per source; IOER ended in 2021 and is not asked for again (PRATES serves IORB alone);
+    # ON RRP and the repo take-up come from one operations search
     assert [p for p, _ in fake.requests] == [
         "/api/rates/secured/sofr/search.json",
         "/api/rates/secured/tgcr/search.json",
         "/api/rates/secured/bgcr/search.json",
         "/api/rates/unsecured/effr/search.json",
         "/api/rp/results/search.json",
-        "/datadownload/Output.aspx",
-        "/graph/fredgraph.csv",
-        "/graph/fredgraph.csv",
+        "/datadownload/Output.aspx",  # H.4.1
+        "/datadownload/Output.aspx",  # PRATES
+        "/graph/fredgraph.csv",  # H.8
     ]
 
 
@@ -258,9 +263,10 @@ def test_both_primary_and_fred_down_fail_with_one_error_per_source_and_publish_n
         assert after[name].equals(before[name]), name
     [(status, error)] = query(copy, "SELECT status, error FROM meta.runs WHERE status <> 'completed'")
     assert status == "failed"
+    # IORB carries forward (the target range has not moved since the last stored IORB); H.4.1 cannot
     assert (
         error.splitlines()[0]
-        == "SourcesUnavailable: required series unavailable: WALCL, TREAST, WSHOMCB, WRESBAL, WDTGAL, IORB"
+        == "SourcesUnavailable: required series unavailable: WALCL, TREAST, WSHOMCB, WRESBAL, WDTGAL"
     )
     assert error.splitlines()[1].startswith("ddp: HTTP 503 after 3 attempts (http://")
 
@@ -315,3 +321,93 @@ def test_a_live_run_with_the_ny_fed_dark_for_30_business_days_cannot_judge_and_t
     [told] = [m["body"]["text"] for m in slack.in_channel("C0OPS")]  # one ops message (later runs: see test_signals)
     assert told.startswith(f"liquidity-watch ops: cannot judge since {first.signal.unknown_since} (signal on ")
     assert "; data stale: " in told and "SOFR (latest " in told  # the same message names the stale series
+
+
+def test_a_primary_live_run_equals_the_snapshot_build_row_for_row_from_2008(primary_live, snapshot_warehouse):
+    """Every primary up (SOFR, TGCR, BGCR, EFFR, the range, ON RRP, repo from the NY Fed; H.4.1 and IORB from
+    the Board): the core tables are the snapshot's, up to the last day the snapshot has both bounds of the range."""
+    live, snap = core_tables(primary_live), core_tables(snapshot_warehouse[0])
+    sources = dict(query(primary_live, "SELECT series_id, any_value(source) FROM raw.observations GROUP BY 1"))
+    assert {sid: sources[sid] for sid in ("SOFR", "TGCRRATE", "EFFR", "DFEDTARU", "RRPONTSYD", "RPONTSYD")} == {
+        "SOFR": "nyfed",
+        "TGCRRATE": "nyfed",
+        "EFFR": "nyfed",
+        "DFEDTARU": "nyfed",
+        "RRPONTSYD": "nyfed",
+        "RPONTSYD": "nyfed",
+    }
+    assert sources["WALCL"] == sources["IORB"] == sources["IOER"] == "ddp"
+    compared = 0
+    for name in CORE_TABLES:
+        ours, theirs = live[name], snap[name]
+        if "date" in ours.columns:
+            window = pl.col("date").is_between(dt.date(2008, 1, 1), dt.date(2026, 6, 5))
+            ours, theirs = ours.filter(window), theirs.filter(window)
+        assert ours.height > 0, name
+        assert ours.equals(theirs), name
+        compared += ours.height
+    assert compared > 5_000  # 2008-01..2026-06 of every dated core table
+
+
+def _with_fomc_days(observations: pl.DataFrame, lower: float, upper: float) -> pl.DataFrame:
+    """The snapshot plus EFFR records with a range for 2026-09-08..18: 3.50-3.75 to the 16th, then ``lower``-``upper``."""
+    rows = []
+    for n in range(11):
+        day = dt.date(2026, 9, 8) + dt.timedelta(days=n)
+        if day.weekday() >= 5:
+            continue
+        lo, hi = (3.5, 3.75) if day < dt.date(2026, 9, 17) else (lower, upper)
+        rows += [("EFFR", day, round(lo + 0.08, 2)), ("DFEDTARL", day, lo), ("DFEDTARU", day, hi)]
+    extra = pl.DataFrame(rows, schema=observations.schema, orient="row")
+    keys = extra.select("series_id", "date")
+    return pl.concat([observations.join(keys, on=["series_id", "date"], how="anti"), extra])
+
+
+def _fred_blocked_and_prates_down(fake: FakeFed) -> None:
+    fake.fail_next(
+        "/graph/fredgraph.csv", 403, body="<html>Forbidden</html>", content_type="text/html", until_healed=True
+    )
+    fake.fail_next("/datadownload/Output.aspx", 503, until_healed=True, query={"rel": "PRATES"})
+
+
+def test_fred_blocked_and_prates_down_publish_with_iorb_carried_while_the_range_stands(
+    httpserver: HTTPServer, snapshot_observations, snapshot_archive, primary_live, tmp_path, monkeypatch
+):
+    fake = FakeFed(httpserver, _with_fomc_days(snapshot_observations, 3.5, 3.75), snapshot_archive)
+    _point_at(fake, monkeypatch)
+    _fred_blocked_and_prates_down(fake)
+    path = copy_of(primary_live, tmp_path)
+    summary = pipeline(source="live", warehouse=str(path))
+    assert _uses(summary)["IORB"] == ("carried", "carried")
+    assert "IORB carried forward: 3.65% from 2026-09-08, the target range standing at 3.50-3.75% (2026-09-18)" in (
+        summary.lines()
+    )
+    assert "| IORB | IORB | carried forward | carried |" in summary.markdown()  # the artifact's table
+    carried = query(
+        path, "SELECT min(date), max(date), any_value(value) FROM raw.observations WHERE source = 'carried'"
+    )
+    assert carried[0][:2] == (dt.date(2026, 9, 9), today_new_york()) and carried[0][2] == 3.65
+    assert query(path, "SELECT status FROM core.signals WHERE date = DATE '2026-09-17' AND rule = 'effr_rising'") != [
+        ("no_data",)
+    ]
+
+
+def test_fred_blocked_and_prates_down_leave_iorb_missing_when_the_range_moved_and_the_rules_say_no_data(
+    httpserver: HTTPServer, snapshot_observations, snapshot_archive, primary_live, tmp_path, monkeypatch
+):
+    fake = FakeFed(httpserver, _with_fomc_days(snapshot_observations, 3.25, 3.5), snapshot_archive)
+    _point_at(fake, monkeypatch)
+    _fred_blocked_and_prates_down(fake)
+    path = copy_of(primary_live, tmp_path)
+    summary = pipeline(source="live", warehouse=str(path))
+    assert _uses(summary)["IORB"] == ("unavailable", None)
+    [line] = [line for line in summary.lines() if line.startswith("unavailable: IORB")]
+    assert "fred: blocked: HTTP 403 (FRED refuses this client)" in line
+    assert line.endswith(
+        "not carried forward: the target range moved from 3.50-3.75% (2026-07-17) to 3.25-3.50% (2026-09-18);"
+        " the rules that read IORB say no_data"
+    )
+    assert query(path, "SELECT count(*) FROM raw.observations WHERE source = 'carried'") == [(0,)]
+    assert query(path, "SELECT status FROM core.signals WHERE date = DATE '2026-09-17' AND rule = 'effr_rising'") == [
+        ("no_data",)
+    ]

@@ -36,8 +36,10 @@ Severity: ``watch`` = easing and draining; ``alert`` = watch and (a sign persist
 scarcity); ``critical`` = watch and (the Fed's full test: all three signs persisted together,
 or stress). A rule whose inputs do not exist yet on D is ``no_data``, never ``off`` by guess;
 so is a rule whose input is past its staleness limit on D (``domain.freshness``: the next
-observation's publication plus its release's grace), with the reason in its inputs. A day
-whose frame, or every sign, cannot be judged is ``unknown``, never ``none``.
+observation's publication plus its release's grace), with the reason in its inputs; and so
+are the rules that read a spread to IORB on a day whose rates row has no IORB (no source
+served it and it could not be carried forward). A day whose frame, or every sign, cannot be
+judged is ``unknown``, never ``none``.
 """
 
 from __future__ import annotations
@@ -400,7 +402,10 @@ def statuses(t: Thresholds, *, staleness: bool = True) -> dict[str, pl.Expr]:
 
 def _statuses(t: Thresholds) -> dict[str, pl.Expr]:
     has_weekly = pl.col("week_ending").is_not_null()
-    has_sofr = pl.col("sofr_above_iorb_share_pct").is_not_null()
+    # a day whose rates row has no IORB (no source served it, and it could not be carried) has no
+    # spread to IORB: the rules that read one say no_data rather than judge a value from before
+    has_iorb = pl.col("iorb_pct").is_not_null()
+    has_sofr = pl.col("sofr_above_iorb_share_pct").is_not_null() & has_iorb
     cut_recent = pl.col("days_since_cut").is_not_null() & (pl.col("days_since_cut") <= t.cut_lookback_days)
     iorb_fell = pl.col("iorb_change_bp") <= -t.iorb_drop_bp
     shares = (pl.col("sofr_above_iorb_share_pct") >= t.sofr_above_iorb_share_pct) & (
@@ -428,7 +433,7 @@ def _statuses(t: Thresholds) -> dict[str, pl.Expr]:
         ),
         Rule.EFFR_RISING: _status(
             (pl.col("effr_minus_iorb_rise_bp") >= t.effr_minus_iorb_rise_bp).fill_null(False),
-            pl.col("effr_minus_iorb_rise_bp").is_not_null(),
+            pl.col("effr_minus_iorb_rise_bp").is_not_null() & has_iorb,
         ),
         Rule.SCARCITY: _status(
             (pl.col("reserves_to_bank_assets_pct") <= t.reserves_to_bank_assets_pct).fill_null(False)
