@@ -281,8 +281,8 @@ def test_strict_sources_turn_a_board_failure_into_a_failed_run_without_asking_fr
     shutil.copyfile(primary_live, copy)
     with pytest.raises(SourcesUnavailable, match="required series unavailable from every source: WALCL"):
         pipeline(source="live", warehouse=str(copy), strict_sources=True)
-    # FRED is asked only for what it is the primary of: IORB and H.8 (the repo take-up is stored: NY Fed)
-    assert [args["id"] for p, args in fake.requests if p == "/graph/fredgraph.csv"] == ["IORB", "TLAACBW027SBOG"]
+    # FRED is asked only for what it is the primary of: H.8 (IORB comes from the Board too)
+    assert [args["id"] for p, args in fake.requests if p == "/graph/fredgraph.csv"] == ["TLAACBW027SBOG"]
 
 
 def test_a_live_run_with_the_ny_fed_dark_for_30_business_days_cannot_judge_and_tells_ops_once(
