@@ -182,6 +182,30 @@ def _comments(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
     return {name: comment for name, comment in rows if comment}
 
 
+def cannot_judge_note(latest: pl.DataFrame) -> str:
+    """A sentence at the top of the page when the latest signal day cannot be judged: since when, and why.
+
+    >>> row = {"signal_date": [dt.date(2026, 9, 4)], "severity": ["unknown"],
+    ...        "cannot_judge_since": [dt.date(2026, 7, 24)], "cannot_judge_why": ["easing (target range: ...)"]}
+    >>> print(cannot_judge_note(pl.DataFrame(row)))  # doctest: +NORMALIZE_WHITESPACE
+    <p class="note">The signal on 2026-09-04 cannot be judged, and has not been since 2026-07-24
+    (not calm: its inputs stopped): easing (target range: ...)</p>
+    """
+    if latest.is_empty() or "cannot_judge_since" not in latest.columns:
+        return ""
+    row = latest.row(0, named=True)
+    if row["severity"] != "unknown":
+        return ""
+    return html_note(
+        f"The signal on {row['signal_date']} cannot be judged, and has not been since {row['cannot_judge_since']}"
+        f" (not calm: its inputs stopped): {row['cannot_judge_why'] or 'no data'}"
+    )
+
+
+def html_note(text: str) -> str:
+    return f'<p class="note">{html.escape(text, quote=False)}</p>'
+
+
 def write_report(warehouse: Path, out: Path, since: dt.date = dt.date(2008, 1, 1)) -> list[Path]:
     """Write the charts and ``index.html`` into ``out``; return the files written."""
     require_published(warehouse)
@@ -231,6 +255,7 @@ from {html.escape(str(warehouse))}.</p>
 <p class="note">Money is shown in billions of US dollars ($bn; the warehouse stores millions, <code>_usd_mn</code>),
 rates in percent, spreads in basis points (bp). A dash marks a missing value, with the reason beside it. Hover a column
 name for its meaning.</p>
+{cannot_judge_note(latest)}
 <h2>Latest figures</h2>{latest_table(latest, weekly, daily, latest_comments, snapshot)}
 <h2>Signal episodes</h2>{episodes_table(details, episode_comments)}
 {images}
