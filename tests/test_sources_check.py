@@ -57,25 +57,36 @@ def _rows(result) -> list[dict]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_with_every_upstream_answering_it_prints_one_row_per_source_and_series_and_exits_0(env, fake, tmp_path):
+def test_with_every_upstream_answering_it_prints_one_row_per_call_with_its_contract_and_exits_0(env, fake, tmp_path):
     result = _check("--output", "json")
     assert result.exit_code == 0, result.output
-    rows = _rows(result)
-    assert {(r["source"], r["series"]) for r in rows} >= {
-        ("NY Fed", "SOFR"),
-        ("NY Fed", "EFFR"),
-        ("NY Fed", "RRPONTSYD"),
-        ("Board", "WALCL"),
-        ("Board", "WRESBAL"),
-        ("FRED", "IORB"),
-        ("FRED", "WALCL"),
-    }
-    walcl = next(r for r in rows if r["source"] == "Board" and r["series"] == "WALCL")
-    assert walcl["latest"] == "2026-08-26"
-    assert walcl["status"] == "ok"
-    assert walcl["url"].endswith("/datadownload/Output.aspx?rel=H41&filetype=zip")
-    assert float(walcl["latency_s"]) >= 0
-    assert fake.requests_to(ARCHIVE_PATH) == 1
+    rows = {(r["source"], r["call"]): r for r in _rows(result)}
+    fred_calls = [f"GET /graph/fredgraph.csv ({sid})" for sid in required_series()]
+    assert list(rows) == [
+        ("NY Fed", "GET /api/rates/secured/sofr/search.json"),
+        ("NY Fed", "GET /api/rates/secured/tgcr/search.json"),
+        ("NY Fed", "GET /api/rates/secured/bgcr/search.json"),
+        ("NY Fed", "GET /api/rates/unsecured/effr/search.json"),
+        ("NY Fed", "GET /api/rp/results/search.json"),
+        ("Board", "GET /datadownload/Output.aspx (rel=H41 zip)"),
+        ("Board", "GET /datadownload/Output.aspx (rel=PRATES zip)"),
+        *[("FRED", call) for call in fred_calls],
+    ]
+    h41 = rows[("Board", "GET /datadownload/Output.aspx (rel=H41 zip)")]
+    assert (h41["latest"], h41["status"]) == (
+        "2026-08-26",
+        "ok (optional, none in the window: WSHOSHO, WRBWFRBL, WLRRAL)",
+    )
+    assert h41["series"].startswith("WALCL, TREAST, WSHOMCB, WRESBAL, WDTGAL")
+    assert h41["url"].endswith("/datadownload/Output.aspx?rel=H41&filetype=zip")
+    assert float(h41["latency_s"]) >= 0
+    prates = rows[("Board", "GET /datadownload/Output.aspx (rel=PRATES zip)")]
+    assert (prates["series"], prates["status"]) == ("IORB", "ok")
+    assert prates["note"].startswith("IORB from RESBM_N.D ('Interest rate on reserve balances (IORB rate)")
+    operations = rows[("NY Fed", "GET /api/rp/results/search.json")]
+    assert operations["series"] == "RRPONTSYD, RRPONTSYAWARD, RPONTSYD"
+    assert operations["status"].startswith("ok")
+    assert fake.requests_to(ARCHIVE_PATH, {"rel": "H41"}) == fake.requests_to(ARCHIVE_PATH, {"rel": "PRATES"}) == 1
     fred_ids = [args["id"] for path, args in fake.requests if path == "/graph/fredgraph.csv"]
     assert fred_ids == required_series()  # asked once each, for a short window
     assert all("cosd" in args for path, args in fake.requests if path == "/graph/fredgraph.csv")
@@ -86,10 +97,9 @@ def test_the_table_names_a_failed_primary_and_still_exits_0_when_fred_has_every_
     fake.fail_next(ARCHIVE_PATH, 200, body="<html><body>down</body></html>", content_type="text/html")
     result = _check("--output", "json")
     assert result.exit_code == 0, result.output
-    board = [r for r in _rows(result) if r["source"] == "Board"]
-    assert len(board) == 9
-    assert all(r["status"].startswith("failed: returned HTML with status 200, not a ZIP archive") for r in board)
-    assert all(r["latest"] is None for r in board)
+    [h41] = [r for r in _rows(result) if r["call"] == "GET /datadownload/Output.aspx (rel=H41 zip)"]
+    assert h41["status"].startswith("failed: returned HTML with status 200, not a ZIP archive")
+    assert h41["latest"] is None
 
 
 def test_the_table_ends_with_the_verdict(env):

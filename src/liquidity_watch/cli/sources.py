@@ -15,15 +15,17 @@ sources_app = typer.Typer(
 )
 app.add_typer(sources_app, name="sources", short_help="Check the upstream sources (NY Fed, Board, FRED).")
 
-COLUMNS = ("source", "series", "latest", "status", "latency_s", "url")
+COLUMNS = ("source", "call", "series", "latest", "status", "latency_s", "url", "note")
 
 
 @sources_app.command("check", short_help="Ask each upstream once for a recent window; write nothing.")
 def check(output: FormatOption = "table") -> None:
     """Ask each upstream once for a short recent window, with a run's checks; write nothing.
 
-    Prints one row per source and series: the latest date, the status, how long the request
-    took and the URL. Exits 1 when a required series is unavailable from every source.
+    Prints one row per upstream call: the series it serves, their latest date, whether its
+    contract held (it answered, in its documented shape and units, with fresh data), how long
+    it took, the URL and what it picked. Exits 1 when a required series is unavailable from
+    every source.
 
     \b
     Example (the first thing to run on a new deployment):
@@ -39,11 +41,11 @@ def check(output: FormatOption = "table") -> None:
     rows = check_sources(Settings(), log=note, progress=note if fmt == "table" else None)
     print_rows(
         COLUMNS,
-        [(r.source, r.series, r.latest, r.status, f"{r.seconds:.2f}", r.url) for r in rows],
+        [(r.source, r.call, ", ".join(r.series), r.latest, r.status, f"{r.seconds:.2f}", r.url, r.note) for r in rows],
         fmt,
         title="sources check",
         width=160,
-        wrap=("status", "url"),
+        wrap=("series", "status", "url", "note"),
     )
     missing = unavailable_required(rows)
     if missing:

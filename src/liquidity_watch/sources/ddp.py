@@ -47,6 +47,8 @@ from liquidity_watch.sources.values import (
 )
 
 SOURCE = Provider.DDP
+#: every Board call: the whole-release archives and the package CSV (the query says which)
+ARCHIVE_PATH = "/datadownload/Output.aspx"
 
 #: H.4.1 series name (the SDMX ``SERIES_NAME``; the last part of a DDP Unique Identifier) ->
 #: canonical series id. All Wednesday-dated, millions of USD. The one map of H.4.1 names.
@@ -168,7 +170,7 @@ class DdpClient:
         self.http = http or HttpClient(settings, SOURCE, follow_redirects_on=board_host(settings), on_retry=on_retry)
 
     def url(self) -> str:
-        return self.settings.ddp_base_url.rstrip("/") + "/datadownload/Output.aspx"
+        return self.settings.ddp_base_url.rstrip("/") + ARCHIVE_PATH
 
     @property
     def uses_package(self) -> bool:

@@ -43,6 +43,7 @@ from liquidity_watch.sources.values import (
 #: the environment variable that holds the key of FRED's official API (a secret)
 API_KEY_ENV = "FRED_API_KEY"
 API_PATH = "/fred/series/observations"
+CSV_PATH = "/graph/fredgraph.csv"
 #: what FRED's keys look like (spec 3.1): 32 lower-case letters and digits
 API_KEY_FORMAT = re.compile(r"[a-z0-9]{32}")
 
@@ -300,7 +301,7 @@ class FredClient:
     def url(self) -> str:
         if self.uses_api:
             return self.settings.fred_api_base_url.rstrip("/") + API_PATH
-        return self.settings.fred_base_url.rstrip("/") + "/graph/fredgraph.csv"
+        return self.settings.fred_base_url.rstrip("/") + CSV_PATH
 
     def fetch(self, series_id: str, start: dt.date | None = None, end: dt.date | None = None) -> Payload | NotModified:
         """``series_id`` from ``start`` (all history if ``None``) to ``end`` (the latest if ``None``).
