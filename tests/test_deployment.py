@@ -52,7 +52,7 @@ def server(tmp_path_factory):
             pass
         assert process.poll() is None and time.monotonic() < deadline, (home / "server.log").read_text()[-3000:]
         time.sleep(0.5)
-    yield api, env
+    yield api, env, home
     process.terminate()  # the server we started, nothing else
     process.wait(timeout=30)
     log.close()
@@ -65,9 +65,15 @@ def _run(command: list[str], env: dict, timeout: float = 300) -> subprocess.Comp
 
 
 def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_it(server, tmp_path):
-    api, env = server
+    api, env, home = server
+    assert (
+        f"Prefect server database: SQLite: sqlite+aiosqlite:///{home}/prefect.db" in (home / "server.log").read_text()
+    )
     deploy = _run([str(REPO / "ops" / "deploy.sh")], env)
     assert "work pool 'liquidity-watch' created" in deploy.stdout
+    assert re.search(
+        r"global concurrency limit 'liquidity-watch-writer-liquidity-[0-9a-f]{12}' for \S+ created", deploy.stdout
+    )
 
     inspect = _run([str(BIN / "prefect"), "deployment", "inspect", "liquidity-watch/h41"], env)
     assert "0 17 * * 4" in inspect.stdout and "0 10 * * 5" in inspect.stdout
@@ -103,7 +109,7 @@ def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_
 
 
 def test_the_deployed_schedules_produce_scheduled_runs(server):
-    api, _ = server
+    api, _, _ = server
     deadline = time.monotonic() + 60
     while True:
         body = {"limit": 50, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
@@ -119,7 +125,7 @@ def test_one_sigterm_stops_a_worker_started_with_sigint_ignored(server):
     turns SIGTERM into a SIGINT to itself, so ops/worker.sh must reset SIGINT for one SIGTERM to stop it."""
     import signal
 
-    _, env = server
+    _, env, _ = server
     worker = subprocess.Popen(
         [str(REPO / "ops" / "worker.sh")],
         cwd=REPO,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -114,6 +115,29 @@ def test_a_writer_that_cannot_get_the_slot_fails_with_one_line_naming_the_holder
     assert f"global concurrency limit {slot.limit} is held by flow run {run.name!r} ({run.id}" in message
     with writer_slot(published, 0.0) as again:  # released at the end of the block
         assert again.limit == slot.limit
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("prefect_server")
+def test_the_slot_of_a_holder_that_died_on_this_host_is_freed_for_the_next_writer_at_once(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from prefect.variables import Variable
+
+    published = tmp_path / "w.duckdb"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    with writer_slot(published, 0.0) as slot:
+        record = Variable.get(holder_variable(slot.limit))
+        assert record["pid"] == os.getpid() and record["lease_id"]
+        # as if the holder were a process of this host that was killed while it wrote
+        Variable.set(holder_variable(slot.limit), {**record, "pid": dead_pid}, overwrite=True)
+        with writer_slot(published, 0.0) as next_writer:  # no wait: the dead holder's lease is released first
+            assert next_writer.limit == slot.limit
+    with writer_slot(published, 0.0) as again:
+        assert again.limit == slot.limit
+    assert Variable.get(holder_variable(slot.limit)) is None  # a released slot has no holder record
 
 
 @pytest.mark.integration

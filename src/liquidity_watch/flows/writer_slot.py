@@ -16,21 +16,25 @@ Prefect skips a limit that does not exist (with a warning) unless asked to be st
 run creates a missing limit (limit 1) before taking it; ``ops/deploy.sh`` creates the one of
 the default warehouse up front, where ``prefect gcl ls`` shows it. The slot is a lease of
 60 s (the server's shortest) that Prefect renews in the background: a holder that is
-killed frees it within a minute. If renewing fails, the run stops rather than publish
-without the slot (``strict``). Which flow run holds the slot is recorded in a Prefect
-variable beside the limit, so that a run that gives up can name it.
+killed frees it within a minute, or at once for the next run on its own host, which sees
+that its process is gone. If renewing fails, the run stops rather than publish without
+the slot (``strict``). The holder (flow run, host, pid, lease) is recorded in a Prefect
+variable beside the limit while it holds the slot, so that a run that gives up can name it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from liquidity_watch.warehouse.store import resolved, write_lock
 
@@ -103,26 +107,76 @@ def ensure_limit(name: str) -> bool:
     return True
 
 
-def _record_holder(limit: str, flow_run_id: uuid.UUID | None) -> None:
+def _record_holder(limit: str, flow_run_id: uuid.UUID | None, lease_id: uuid.UUID | None) -> None:
     from prefect.variables import Variable
 
-    if flow_run_id is not None:
-        Variable.set(holder_variable(limit), str(flow_run_id), overwrite=True)
+    record = {
+        "flow_run_id": str(flow_run_id) if flow_run_id else None,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "lease_id": str(lease_id) if lease_id else None,
+    }
+    Variable.set(holder_variable(limit), record, overwrite=True)
+
+
+def _forget_holder(limit: str) -> None:
+    from prefect.variables import Variable
+
+    Variable.unset(holder_variable(limit))
+
+
+def _holder(limit: str) -> dict[str, Any] | None:
+    from prefect.variables import Variable
+
+    recorded = Variable.get(holder_variable(limit))
+    return recorded if isinstance(recorded, dict) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def release_dead_holder(limit: str) -> str | None:
+    """Free the slot of a holder that died on this host (SIGKILL, out of memory); say whose it was, or ``None``.
+
+    A holder that is killed cannot release its lease, and the server frees it only when the lease
+    runs out (``LEASE_S``). On the holder's own host its death is certain once its process is gone,
+    as the ``flock`` already knows, so the next run there need not wait. Releasing a lease that was
+    released already changes nothing on the server; a holder on another host is left to its lease.
+    """
+    from prefect.client.orchestration import get_client
+
+    record = _holder(limit)
+    if not record or record.get("host") != socket.gethostname() or not record.get("lease_id"):
+        return None
+    pid = int(record.get("pid") or 0)
+    if pid <= 0 or pid == os.getpid() or _alive(pid):
+        return None
+    with get_client(sync_client=True) as client:
+        client.release_concurrency_slots_with_lease(uuid.UUID(record["lease_id"]))
+    _forget_holder(limit)
+    return f"flow run {record.get('flow_run_id')} (pid {pid} on this host, no longer running)"
 
 
 def describe_holder(limit: str) -> str:
-    """``flow run 'calm-otter' (<id>, Running)``: the flow run that took the slot last, as the server knows it."""
+    """``flow run 'calm-otter' (<id>, Running; pid 123 on host-a)``: the slot's last taker, as the server knows it."""
     from prefect.client.orchestration import get_client
-    from prefect.variables import Variable
 
     try:
-        recorded = Variable.get(holder_variable(limit))
-        if not isinstance(recorded, str):
-            return "a flow run the server does not name"
+        record = _holder(limit)
+        if not record or not record.get("flow_run_id"):
+            where = f"pid {record['pid']} on {record['host']}" if record else "no record of it"
+            return f"a run outside any flow run ({where})"
         with get_client(sync_client=True) as client:
-            run = client.read_flow_run(uuid.UUID(recorded))
+            run = client.read_flow_run(uuid.UUID(record["flow_run_id"]))
         state = run.state.name if run.state else "no state"
-        return f"flow run {run.name!r} ({run.id}, {state})"
+        return f"flow run {run.name!r} ({run.id}, {state}; pid {record['pid']} on {record['host']})"
     except Exception:  # naming the holder is a courtesy: never the reason a run fails
         return "a flow run the server does not name"
 
@@ -152,14 +206,21 @@ def writer_slot(published: Path, wait_s: float, flow_run_id: uuid.UUID | None = 
         return
     from prefect.client.schemas.objects import ConcurrencyLeaseHolder
     from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError, ConcurrencySlotAcquisitionError
+    from prefect.concurrency.context import ConcurrencyContext
     from prefect.concurrency.sync import concurrency
+    from prefect.logging import get_logger
 
     name = limit_name(published)
     holder = ConcurrencyLeaseHolder(type="flow_run", id=flow_run_id) if flow_run_id else None
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
+        # the lease's id, which the holder record keeps so that a dead holder's slot can be freed
+        leases = stack.enter_context(ConcurrencyContext()).cleanup_lease_ids
         try:
             ensure_limit(name)
+            freed = release_dead_holder(name)
+            if freed:
+                get_logger("liquidity_watch").warning("freed the global concurrency limit %s of %s", name, freed)
             stack.enter_context(
                 concurrency(
                     name,
@@ -186,9 +247,13 @@ def writer_slot(published: Path, wait_s: float, flow_run_id: uuid.UUID | None = 
                 f"cannot take the global concurrency limit {name} for {published}: {type(exc).__name__}: {exc}"
             ) from None
         waited = round(time.monotonic() - started, 3)
-        with contextlib.suppress(Exception):  # the name of the holder helps a waiter; it guards nothing
-            _record_holder(name, flow_run_id)
-        yield Slot(name, waited)
+        with contextlib.suppress(Exception):  # the record helps a waiter; it guards nothing
+            _record_holder(name, flow_run_id, leases[-1] if leases else None)
+        try:
+            yield Slot(name, waited)
+        finally:
+            with contextlib.suppress(Exception):  # before the release: the next holder's record is never erased
+                _forget_holder(name)
 
 
 @dataclass(frozen=True)
