@@ -79,8 +79,8 @@ say "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:
 # --- Prefect's server on it, with a home, a warehouse and a clone-local state of this run's own
 export PREFECT_HOME="$work/prefect-home"
 export PREFECT_API_DATABASE_CONNECTION_URL="postgresql+asyncpg://prefect:$password@127.0.0.1:$pg_port/prefect"
-export PREFECT_PORT="$(free_port)"
-export PREFECT_API_URL="http://127.0.0.1:$PREFECT_PORT/api"
+export PREFECT_SERVER_API_PORT="$(free_port)"
+export PREFECT_API_URL="http://127.0.0.1:$PREFECT_SERVER_API_PORT/api"
 export PREFECT_WORKER_QUERY_SECONDS=1              # workers poll every second: the two runs start together
 export LW_WAREHOUSE="$work/liquidity.duckdb"
 export LW_LOCK_WAIT_S=120
