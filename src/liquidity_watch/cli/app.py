@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import gc
 import json
+import logging
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -223,7 +224,15 @@ class _Stop:
     @classmethod
     def handler(cls, signum: int, frame: object) -> None:
         cls.received = signum
+        # from here on the command is ending: Prefect's log worker may find the run's temporary
+        # server gone (Ctrl-C reaches it too), and its failures must not print around the one line
+        logging.raiseExceptions = False
         raise KeyboardInterrupt
+
+
+def stop_requested() -> bool:
+    """Whether Ctrl-C or SIGTERM came: the command ends with that line alone (``main`` prints it)."""
+    return _Stop.received is not None
 
 
 def stopped_line(signum: int) -> str:
@@ -250,6 +259,7 @@ def main() -> None:
     except KeyboardInterrupt:  # outside typer's own handling (while it starts, or while a result prints)
         code = 130
     if _Stop.received is not None or code == 130:
+        logging.raiseExceptions = False  # as in the handler: nothing prints after the one line
         number = int(_Stop.received or signal.SIGINT)
         with contextlib.suppress(Exception):
             print_error(stopped_line(number))

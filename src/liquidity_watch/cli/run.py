@@ -26,6 +26,7 @@ from liquidity_watch.cli.app import (
     print_error,
     say,
     stdout_console,
+    stop_requested,
     warn,
 )
 from liquidity_watch.domain.sources import SourceKind
@@ -145,6 +146,8 @@ def run(
         if debug:
             _print_traceback()
         errors = [f"run failed: {exc}"]
+    if stop_requested():  # Ctrl-C or SIGTERM: whatever the flow raised on the way out, main says it in one line
+        raise KeyboardInterrupt
     if errors:  # outside the except block: the failed run's frames (and DuckDB objects) are already freed
         for line in errors[:-1]:
             print_error(line)
