@@ -82,6 +82,8 @@ export PREFECT_API_DATABASE_CONNECTION_URL="postgresql+asyncpg://prefect:$passwo
 export PREFECT_SERVER_API_PORT="$(free_port)"
 export PREFECT_API_URL="http://127.0.0.1:$PREFECT_SERVER_API_PORT/api"
 export PREFECT_WORKER_QUERY_SECONDS=1              # workers poll every second: the two runs start together
+# no runs from the cron schedules: one falling due during the check would take a worker (and go live)
+export PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED=false
 export LW_WAREHOUSE="$work/liquidity.duckdb"
 export LW_LOCK_WAIT_S=120
 ops/server.sh > "$work/server.log" 2>&1 &
