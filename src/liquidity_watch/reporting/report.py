@@ -96,9 +96,15 @@ def why_blank_episode(column: str, episode: dict[str, Any]) -> str:
     return "no value in the episode"
 
 
+#: Past this many characters a text cell is prose and wraps; shorter ones (names, flags) stay on one line.
+PROSE_CHARS = 60
+
+
 def _cell(column: str, value: object, why: str | None = None) -> str:
     text = format_value(column, value)
     classes = [column_unit(column) or ("date" if isinstance(value, dt.date) else "text"), f"c-{column}"]
+    if len(text) > PROSE_CHARS:
+        classes.append("prose")  # a sentence (a reason, a list of rules) wraps instead of widening its table
     if value is None:
         classes.append("blank")
         text = f"{BLANK} <span class='why'>{html.escape(why)}</span>" if why else BLANK
@@ -169,6 +175,7 @@ td.blank .why,td.why{color:#777;font-size:12px;white-space:normal}
 td.meaning{color:#555;font-size:12px}
 td.text{white-space:nowrap}
 td.c-triggers,td.c-cuts{white-space:normal;min-width:8em}
+td.prose{white-space:normal;min-width:16em;max-width:48em}
 img{max-width:100%;height:auto;border:1px solid #eee}
 .note{color:#555;font-size:13px}
 .nowrap{white-space:nowrap}
