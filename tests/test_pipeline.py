@@ -184,7 +184,7 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
 
 @pytest.fixture(scope="module")
 def primary_live(tmp_path_factory, snapshot_observations, snapshot_archive):
-    """A live backfill with every primary answering (small archive), for comparisons."""
+    """A live backfill with every primary answering (small archive) and --strict-sources, for comparisons."""
     server = HTTPServer()
     server.start()
     try:
@@ -192,7 +192,7 @@ def primary_live(tmp_path_factory, snapshot_observations, snapshot_archive):
         path = tmp_path_factory.mktemp("primary") / "live.duckdb"
         with pytest.MonkeyPatch.context() as mp:
             _point_at(fake, mp)
-            pipeline(source="live", warehouse=str(path))
+            pipeline(source="live", warehouse=str(path), strict_sources=True)  # primaries or nothing
     finally:
         server.stop()
     return path

@@ -224,3 +224,21 @@ def test_the_basis_of_carrying_is_the_last_served_iorb_and_the_range_then_and_no
         )
     finally:
         con.close()
+
+
+def test_the_fred_key_is_no_setting_and_fred_errors_and_retry_lines_show_it_as_stars(settings, fake, monkeypatch):
+    from liquidity_watch.settings import Settings
+    from liquidity_watch.sources.errors import FetchError
+    from liquidity_watch.sources.fred import FredClient
+    from liquidity_watch.sources.http import HttpClient
+
+    monkeypatch.setenv("FRED_API_KEY", FRED_API_KEY)
+    assert FRED_API_KEY not in Settings().model_dump_json()  # what travels as a task parameter
+    fake.fail_next("/fred/series/observations", 500, until_healed=True)
+    lines: list[str] = []
+    client = FredClient(settings, HttpClient(settings, Provider.FRED, on_retry=lines.append))
+    with pytest.raises(FetchError) as info:
+        client.fetch("IORB", dt.date(2026, 8, 1))
+    shown = str(info.value) + "\n".join(lines)
+    assert len(lines) == 2 and "api_key=***" in shown
+    assert FRED_API_KEY not in shown

@@ -19,8 +19,18 @@ EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 TOKEN = "xoxb-5150-plantedTOKENsecret"
 HOOK_PATH = "/services/TPLANT/BPLANT/plantedHOOKsecret"
 OPS_PATH = "/services/TOPS/BOPS/plantedOPSsecret"
+FRED_KEY = "plantedfredkeysecret000000000000"  # FRED's keys are 32 lower-case letters and digits
 #: What must never be found anywhere: each secret, and the distinctive part of each.
-NEEDLES = [TOKEN, "plantedTOKENsecret", "plantedHOOKsecret", "TPLANT/BPLANT", "plantedOPSsecret", "TOPS/BOPS"]
+NEEDLES = [
+    TOKEN,
+    "plantedTOKENsecret",
+    "plantedHOOKsecret",
+    "TPLANT/BPLANT",
+    "plantedOPSsecret",
+    "TOPS/BOPS",
+    FRED_KEY,
+    "plantedfredkeysecret",
+]
 
 
 @pytest.fixture
@@ -78,6 +88,7 @@ def test_planted_secrets_appear_nowhere_after_every_failure_kind(slack, tmp_path
         "SLACK_OPS_WEBHOOK_URL": refused + OPS_PATH,  # refused, for the ops notifications
         "SLACK_TIMEOUT_S": "0.5",
         "SLACK_RETRIES": "0",
+        "FRED_API_KEY": FRED_KEY,  # in the environment of every run, as a deployment would have it
     }
     env = {**os.environ, **common, "PREFECT_API_URL": PREFECT_API_URL.value()}
     warehouse = tmp_path / "w.duckdb"
