@@ -223,6 +223,12 @@ def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, tm
     assert printed.startswith(
         "[liquidity-watch critical] critical: a break, SOFR - IORB 315 bp\nCRITICAL: rates falling"
     )
+    # the terminal reads like the Slack message: the title, the three signs a line each, the facts
+    lines = printed.splitlines()
+    signs = lines.index("The Fed's three signs")
+    assert [line[:4] for line in lines[signs + 1 : signs + 4]] == ["(a) ", "(b) ", "(c) "]
+    assert any(line.startswith("Reserves: $1,") for line in lines)
+    assert not any("*" in line or ":rotating_light:" in line for line in lines)  # no Slack markup
     assert outbox(tmp_path / "w.duckdb")[0][1] == "printed"
     assert run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run2")["printed_text"] == []
 

@@ -34,6 +34,7 @@ from liquidity_watch.alerts.messages import signal_message
 from liquidity_watch.alerts.outbox import OutboxRow, enqueue, signal_message_id
 from liquidity_watch.alerts.redaction import describe
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
+from liquidity_watch.alerts.terminal import terminal_lines
 from liquidity_watch.domain.delivery import DestinationKind, MessageKind, OutboxStatus
 from liquidity_watch.domain.severity import Severity
 
@@ -194,7 +195,8 @@ def _deliver_one(
         failed(config.broken[destination.name], uncertain=maybe_arrived)
         return
     if destination.kind is DestinationKind.TERMINAL:
-        report.printed_text.append(f"[liquidity-watch {row.severity or row.kind}] {row.text}")
+        first, *rest = terminal_lines(row.payload)  # reads like the Slack message: title, signs, facts
+        report.printed_text.append("\n".join([f"[liquidity-watch {row.severity or row.kind}] {first}", *rest]))
         journal.record_printed(row.message_id, row.destination, run_id)
         report.printed.append(row.message_id)
         return

@@ -208,7 +208,7 @@ class RunSummary:
             f"**Signal on {self.signal.date}:** {self.signal.describe()}." if self.signal else "**Signal:** none.",
             *[f"- threshold differs from the packaged default: {change}" for change in self.thresholds_changed],
             f"**Alerts:** {self.alerts_line().removeprefix('alerts: ')}.",
-            *[f"> {text}" for text in self.alerts.printed_text],
+            *["> " + text.replace("\n", "\n> ") for text in self.alerts.printed_text],
             *[f"- not delivered: {error}" for error in self.alerts.errors],
             f"**Stale series:** {', '.join(self.stale) or 'none'}.",
             *[f"**Warning:** published; {warning}" for warning in self.warnings],
