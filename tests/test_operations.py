@@ -286,10 +286,15 @@ def test_a_cli_run_on_its_own_temporary_server_loads_none_of_prefects_server_mod
         f"sys.argv = ['liquidity-watch', 'run', '--warehouse', {str(tmp_path / 'w.duckdb')!r}]\n"
         "main()\n"
     )
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    # INFO, as a user's terminal gets it (the tests otherwise keep Prefect at WARNING)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO"}
     env.pop("PREFECT_API_URL", None)  # no real server: the run starts its own
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "published" in done.stdout or "core table" in done.stdout
+    assert done.stdout.startswith("liquidity-watch run ")  # the summary is the first thing printed
+    assert "core table" in done.stdout
+    # no task-level INFO line and no link to the temporary server, dead once the run ends
+    assert "Finished in state" not in done.stderr and "| INFO" not in done.stderr
+    assert "View at" not in done.stdout + done.stderr
     # Prefect's own temporary server would have imported ~150 prefect.server modules (~76 MB) here
     assert done.stdout.strip().splitlines()[-1] == "server modules: 0"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,6 +32,7 @@ from liquidity_watch.cli.app import (
 from liquidity_watch.domain.sources import SourceKind
 
 if TYPE_CHECKING:
+    from liquidity_watch.flows.console import QuietConsole
     from liquidity_watch.flows.summary import RunSummary
 
 #: ``liquidity-watch run`` published, but something after the publish failed.
@@ -86,7 +87,17 @@ def run(
             metavar="DIR",
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (Prefect's and this command's).")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="Show Prefect's log lines as the run goes (task states, progress); by default the "
+            "terminal gets the summary first, then each warning and error once.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (Prefect's and this command's) and every log line.")
+    ] = False,
 ) -> None:
     """Run the pipeline once on Prefect's ephemeral server and print what it published.
 
@@ -120,46 +131,73 @@ def run(
     bootstrap(pipeline=True)  # Great Expectations imports in the background while Prefect's server starts
     import contextlib
 
-    from liquidity_watch.flows.local_run import console_without_tracebacks, local_prefect
+    from liquidity_watch.flows.console import QuietConsole, server_outlives_run
+    from liquidity_watch.flows.local_run import console_without_tracebacks
     from liquidity_watch.flows.pipeline import pipeline  # imported late: Prefect is slow to import
-    from liquidity_watch.sources.errors import SourcesUnavailable
 
-    quiet = contextlib.nullcontext() if debug else console_without_tracebacks()
-    errors: list[str] = []
-    try:
-        with local_prefect(), quiet:
-            summary = pipeline(
-                source=source,
-                snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
-                warehouse=str(warehouse) if warehouse else None,
-                as_of=as_of_date,
-                accept_revisions=accepted or None,
-                strict_sources=strict_sources,
-                deliver=deliver,
-                export_parquet_to=str(export_parquet_to) if export_parquet_to else None,
-            )
-    except SourcesUnavailable as exc:  # one line per source that failed, then what it means
-        if debug:
-            _print_traceback()
-        errors = [*exc.lines(), f"run failed, nothing published: no source for {', '.join(exc.missing)}"]
-    except Exception as exc:  # the message of every pipeline error names what was wrong
-        if debug:
-            _print_traceback()
-        errors = [f"run failed: {exc}"]
-    if stop_requested():  # Ctrl-C or SIGTERM: whatever the flow raised on the way out, main says it in one line
-        raise KeyboardInterrupt
-    if errors:  # outside the except block: the failed run's frames (and DuckDB objects) are already freed
-        for line in errors[:-1]:
-            print_error(line)
-        if len(errors) > 1:
-            sys.stderr.write(errors[-1] + "\n")
-            exit_failed()
-        fail(errors[-1])
-    print_summary(summary)
+    # Prefect's console handlers exist once it is imported (above): only then can they be quietened
+    with contextlib.ExitStack() as terminal:
+        if not debug:
+            terminal.enter_context(console_without_tracebacks())
+        held = None
+        if not (verbose or debug):
+            held = QuietConsole(view_links=server_outlives_run()).install()
+            # a run stopped by Ctrl-C or SIGTERM ends with main's one line: what Prefect logged on the way out stays
+            # in its log (every other ending releases what was held itself, and then this does nothing)
+            terminal.callback(held.release, lambda message: True)
+        summary = _run_pipeline(
+            pipeline,
+            held,
+            debug,
+            source=source,
+            snapshot_dir=str(snapshot_dir) if snapshot_dir else None,
+            warehouse=str(warehouse) if warehouse else None,
+            as_of=as_of_date,
+            accept_revisions=accepted or None,
+            strict_sources=strict_sources,
+            deliver=deliver,
+            export_parquet_to=str(export_parquet_to) if export_parquet_to else None,
+        )
+        print_summary(summary)
+        if held is not None:  # after the summary; the published-with-warnings lines are the command's own
+            held.release(lambda message: any(warning in message for warning in summary.warnings))
     if summary.warnings:
         for warning in summary.warnings:
             warn(f"published; {warning}")
         raise typer.Exit(EXIT_PUBLISHED_WITH_WARNINGS)
+
+
+def _run_pipeline(pipeline: Any, held: QuietConsole | None, debug: bool, **parameters: Any) -> RunSummary:
+    """Run the flow and return its summary; on failure print each error once, then exit 1."""
+    from liquidity_watch.flows.console import repeats
+    from liquidity_watch.flows.local_run import local_prefect
+    from liquidity_watch.sources.errors import SourcesUnavailable
+
+    try:
+        with local_prefect():
+            summary: RunSummary = pipeline(**parameters)
+            return summary
+    except SourcesUnavailable as exc:  # one line per source that failed, then what it means
+        if debug:
+            _print_traceback()
+        errors = [*exc.lines(), f"run failed, nothing published: no source for {', '.join(exc.missing)}"]
+        cause = str(exc)
+    except Exception as exc:  # the message of every pipeline error names what was wrong
+        if debug:
+            _print_traceback()
+        errors = [f"run failed: {exc}"]
+        cause = str(exc)
+    if stop_requested():  # Ctrl-C or SIGTERM: whatever the flow raised on the way out, main says it in one line
+        raise KeyboardInterrupt
+    # outside the except block: the failed run's frames (and DuckDB objects) are already freed
+    if held is not None:  # Prefect's records of this failure (task, flow, ops notification) stay in its log
+        held.release(repeats(cause))
+    for line in errors[:-1]:
+        print_error(line)
+    if len(errors) > 1:
+        sys.stderr.write(errors[-1] + "\n")
+        exit_failed()
+    fail(errors[-1])
 
 
 def _print_traceback() -> None:
@@ -177,6 +215,26 @@ def print_summary(summary: RunSummary) -> None:
     table.add_column("latest", justify="right")
     for name, count in summary.tables.items():
         table.add_row(plain(f"core.{name}"), f"{count.rows:,}", plain(str(count.latest)))
-    stdout_console().print(table)
+    console = stdout_console()
+    console.print(table)
     for line in summary.lines():
-        say(line)
+        if line.startswith("ALERT "):  # a message of several lines, wrapped to the terminal as Slack wraps it
+            say(wrapped(line, console.width))
+        else:
+            say(line)
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` with each of its lines wrapped to ``width`` (continuations indented two spaces).
+
+    >>> print(wrapped("ALERT [x] TITLE\\nReserves: $2,895bn, 13-week change -$119bn", 24))
+    ALERT [x] TITLE
+    Reserves: $2,895bn,
+      13-week change -$119bn
+    """
+    import textwrap
+
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)) if line else ""
+        for line in text.splitlines()
+    )
