@@ -17,14 +17,16 @@ def terminal():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("prefect.task_runs")
-    level, propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
+    # Prefect's own handlers, if this process configured them, are set aside: its API handler warns
+    # about records sent outside a flow run
+    level, propagate, handlers = logger.level, logger.propagate, logger.handlers[:]
+    logger.handlers = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
     try:
         yield logger, stream
     finally:
-        logger.removeHandler(handler)
+        logger.handlers = handlers
         logger.setLevel(level)
         logger.propagate = propagate
 
