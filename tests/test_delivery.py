@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -368,6 +370,32 @@ def test_a_readable_journal_is_left_where_it_is(tmp_path):
         opened.start_attempt(KEY, "slack:C0SUBS", "run1")
     assert set_aside_if_unreadable(journal) is None
     with Journal.open(journal) as opened:
+        assert opened.get(KEY).status is OutboxStatus.SENDING
+
+
+def test_a_journal_left_mid_write_by_a_killed_run_is_rolled_back_not_set_aside(tmp_path):
+    journal = journal_path(tmp_path / "w.duckdb")
+    with Journal.open(journal) as opened:
+        opened.start_attempt(KEY, "slack:C0SUBS", "run1")
+    # a run killed mid-commit leaves a hot rollback journal beside a sound file: copy both while a
+    # write that spilled to disk is still open, as if its process had died there
+    crashed = journal_path(tmp_path / "crashed" / "w.duckdb")
+    crashed.parent.mkdir()
+    writer = sqlite3.connect(journal, isolation_level=None)
+    try:
+        writer.execute("PRAGMA cache_size = 1")
+        writer.execute("BEGIN")
+        rows = [(0.0, "run2", KEY, "padding", "x" * 500)] * 2000
+        writer.executemany("INSERT INTO event (at, run_id, message_id, step, detail) VALUES (?, ?, ?, ?, ?)", rows)
+        hot = journal.with_name(journal.name + "-journal")
+        assert hot.stat().st_size > 0
+        shutil.copyfile(journal, crashed)
+        shutil.copyfile(hot, crashed.with_name(crashed.name + "-journal"))
+    finally:
+        writer.close()
+    assert set_aside_if_unreadable(crashed) is None
+    assert sorted(p.name for p in crashed.parent.iterdir()) == [crashed.name, crashed.name + "-journal"]
+    with Journal.open(crashed) as opened:  # a writer rolls the unfinished write back
         assert opened.get(KEY).status is OutboxStatus.SENDING
 
 

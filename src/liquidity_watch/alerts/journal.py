@@ -233,7 +233,9 @@ def set_aside_if_unreadable(path: Path, now: float | None = None) -> JournalSetA
     """Move the journal aside if SQLite cannot read it whole; ``None`` when it reads (or does not exist).
 
     Read-only and without following a link: the file is opened through a ``file:`` URI in
-    ``mode=ro``, checked with ``PRAGMA quick_check`` and read. The journal and its side files
+    ``mode=ro``, checked with ``PRAGMA quick_check`` and read. A journal that is busy, or that a
+    killed run left mid-write (a hot ``-journal``), is left in place: SQLite's ``OperationalError``
+    is not damage. The journal and its side files
     (``-journal``, ``-wal``, ``-shm``) become ``<name>.unreadable-<UTC time>[-journal...]``.
     """
     if not path.exists() or path.is_symlink():
@@ -249,6 +251,10 @@ def set_aside_if_unreadable(path: Path, now: float | None = None) -> JournalSetA
                 con.execute(f"SELECT * FROM {table}").fetchall()  # one of the two fixed names above
         finally:
             con.close()
+    except sqlite3.OperationalError:
+        # busy, or a hot journal left by a run killed mid-write, which a read-only connection
+        # cannot roll back: not damage. Opening the journal to write rolls it back (or says why not).
+        return None
     except sqlite3.DatabaseError as exc:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
         aside = path.with_name(f"{path.name}.unreadable-{stamp}")
