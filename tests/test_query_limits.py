@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import duckdb
@@ -146,3 +147,32 @@ def test_an_interrupted_statement_leaves_its_connection_closable(empty_warehouse
     con.close()  # refused with "connection is busy" if the statement were still running
     with pytest.raises(duckdb.ConnectionException):
         con.execute("select 1")
+
+
+def test_ctrl_c_before_the_statement_has_started_still_stops_it(empty_warehouse, monkeypatch):
+    con = sandbox.connect(empty_warehouse)
+    [statement] = sandbox.parse(ENDLESS).statements
+    main = threading.get_ident()
+    signalled = threading.Event()
+
+    def ctrl_c(signum: int, frame: object) -> None:  # SIGUSR1 stands for Ctrl-C: pytest keeps SIGINT
+        signalled.set()
+        raise KeyboardInterrupt
+
+    class LateStart(threading.Thread):
+        """The statement's thread, starting its statement only after Ctrl-C was handled."""
+
+        def run(self) -> None:
+            signalled.wait()
+            time.sleep(0.3)  # the first interrupt has been sent to a connection with nothing running
+            super().run()
+
+    monkeypatch.setattr(sandbox, "threading", types.SimpleNamespace(Thread=LateStart, Event=threading.Event))
+    previous = signal.signal(signal.SIGUSR1, ctrl_c)
+    try:
+        threading.Timer(0.2, lambda: signal.pthread_kill(main, signal.SIGUSR1)).start()
+        with pytest.raises(KeyboardInterrupt):
+            sandbox.run_bounded(con, statement, time_limit_s=60)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    con.close()  # refused with "connection is busy" if the statement were still running

@@ -254,19 +254,31 @@ def run_bounded(
     try:
         while not done.wait(min(max(deadline - time.monotonic(), 0.0), 0.5)):
             if time.monotonic() >= deadline:
-                con.interrupt()
-                done.wait()
+                _stop_statement(con, done, None)
                 how = "raise it with --time-limit-s or LW_QUERY_TIME_LIMIT_S"
                 raise QueryStopped(f"it ran {time_limit_s:g} s, the time limit ({how})")
     except BaseException:
-        con.interrupt()  # a signal interrupts the wait, not DuckDB: stop the statement, then its thread
-        done.wait(10)
+        _stop_statement(con, done, 10.0)  # a signal interrupts the wait, not DuckDB: stop the statement too
         raise
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     if outcome.get("too_many"):
         raise QueryStopped(f"the result has more than {max_rows:,} rows; add a LIMIT, or use liquidity-watch export")
     return outcome.get("columns"), outcome.get("rows", [])  # type: ignore[return-value]
+
+
+def _stop_statement(con: duckdb.DuckDBPyConnection, done: threading.Event, max_s: float | None) -> None:
+    """Interrupt ``con`` until the statement's thread ends (or ``max_s`` passes).
+
+    ``interrupt()`` stops only a statement already running: one sent while the thread is still
+    starting it is lost, so it is sent again until the thread says it is done.
+    """
+    deadline = None if max_s is None else time.monotonic() + max_s
+    con.interrupt()
+    while not done.wait(0.1):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        con.interrupt()
 
 
 def explain_error(exc: duckdb.Error) -> str:
