@@ -3,6 +3,8 @@ Ctrl-C and SIGTERM end any command with one line and 130 / 143."""
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 import signal
 import subprocess
@@ -176,3 +178,26 @@ def test_ctrl_c_before_the_statement_has_started_still_stops_it(empty_warehouse,
     finally:
         signal.signal(signal.SIGUSR1, previous)
     con.close()  # refused with "connection is busy" if the statement were still running
+
+
+def test_a_stop_signal_that_a_library_turns_into_its_own_error_still_ends_with_the_one_line(monkeypatch, capsys):
+    cli_app = importlib.import_module("liquidity_watch.cli.app")
+
+    def interrupted_by_duckdb(**_kwargs: object) -> None:
+        cli_app._Stop.received = signal.SIGTERM  # as the handler records it before DuckDB sees the signal
+        raise RuntimeError("Query interrupted")  # what DuckDB raises when a signal comes while it works
+
+    monkeypatch.setattr(cli_app._Stop, "received", None)
+    monkeypatch.setattr(cli_app, "app", interrupted_by_duckdb)
+    monkeypatch.setattr(logging, "raiseExceptions", True)
+    handlers = {signum: signal.getsignal(signum) for signum in cli_app.STOP_SIGNALS}
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            cli_app.main()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert stopped.value.code == 143
+    assert capsys.readouterr().err.splitlines() == [
+        "error: terminated (SIGTERM): the command stopped; a run publishes nothing it had not finished"
+    ]

@@ -258,6 +258,10 @@ def main() -> None:
         code = exc.code
     except KeyboardInterrupt:  # outside typer's own handling (while it starts, or while a result prints)
         code = 130
+    except Exception:
+        if _Stop.received is None:
+            raise
+        code = 1  # the signal's own doing: DuckDB, for one, turns it into "Query interrupted"; the one line follows
     if _Stop.received is not None or code == 130:
         logging.raiseExceptions = False  # as in the handler: nothing prints after the one line
         number = int(_Stop.received or signal.SIGINT)
