@@ -3,6 +3,7 @@ Ctrl-C and SIGTERM end any command with one line and 130 / 143."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -123,11 +124,24 @@ def test_ctrl_c_or_sigterm_during_a_long_query_ends_with_one_line_and_the_conven
         env={**os.environ, "LW_QUERY_TIME_LIMIT_S": "60"},
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal starts it
     )
-    time.sleep(3)  # started and running the statement (a wait for the process, not a measured time)
+    _wait_until_open(process, empty_warehouse)  # past start-up, its handlers installed, at the statement
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == status
     assert stderr.decode().splitlines() == [line]
+
+
+def _wait_until_open(process: subprocess.Popen[bytes], warehouse: Path) -> None:
+    """Until ``process`` holds ``warehouse`` open: a state it reaches, not a time guessed for a loaded machine."""
+    target = os.path.realpath(warehouse)
+    fds = Path(f"/proc/{process.pid}/fd")
+    for _ in range(1200):  # at most about two minutes: a guard against a hang, not a measured time
+        assert process.poll() is None, "the query ended before it opened the warehouse"
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == target for fd in fds.iterdir()):
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the query did not open {warehouse}")
 
 
 def test_an_interrupted_statement_leaves_its_connection_closable(empty_warehouse):
