@@ -386,7 +386,7 @@ def repos(day: dt.date, billions: float) -> list[dict[str, object]]:
 
 
 def _fred_api_error(status: int, message: str) -> Response:
-    """FRED's error body (spec 3.2): ``{"error_code": ..., "error_message": ...}`` with the same status."""
+    """FRED's error body (docs/sources.md): ``{"error_code": ..., "error_message": ...}`` with the same status."""
     body = json.dumps({"error_code": status, "error_message": message})
     return Response(body, status=status, content_type="application/json; charset=UTF-8")
 

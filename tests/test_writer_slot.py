@@ -88,7 +88,7 @@ def test_the_summary_says_how_the_run_got_to_write():
         seconds=1.0,
         stage_seconds={},
     )
-    assert not any(line.startswith("writer:") for line in summary.lines())  # flock alone, no wait: as before
+    assert not any(line.startswith("writer:") for line in summary.lines())  # flock alone, no wait: no line
     waited = dataclasses.replace(summary, writer_limit="L", writer_waits_s={"global_limit": 3.25})
     assert "writer: global concurrency limit L after 3.25 s, flock after 0.00 s" in waited.lines()
 

@@ -10,7 +10,7 @@ embedded default and as a second guard on one host.
 
 The temporary server that ``liquidity-watch run`` starts for itself when no API is
 configured is not shared with anything: a limit there would guard nothing, so such a run
-takes the ``flock`` alone, exactly as before.
+takes the ``flock`` alone.
 
 Prefect skips a limit that does not exist (with a warning) unless asked to be strict, so the
 run creates a missing limit (limit 1) before taking it; ``ops/deploy.sh`` creates the one of

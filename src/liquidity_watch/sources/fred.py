@@ -1,17 +1,17 @@
 """FRED: the keyless CSV or, with ``FRED_API_KEY`` set, the official API. Also the snapshot folder's format.
 
-Keyless CSV (shared/spec/sources.md 3.4, confirmed by recorded files): a header
+Keyless CSV (docs/sources.md, confirmed by recorded files): a header
 ``observation_date,<ID>[,<ID>...]`` (before 2025: ``DATE,<ID>``), one row per date, ISO
 dates, missing values as an empty field (before 2025: ``.``).
 
-Official API (spec 3.1, recorded bodies in tests/fixtures/fred): ``GET
+Official API (docs/sources.md, recorded bodies in tests/fixtures/fred): ``GET
 /fred/series/observations?series_id=&api_key=&file_type=json[&observation_start=][&observation_end=]``
 returns ``{"observations": [{"date": "YYYY-MM-DD", "value": "5.35", ...}]}``, oldest first,
 values as strings, ``"."`` for a missing one. The key is a secret: it is read from the
 environment when a client is made, never a setting or a Prefect parameter, and every URL
 shown or stored has it replaced by ``***`` (``sources.http.redact_url``).
 
-FRED says no with 403 (the keyless CSV refused keyless requests for weeks in 2026, spec 3.4a)
+FRED says no with 403 (the keyless CSV refused keyless requests for weeks in 2026)
 or 429 (its rate limit): that is reported as "blocked", in one line, not as a broken payload.
 """
 
@@ -44,7 +44,7 @@ from liquidity_watch.sources.values import (
 API_KEY_ENV = "FRED_API_KEY"
 API_PATH = "/fred/series/observations"
 CSV_PATH = "/graph/fredgraph.csv"
-#: what FRED's keys look like (spec 3.1): 32 lower-case letters and digits
+#: what FRED's keys look like (FRED's API documentation): 32 lower-case letters and digits
 API_KEY_FORMAT = re.compile(r"[a-z0-9]{32}")
 
 SOURCE = Provider.FRED

@@ -2,7 +2,7 @@
 
 * **Cross-check.** From 2008-12-16, when the FOMC began to set a range, IORB (IOER before
   2021-07-29) has lain inside the target range (at its top until 2018-06, below it since;
-  shared/spec/sources.md 2.7). On every day of a run's window where an EFFR record carries
+  docs/sources.md). On every day of a run's window where an EFFR record carries
   both bounds, a rate outside the range refuses the rate's payload, naming both values.
 * **Carried forward.** When every IORB source fails, the last IORB a source served carries
   forward to the run's end as provenance ``carried``, but only while the target range is the

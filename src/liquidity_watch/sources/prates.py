@@ -1,6 +1,6 @@
 """The Board's policy rates (release PRATES): IORB, and IOER before it, from the whole-release ZIP.
 
-Wire format (shared/spec/sources.md 2.7; public clients that read the archive, e.g.
+Wire format (docs/sources.md; public clients that read the archive, e.g.
 damianrt/ddptools): ``Output.aspx?rel=PRATES&filetype=zip`` holds ``PRATES_data.xml``, SDMX as in
 H.4.1 (``sources.ddp_zip``, the one parsing core), with daily series (weekends included) in
 ``UNIT="Percent"``, ``UNIT_MULT="1"``, ``CURRENCY="NA"``. ``RESBME_N.D`` was the IOER rate and
