@@ -144,7 +144,7 @@ def deliver(
     return report
 
 
-def assume_may_have_arrived(journal: Journal, rows: list[OutboxRow], queued_now: set[str], run_id: str) -> list[str]:
+def assume_may_have_arrived(journal: Journal, rows: list[OutboxRow], queued_now: set[str]) -> list[str]:
     """After the journal was lost: record every undelivered message of an earlier run as one that may have arrived.
 
     The lost journal may have known of a send that ``meta.outbox`` (mirrored at the end of each

@@ -254,7 +254,7 @@ def queue_alerts_task(
         rows = undelivered(con)
     if lost is not None:
         with Journal.open(journal_file) as journal:
-            assume_may_have_arrived(journal, rows, set(queued), run_id)
+            assume_may_have_arrived(journal, rows, set(queued))
     return queued, rows, lost
 
 
