@@ -162,7 +162,7 @@ def test_the_gate_refuses_a_corrupt_snapshot_naming_the_problem(case, good_wareh
     corrupt(bad / f"{series}.csv")
 
     with pytest.raises((QualityGateFailed, ParseError)) as info:
-        gate(bad, copy_of(good_warehouse, tmp_path))
+        gate(copy_of(good_warehouse, tmp_path), bad)
 
     assert re.search(message, str(info.value)), str(info.value)
     assert series in str(info.value)
@@ -394,7 +394,7 @@ def test_the_gate_refuses_a_slip_inside_the_plausible_ranges_naming_it(
     corrupt(bad)
     warehouse = empty_warehouse if case in NEW_WAREHOUSE else copy_of(good_warehouse, tmp_path)
     with pytest.raises(QualityGateFailed) as info:
-        gate(bad, warehouse)
+        gate(warehouse, bad)
     assert re.search(message, str(info.value)), str(info.value)
 
 
@@ -404,7 +404,7 @@ def test_the_gate_passes_a_break_every_rate_of_the_day_shares(good_warehouse, sn
     shutil.copytree(snapshot_dir, folder)
     _with_percentiles(folder)
     warehouse = copy_of(good_warehouse, tmp_path)
-    gated = gate(folder, warehouse)
+    gated = gate(warehouse, folder)
     assert all(result.success for result in gated.results)
     assert query(warehouse, "SELECT count(*) FROM raw.observations WHERE series_id = 'SOFR75'")[0][0] > 2000
     daily = gated.tables["daily_rates"].filter(pl.col("date") == D(2019, 9, 17))
