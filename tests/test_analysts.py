@@ -22,7 +22,18 @@ EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
+    """The command in a process of its own: for a reader beside a writer of this process."""
     return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, env=os.environ.copy())
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess:
+    """The command in this process (CliRunner), with what a user sees: exit code, stdout, stderr."""
+    from typer.testing import CliRunner
+
+    from liquidity_watch.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture
@@ -54,7 +65,7 @@ def test_a_query_succeeds_while_a_run_writes(warehouse, tmp_path):
 
 @pytest.mark.integration
 def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
-    result = cli(
+    result = invoke(
         "query",
         "select count(*) as weeks from core.weekly_liquidity",
         "--format",
@@ -63,11 +74,11 @@ def test_query_prints_json_and_reports_sql_errors_in_one_line(warehouse):
         str(warehouse),
     )
     assert result.returncode == 0 and json.loads(result.stdout) == [{"weeks": 1238}]
-    bad = cli("query", "select * from core.nope", "--warehouse", str(warehouse))
+    bad = invoke("query", "select * from core.nope", "--warehouse", str(warehouse))
     assert bad.returncode == 1
     assert "query failed: Catalog Error: Table with name nope does not exist!" in " ".join(bad.stderr.split())
     assert "Traceback" not in bad.stderr
-    write = cli("query", "delete from core.daily_rates", "--warehouse", str(warehouse))
+    write = invoke("query", "delete from core.daily_rates", "--warehouse", str(warehouse))
     assert write.returncode == 1 and "refused: the warehouse is read-only: DELETE is not allowed" in write.stderr
 
 
@@ -102,7 +113,7 @@ def test_every_table_view_and_column_of_core_raw_and_meta_has_a_comment():
 @pytest.mark.integration
 def test_report_writes_pngs_and_a_self_contained_html_page(warehouse, tmp_path):
     out = tmp_path / "report"
-    result = cli("report", "--out", str(out), "--warehouse", str(warehouse))
+    result = invoke("report", "--out", str(out), "--warehouse", str(warehouse))
     assert result.returncode == 0, result.stderr
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["balance_sheet.png", "last_two_years.png", "qt_runoff.png", "sofr_minus_iorb.png"]
@@ -135,7 +146,7 @@ window.addEventListener('load', function () {
 @needs_chromium
 def test_the_report_fits_a_1400_pixel_window_in_a_browser(warehouse, tmp_path):
     out = tmp_path / "report"
-    assert cli("report", "--out", str(out), "--warehouse", str(warehouse)).returncode == 0
+    assert invoke("report", "--out", str(out), "--warehouse", str(warehouse)).returncode == 0
     seen = probe(out / "index.html", REPORT_LAYOUT_PROBE, width=1400)
     assert seen["page"] <= seen["window"] == 1400  # nothing sticks out of the page
     assert len(seen["boxes"]) == 2 and all(b["table"] <= b["box"] for b in seen["boxes"])  # both tables fit
@@ -147,7 +158,7 @@ def test_the_parquet_export_of_a_real_run_loads_in_pandas_with_the_warehouses_ro
     import pandas as pd
 
     out = tmp_path / "export"
-    result = cli("export", "--out", str(out), "--warehouse", str(warehouse))
+    result = invoke("export", "--out", str(out), "--warehouse", str(warehouse))
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     with connection(warehouse, read_only=True) as con:
