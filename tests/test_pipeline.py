@@ -82,8 +82,10 @@ def test_rerunning_the_snapshot_changes_no_core_or_raw_row(snapshot_warehouse, t
     )
 
 
-def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_the_h41_of_the_18th(tmp_path):
-    path = tmp_path / "asof.duckdb"
+def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_the_h41_of_the_18th(
+    snapshot_warehouse, tmp_path
+):
+    path = copy_of(snapshot_warehouse[0], tmp_path, "asof.duckdb")  # every version, landed today
     summary = pipeline(source="snapshot", warehouse=str(path), as_of=D(2019, 9, 18))
     assert summary.tables["weekly_liquidity"].latest == "2019-09-11"
     assert summary.tables["daily_rates"].latest == "2019-09-17"
@@ -92,7 +94,7 @@ def test_as_of_2019_09_18_sees_sofr_of_the_17th_and_that_afternoons_cut_but_not_
     assert query(path, "SELECT max(date) FROM core.daily_rates WHERE target_upper_pct IS NOT NULL") == [
         (D(2019, 9, 17),)
     ]
-    assert query(path, "SELECT as_of FROM meta.runs") == [(D(2019, 9, 18),)]
+    assert query(path, f"SELECT as_of FROM meta.runs WHERE run_id = '{summary.run_id}'") == [(D(2019, 9, 18),)]
 
 
 def test_a_bad_snapshot_fails_the_run_names_the_file_and_keeps_published_data(
