@@ -92,7 +92,8 @@ def prefect_server():
     """One real Prefect server (SQLite in a temp dir) for the whole session."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
+    # ~10 s on a quiet 2-core machine; minutes when it is shared with other heavy jobs
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 
