@@ -234,6 +234,16 @@ def test_a_configured_prefect_api_that_never_answers_stops_the_run_in_one_line_w
     assert not ran
 
 
+def test_a_configured_prefect_api_url_that_is_no_url_stops_the_run_in_one_line():
+    from liquidity_watch.flows.local_run import PrefectApiSilent, check_answers
+
+    with pytest.raises(PrefectApiSilent) as caught:
+        check_answers("http://[::1/api", 0.5)
+    assert (
+        str(caught.value) == "the Prefect API at http://[::1/api cannot be reached: Invalid port: ':1'; nothing was run"
+    )
+
+
 def test_every_prefect_client_call_is_bounded_under_a_minute_by_the_process_defaults():
     from liquidity_watch.bootstrap import OFFLINE_ENVIRONMENT
 

@@ -171,7 +171,7 @@ def check_answers(api_url: str, timeout_s: float) -> None:
             f"the Prefect API at {api_url} did not answer within {timeout_s:g} s (PREFECT_API_REQUEST_TIMEOUT);"
             " nothing was run"
         ) from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
         raise PrefectApiSilent(f"the Prefect API at {api_url} cannot be reached: {exc}; nothing was run") from None
     if status != 200:
         raise PrefectApiSilent(f"the Prefect API at {api_url} answered its health check with HTTP {status}")
