@@ -95,7 +95,7 @@ ARTIFACT_KEY = "liquidity-watch-run"
 
 
 # No task retries: the HTTP client already retries what is worth retrying (timeouts, 429, 5xx),
-# and a second layer would multiply the attempts and the waits (issue 13). No cached or persisted
+# and a second layer would multiply the attempts and the waits. No cached or persisted
 # result either: raw data live in the warehouse only, never in Prefect's result storage.
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(

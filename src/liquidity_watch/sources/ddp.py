@@ -7,7 +7,7 @@ series and needs no package id. A user who builds a DDP *package* of their own a
 ``LW_DDP_H41_PACKAGE`` gets that package's CSV instead (docs/sources.md says how to make
 one); its ``Unique Identifier`` row is checked on every download.
 
-CSV wire format (shared/spec/sources.md 2.2; recorded files in tests/fixtures/h41_ddp): six
+CSV wire format (docs/sources.md; recorded files in tests/fixtures/h41_ddp): six
 quoted header rows (``Series Description``, ``Unit:``, ``Multiplier:``, ``Currency:``,
 ``Unique Identifier:`` - recorded with a trailing space inside the quotes - and
 ``Time Period``), then ``YYYY-MM-DD,value,...`` rows, oldest first, CRLF endings.

@@ -5,7 +5,7 @@ unit attributes, the weekday observations fall on), and a release whose series a
 their description rather than a name passes a ``Picker``. H.4.1 is the default and is
 described below; PRATES is in ``sources.prates``.
 
-Wire format (shared/spec/sources.md 2.5): exactly four members, ``H41_data.xml``,
+Wire format (docs/sources.md): exactly four members, ``H41_data.xml``,
 ``H41_struct.xml``, ``H41_H41.xsd`` and ``frb_common.xsd``. ``H41_data.xml`` is SDMX-ML
 (compact): ``message:MessageGroup`` > ``message:Header`` (with ``message:Prepared``) and
 ``frb:DataSet`` > ``kf:Series`` elements, one per series, whose attributes name the series

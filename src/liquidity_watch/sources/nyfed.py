@@ -1,6 +1,6 @@
 """New York Fed Markets API (keyless JSON): reference rates and reverse repo operations.
 
-Wire format (shared/spec/sources.md 1.3, 1.8; recorded responses in tests/fixtures/nyfed):
+Wire format (docs/sources.md; recorded responses in tests/fixtures/nyfed):
 
 * ``/api/rates/{secured|unsecured}/{sofr|effr}/search.json?startDate=&endDate=`` returns
   ``{"refRates": [...]}``, newest first, numbers as JSON numbers, absent keys (never
