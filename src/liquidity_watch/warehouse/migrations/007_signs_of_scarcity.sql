@@ -1,4 +1,4 @@
--- 007: the data behind the Fed's three signs of less-than-abundant reserves (issue 14): TGCR and
+-- 007: the data behind the Fed's three signs of less-than-abundant reserves: TGCR and
 -- BGCR, SOFR's percentiles and volume, the Fed's repo operations (Standing Repo Facility), the ON RRP
 -- award rate, the known pressure days; commercial banks' total assets and reserves relative to them.
 -- The signal rules changed with them: the comments on core.signals say how.
