@@ -87,6 +87,23 @@ def fast_settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture
+def fake(httpserver, snapshot_observations, snapshot_archive):
+    """The loopback NY Fed, Board and FRED (``tests/fakes.py``) serving the bundled snapshot."""
+    from tests.fakes import FakeFed
+
+    return FakeFed(httpserver, snapshot_observations, snapshot_archive)
+
+
+@pytest.fixture
+def settings(fast_settings, fake) -> Settings:
+    """``fast_settings`` with every upstream pointed at ``fake``."""
+    base = fake.base_url
+    return fast_settings.model_copy(
+        update={"nyfed_base_url": base, "ddp_base_url": base, "fred_base_url": base, "fred_api_base_url": base}
+    )
+
+
 @pytest.fixture(scope="session")
 def prefect_server():
     """One real Prefect server (SQLite in a temp dir) for the whole session."""

@@ -6,7 +6,6 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from pytest_httpserver import HTTPServer
 
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.sources import Provider, UseStatus
@@ -14,7 +13,7 @@ from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.sources.extract import H41_REQUIRED, RATES, REPO, RRP, Extraction, extract, h41_due
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.raw import incoming_frame
-from tests.fakes import ARCHIVE_PATH, FakeFed
+from tests.fakes import ARCHIVE_PATH
 from tests.h41_archive import archive_bytes
 
 END = today_new_york()  # a run of today (a replay's window is its own payload)
@@ -34,17 +33,6 @@ STORED = {
     "IORB": dt.date(2026, 8, 20),
     "IOER": dt.date(2021, 7, 28),
 }
-
-
-@pytest.fixture
-def fake(httpserver: HTTPServer, snapshot_observations, snapshot_archive) -> FakeFed:
-    return FakeFed(httpserver, snapshot_observations, snapshot_archive)
-
-
-@pytest.fixture
-def settings(fast_settings, fake):
-    base = fake.base_url
-    return fast_settings.model_copy(update={"nyfed_base_url": base, "ddp_base_url": base, "fred_base_url": base})
 
 
 def _live(settings, stored=STORED, **options) -> Extraction:

@@ -16,7 +16,7 @@ from liquidity_watch.sources.errors import ParseError, parsing
 from liquidity_watch.sources.extract import H41_REQUIRED, RATES, RRP, extract
 from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results
 from liquidity_watch.warehouse.raw import incoming_frame
-from tests.fakes import ARCHIVE_PATH, FakeFed
+from tests.fakes import ARCHIVE_PATH
 from tests.h41_archive import archive_bytes
 
 END = today_new_york()
@@ -90,17 +90,6 @@ def test_a_hostile_archive_is_one_parse_error_naming_what_it_found(kind, snapsho
             max_data_bytes=2**30,
         )
     assert str(caught.value) == f"ddp: {message} (https://board.example/Output.aspx)"
-
-
-@pytest.fixture
-def fake(httpserver, snapshot_observations, snapshot_archive) -> FakeFed:
-    return FakeFed(httpserver, snapshot_observations, snapshot_archive)
-
-
-@pytest.fixture
-def settings(fast_settings, fake):
-    base = fake.base_url
-    return fast_settings.model_copy(update={"nyfed_base_url": base, "ddp_base_url": base, "fred_base_url": base})
 
 
 def _live(settings, lines: list[str]):

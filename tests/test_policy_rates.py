@@ -8,7 +8,6 @@ import io
 
 import polars as pl
 import pytest
-from pytest_httpserver import HTTPServer
 
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.payload import Payload
@@ -18,7 +17,7 @@ from liquidity_watch.sources.extract import H41_REQUIRED, RATES, REPO, RRP, extr
 from liquidity_watch.sources.prates import read_prates_archive
 from liquidity_watch.warehouse.db import connect
 from liquidity_watch.warehouse.raw import iorb_basis, land, last_dates
-from tests.fakes import ARCHIVE_PATH, FRED_API_KEY, FakeFed
+from tests.fakes import ARCHIVE_PATH, FRED_API_KEY
 from tests.h41_archive import PRATES_SERIES, prates_archive_bytes
 
 END = today_new_york()
@@ -33,19 +32,6 @@ STORED = {
     "IOER": dt.date(2021, 7, 28),
 }
 STANDING = RangeAt(dt.date(2026, 7, 17), 3.5, 3.75)
-
-
-@pytest.fixture
-def fake(httpserver: HTTPServer, snapshot_observations, snapshot_archive) -> FakeFed:
-    return FakeFed(httpserver, snapshot_observations, snapshot_archive)
-
-
-@pytest.fixture
-def settings(fast_settings, fake):
-    base = fake.base_url
-    return fast_settings.model_copy(
-        update={"nyfed_base_url": base, "ddp_base_url": base, "fred_base_url": base, "fred_api_base_url": base}
-    )
 
 
 def _read(archive: bytes, wanted=("IORB", "IOER")):
