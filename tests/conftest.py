@@ -33,6 +33,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 PREFECT_STORAGE = tempfile.mkdtemp(prefix="lw-prefect-storage-")
 os.environ["PREFECT_LOCAL_STORAGE_PATH"] = PREFECT_STORAGE
 atexit.register(shutil.rmtree, PREFECT_STORAGE, True)
+# the published warehouse a test does not name is one of this process, never the user's ./var/liquidity.duckdb:
+# a replay seeds from the published warehouse, so one built by `liquidity-watch run` would leak into the tests
+os.environ["LW_WAREHOUSE"] = str(Path(PREFECT_STORAGE) / "published" / "liquidity.duckdb")
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
