@@ -2,7 +2,7 @@
 
     python3 -m uv run --frozen python -m benchmarks.run [--skip-scale] [--json-only]
 
-Measures (targets in brackets, from issue 8):
+Measures (targets in brackets):
 * a full snapshot backfill through the Prefect flow, per stage, excluding Prefect's server
   start (the flow runs against one already-started local server) [<= 5 s];
 * a rerun with nothing new, and an incremental run bringing one new week [<= 2 s], as

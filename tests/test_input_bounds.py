@@ -1,7 +1,7 @@
 """Input size is bounded: a file over the limit is refused before it is read; parsing streams.
 
-Finding of issue 15: a 32 MB CSV in a snapshot folder drove a run to 4.7 GB peak RSS and
-268 s before it was refused.
+Without the bounds, a 32 MB CSV in a snapshot folder drives a run to 4.7 GB peak RSS and
+268 s before it is refused.
 """
 
 from __future__ import annotations

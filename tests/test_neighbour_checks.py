@@ -1,6 +1,6 @@
 """Slips inside the plausible ranges: unit slips against neighbours, uncorroborated rate spikes, identities.
 
-Findings of issue 15 (each passed the gate before): ON RRP written in $mn instead of $bn on
+Each of these passes fixed plausible ranges: ON RRP written in $mn instead of $bn on
 three Wednesdays; reserves x10 on three weeks; a one-day SOFR spike that no other rate of
 the day corroborates. A corroborated break such as 2019-09-17 must pass. Small synthetic
 frames pin the logic; one test checks the bounds against the history they were chosen from.

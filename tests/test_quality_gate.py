@@ -294,7 +294,7 @@ def test_a_reader_in_another_process_queries_the_warehouse_while_a_run_writes(pr
     assert summary.payloads_unchanged == 23
 
 
-# --- slips inside the bounds (issue 15): each passed the gate before ------------------------------------
+# --- slips inside the bounds: each passes the fixed plausible ranges ------------------------------------
 
 
 def _set(values: dict[str, str]) -> Callable[[list[str]], list[str]]:

@@ -1,8 +1,8 @@
 """The input contract (sources/values.py) in every parser: only ISO dates and plain ASCII decimals.
 
-Findings of issue 15: ISO-week dates, ``4_465_360`` and non-ASCII digits were accepted by
-``date.fromisoformat`` and ``float``. What held up then must still hold: BOM, CRLF, blank
-tails, whitespace, NaN and infinity refused, 2019-02-30 refused, thousands separators refused.
+ISO-week dates, ``4_465_360`` and non-ASCII digits are accepted by ``date.fromisoformat``
+and ``float``, so every parser goes through the contract. Also refused: BOM, CRLF, blank
+tails, whitespace, NaN and infinity, 2019-02-30, thousands separators.
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ Rules (times are America/New_York):
 ====================  =====================================================  ==========
 release               an observation dated D is published                    source
 ====================  =====================================================  ==========
-``h41``               Thursday D+1 at 16:30; if that Thursday is a Federal   spec 2.6
+``h41``               Thursday D+1 at 16:30; if that Thursday is a Federal   H.4.1
                       Reserve holiday, the next Fed business day at 16:30
-``sofr``              the next SIFMA business day after D at 08:00            spec 1.7
-``effr``              the next Fed business day after D at 09:00              spec 1.7
-``rrp``               D at 13:30 (results follow the 13:15 close)             spec 1.8
-``repo``              D at 14:00 (the day's last repo operation and the       spec 1.8
+``sofr``              the next SIFMA business day after D at 08:00            NY Fed
+``effr``              the next Fed business day after D at 09:00              NY Fed
+``rrp``               D at 13:30 (results follow the 13:15 close)             NY Fed
+``repo``              D at 14:00 (the day's last repo operation and the       NY Fed
                       Standing Repo Facility close at 13:45)
 ``h8``                Friday D+9 at 16:15 (H.8 for the week ending           H.8
                       Wednesday D comes out the Friday of the next week);
