@@ -17,7 +17,8 @@ from liquidity_watch.alerts.ops import notify_ops
 from liquidity_watch.alerts.outbox import mirror, undelivered
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
 from liquidity_watch.domain.calendars import business_days
-from liquidity_watch.signals.rules import episodes, evaluate
+from liquidity_watch.signals.episodes import episodes
+from liquidity_watch.signals.rules import evaluate
 from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.db import connection

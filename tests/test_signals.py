@@ -13,11 +13,13 @@ import pytest
 
 from liquidity_watch.domain.calendars import business_days
 from liquidity_watch.domain.catalog import SIGNALS_START
+from liquidity_watch.domain.rules import Rule, RuleStatus
 from liquidity_watch.resources import default_thresholds_file
 from liquidity_watch.signals.calibration import calibrate
+from liquidity_watch.signals.episodes import episodes, unknown_since
 from liquidity_watch.signals.evaluation import evaluate_rules
 from liquidity_watch.signals.legacy import legacy_severity
-from liquidity_watch.signals.rules import episodes, evaluate, signals_long, unknown_since
+from liquidity_watch.signals.rules import evaluate, signals_long
 from liquidity_watch.signals.thresholds import KEY_TABLE, defaults, load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 
@@ -333,6 +335,12 @@ def test_rules_without_inputs_say_no_data_instead_of_guessing(evaluated):
     assert early["easing"] == "no_data"  # no target range or IOER yet
     assert early["severity"] == "none"
     assert _day(evaluated, D(2018, 5, 1))["repo_rates"] != "no_data"
+
+
+def test_every_rule_status_on_history_is_a_rule_status_and_each_one_occurs(evaluated):
+    found = {rule: set(evaluated[rule].unique().to_list()) for rule in Rule}
+    assert set().union(*found.values()) == {status.value for status in RuleStatus}
+    assert found[Rule.STRESS] == {"on", "off", "no_data"}
 
 
 def test_h41_of_a_wednesday_is_seen_only_from_thursday(evaluated):

@@ -68,7 +68,8 @@ from liquidity_watch.flows.summary import (
 )
 from liquidity_watch.flows.writer_slot import exclusive_writer
 from liquidity_watch.settings import Settings
-from liquidity_watch.signals.rules import episodes, evaluate, signals_long, unknown_since
+from liquidity_watch.signals.episodes import episodes, unknown_since
+from liquidity_watch.signals.rules import evaluate, signals_long
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.sources.extract import Extraction, extract

@@ -12,8 +12,9 @@ from liquidity_watch.domain.calendars import business_days, next_business_day, t
 from liquidity_watch.domain.catalog import SIGNALS_START, SOFR_START
 from liquidity_watch.locations import run_command
 from liquidity_watch.signals.calibration import calibrate, calibration_frame, pressure_day_profile
+from liquidity_watch.signals.episodes import episodes, unknown_since
 from liquidity_watch.signals.evaluation import EVALUATION_START, Evaluation, evaluate_rules
-from liquidity_watch.signals.rules import episodes, evaluate, unknown_since
+from liquidity_watch.signals.rules import evaluate
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 from liquidity_watch.warehouse.core import read_core
 from liquidity_watch.warehouse.db import connection

@@ -1,7 +1,7 @@
 """Where every threshold comes from: the distributions on history they are percentiles of.
 
 ``calibrate`` recomputes each threshold of the rules from the core tables with the same
-measures the rules use (``rules.rate_measures``), so ``liquidity-watch backtest --evaluate``
+measures the rules use (``measures.rate_measures``), so ``liquidity-watch backtest --evaluate``
 can print, next to each value in force, the percentile it was chosen as and what that
 percentile is on the data now. On the bundled snapshot the recomputed values equal the
 packaged ``thresholds.toml`` (a test checks it). Nothing here is fitted to a named date:
@@ -20,7 +20,7 @@ import polars as pl
 
 from liquidity_watch.domain.catalog import SOFR_START
 from liquidity_watch.domain.pressure_days import PressureKind
-from liquidity_watch.signals.rules import rate_measures
+from liquidity_watch.signals.measures import rate_measures
 from liquidity_watch.signals.thresholds import Thresholds
 
 #: Start of the period the thresholds are computed on: SOFR and TGCR begin here.

@@ -29,6 +29,7 @@ from liquidity_watch.domain.fed_actions import FED_ACTIONS
 from liquidity_watch.domain.rules import SIGNS
 from liquidity_watch.domain.severity import GRADED, SEVERITY_RANK, Severity
 from liquidity_watch.signals.legacy import legacy_severity, previous_severity
+from liquidity_watch.signals.rules import is_on
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
 
 #: The evaluation starts with SOFR and TGCR.
@@ -179,7 +180,7 @@ def evaluate_rules(
     last: dt.date = end or frame["date"].max()  # type: ignore[assignment]
     frame = frame.filter(pl.col("date").is_between(start, last)).sort("date")
     dates = frame["date"].to_list()
-    signs = pl.any_horizontal([pl.col(rule) == "on" for rule in SIGNS])
+    signs = pl.any_horizontal([is_on(rule) for rule in SIGNS])
     grades = [*(s.value for s in reversed(GRADED)), Severity.UNKNOWN.value]
     counts = {name: {g: frame.filter(pl.col(column) == g).height for g in grades} for name, column in COLUMNS.items()}
     noise = {

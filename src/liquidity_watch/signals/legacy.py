@@ -18,7 +18,7 @@ import polars as pl
 
 from liquidity_watch.domain.rules import SIGNS, Rule
 from liquidity_watch.domain.severity import Severity
-from liquidity_watch.signals.rules import statuses
+from liquidity_watch.signals.rules import is_on, status, statuses
 from liquidity_watch.signals.thresholds import Thresholds
 
 #: v1's defaults (its thresholds.toml of the first release).
@@ -36,10 +36,6 @@ def legacy_severity(evaluated: pl.DataFrame) -> pl.DataFrame:
 
     ``evaluated`` is the output of ``rules.evaluate`` (its easing and draining are v1's).
     """
-
-    def status(condition: pl.Expr, available: pl.Expr) -> pl.Expr:
-        return pl.when(~available).then(pl.lit("no_data")).when(condition).then(pl.lit("on")).otherwise(pl.lit("off"))
-
     p99 = ((pl.col("sofr_p99_pct") - pl.col("iorb_pct")) * 100).round(2)
     frame = evaluated.select(
         "date",
@@ -54,7 +50,7 @@ def legacy_severity(evaluated: pl.DataFrame) -> pl.DataFrame:
             | (pl.col("reserves_below_52w_high_pct") >= V1["reserves_below_52w_high_pct"]).fill_null(False),
             pl.col("week_ending").is_not_null(),
         ),
-        watch=(pl.col(Rule.EASING) == "on") & (pl.col(Rule.DRAINING) == "on"),
+        watch=is_on(Rule.EASING) & is_on(Rule.DRAINING),
         above_range=(pl.col("sofr_minus_target_upper_bp") > 0).fill_null(False),
     )
     return frame.select(
@@ -63,7 +59,7 @@ def legacy_severity(evaluated: pl.DataFrame) -> pl.DataFrame:
         "scarcity_v1",
         severity_v1=pl.when(pl.col("watch") & pl.col("above_range"))
         .then(pl.lit(Severity.CRITICAL.value))
-        .when(pl.col("watch") & ((pl.col("stress_v1") == "on") | (pl.col("scarcity_v1") == "on")))
+        .when(pl.col("watch") & (is_on("stress_v1") | is_on("scarcity_v1")))
         .then(pl.lit(Severity.ALERT.value))
         .when(pl.col("watch"))
         .then(pl.lit(Severity.WATCH.value))
@@ -80,13 +76,13 @@ def previous_severity(evaluated: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
     before = evaluated.select("date").with_columns(
         evaluated.with_columns(**statuses(t, staleness=False)).select(list(Rule))
     )
-    watch = (pl.col(Rule.EASING) == "on") & (pl.col(Rule.DRAINING) == "on")
-    signs = pl.any_horizontal([pl.col(rule) == "on" for rule in SIGNS])
+    watch = is_on(Rule.EASING) & is_on(Rule.DRAINING)
+    signs = pl.any_horizontal([is_on(rule) for rule in SIGNS])
     return before.select(
         "date",
-        severity_before=pl.when(watch & (pl.col(Rule.STRESS) == "on"))
+        severity_before=pl.when(watch & is_on(Rule.STRESS))
         .then(pl.lit(Severity.CRITICAL.value))
-        .when(watch & (signs | (pl.col(Rule.SCARCITY) == "on")))
+        .when(watch & (signs | is_on(Rule.SCARCITY)))
         .then(pl.lit(Severity.ALERT.value))
         .when(watch)
         .then(pl.lit(Severity.WATCH.value))
