@@ -1,42 +1,146 @@
-"""One definition per fact: the core columns in Python and in the SQL migrations agree, name for name and in order."""
+"""One declaration per table: the specs in ``domain.tables`` and the migrated schema agree, and the checker says where not."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import duckdb
+import polars as pl
 import pytest
 
-from liquidity_watch.transforms.core_tables import CORE_COLUMNS
+from liquidity_watch.domain.tables import TABLES, table
+from liquidity_watch.domain.tables.core import BUILT
+from liquidity_watch.domain.tables.spec import BIGINT, DATE, DOUBLE, VARCHAR, Column
+from liquidity_watch.transforms.core_tables import CORE_COLUMNS, build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES
 from liquidity_watch.warehouse.db import migrate
+from liquidity_watch.warehouse.spec import comments_current, differences
 
 
 @pytest.fixture(scope="module")
-def declared() -> dict[str, list[str]]:
+def migrated():
     con = duckdb.connect(":memory:")
-    try:
-        migrate(con)
-        rows = con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'core' ORDER BY column_index"
-        ).fetchall()
-    finally:
-        con.close()
-    out: dict[str, list[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, []).append(column)
-    return out
+    migrate(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def fresh():
+    """A migrated in-memory warehouse of the test's own, to change."""
+    con = duckdb.connect(":memory:")
+    migrate(con)
+    yield con
+    con.close()
+
+
+def test_a_freshly_migrated_warehouse_is_exactly_what_the_table_specs_declare(migrated):
+    assert differences(migrated) == []
+
+
+def test_every_table_of_the_core_raw_and_meta_schemas_has_a_spec(migrated):
+    tables = migrated.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'raw', 'meta')"
+    ).fetchall()
+    assert sorted(name for (name,) in tables) == sorted(TABLES)
 
 
 def test_the_transforms_build_exactly_the_core_tables_the_warehouse_publishes():
-    assert set(CORE_COLUMNS) == set(CORE_TABLES)
+    assert list(CORE_COLUMNS) == list(CORE_TABLES) == [spec.name for spec in BUILT]
 
 
-@pytest.mark.parametrize("table", sorted(CORE_COLUMNS))
-def test_each_core_table_has_the_columns_of_its_transform_in_the_same_order(table, declared):
-    assert declared[table] == CORE_COLUMNS[table]
+def test_each_transform_returns_its_specs_columns_in_order_with_the_specs_types():
+    day = dt.date(2019, 9, 18)
+    series = ["WALCL", "WDTGAL", "WRESBAL", "SOFR", "EFFR", "IOER", "DFEDTARU", "DFEDTARL"]
+    observations = pl.DataFrame({"series_id": series, "date": [day] * 8, "value": [1.0] * 8})
+    polars_type = {DATE: pl.Date, DOUBLE: pl.Float64, VARCHAR: pl.String}
+    built = build_core_tables(observations)
+    for spec in BUILT:
+        assert built[spec.name].schema == pl.Schema({c.name: polars_type[c.type] for c in spec.columns}), spec.name
 
 
-def test_each_core_table_is_ordered_by_a_column_it_has(declared):
-    assert {name: column in declared[name] for name, column in CORE_TABLES.items()} == dict.fromkeys(CORE_TABLES, True)
+def test_a_column_type_that_differs_from_the_spec_is_named_with_its_table(migrated):
+    spec = table("core.weekly_liquidity")
+    changed = [dataclasses.replace(c, type=BIGINT) if c.name == "reserves_usd_mn" else c for c in spec.columns]
+    assert differences(migrated, [dataclasses.replace(spec, columns=tuple(changed))]) == [
+        "core.weekly_liquidity.reserves_usd_mn: type DOUBLE in the schema, BIGINT in the spec"
+    ]
+
+
+def test_a_column_declared_without_a_migration_that_adds_it_is_reported(migrated):
+    spec = table("core.daily_rates")
+    added = Column("sofr_p90_pct", DOUBLE, "SOFR 90th percentile.")
+    assert differences(migrated, [dataclasses.replace(spec, columns=(*spec.columns, added))]) == [
+        "core.daily_rates.sofr_p90_pct: in the spec, not in the schema"
+    ]
+
+
+def test_a_column_the_migrations_add_but_no_spec_declares_is_reported(fresh):
+    fresh.execute("ALTER TABLE core.policy_changes ADD COLUMN meeting VARCHAR")
+    assert differences(fresh) == ["core.policy_changes.meeting: in the schema, not in the spec"]
+
+
+def test_columns_in_another_order_than_the_spec_are_reported(migrated):
+    spec = table("core.policy_changes")
+    first, second, *rest = spec.columns
+    assert differences(migrated, [dataclasses.replace(spec, columns=(second, first, *rest))]) == [
+        "core.policy_changes: columns in the order ['date', 'old_lower_pct', 'old_upper_pct', 'new_lower_pct',"
+        " 'new_upper_pct', 'change_bp'] in the schema, ['old_lower_pct', 'date', 'old_upper_pct', 'new_lower_pct',"
+        " 'new_upper_pct', 'change_bp'] in the spec"
+    ]
+
+
+def test_a_comment_nullability_or_key_that_differs_from_the_spec_is_reported(migrated):
+    spec = table("meta.runs")
+    columns = tuple(
+        dataclasses.replace(c, comment="Which process ran.", nullable=False) if c.name == "flow_run_id" else c
+        for c in spec.columns
+    )
+    changed = dataclasses.replace(spec, about="Runs.", key=("run_id", "started_at"), columns=columns)
+    assert differences(migrated, [changed]) == [
+        f"meta.runs: comment is {spec.comment!r} in the schema, 'Grain: one row per pipeline run. Runs.' in the spec",
+        "meta.runs: primary key ('run_id',) in the schema, ('run_id', 'started_at') in the spec",
+        "meta.runs.flow_run_id: nullable in the schema, NOT NULL in the spec",
+        "meta.runs.flow_run_id: comment is 'The Prefect flow run id (UUID), null outside a flow run.' in the schema,"
+        " 'Which process ran.' in the spec",
+    ]
+
+
+def test_a_table_without_a_spec_and_a_spec_without_a_table_are_reported(fresh):
+    fresh.execute("CREATE TABLE core.extra (day DATE)")
+    fresh.execute("DROP TABLE meta.http_validators")
+    assert differences(fresh) == [
+        "core.extra: in the schema, but no table spec declares it",
+        "meta.http_validators: declared by its spec, but not in the schema",
+    ]
+
+
+def test_a_warehouse_written_with_older_comments_gets_the_specs_comments_on_its_next_writable_connect(fresh):
+    fresh.execute("COMMENT ON COLUMN core.daily_rates.sofr_pct IS 'SOFR.'")
+    fresh.execute("COMMENT ON TABLE raw.payloads IS 'Payloads.'")
+    fresh.execute("UPDATE meta.table_specs SET fingerprint = 'an older version'")
+    assert not comments_current(fresh)
+    assert len(differences(fresh)) == 2
+
+    assert migrate(fresh) == []
+    assert differences(fresh) == []
+    assert comments_current(fresh)
+
+
+def test_a_writable_connect_of_a_current_warehouse_leaves_its_comments_alone(fresh):
+    fresh.execute("COMMENT ON COLUMN core.daily_rates.sofr_pct IS 'SOFR.'")
+    migrate(fresh)
+    assert differences(fresh) == [
+        "core.daily_rates.sofr_pct: comment is 'SOFR.' in the schema,"
+        " 'SOFR (from 2018-04-02; null before and on SIFMA holidays such as Good Friday).' in the spec"
+    ]
+
+
+def test_a_spec_whose_key_is_not_one_of_its_columns_is_refused():
+    spec = table("core.signals")
+    with pytest.raises(ValueError, match=r"core.signals: key column\(s\) \['day'\] are not columns of the table"):
+        dataclasses.replace(spec, key=("day", "rule"))
 
 
 def test_every_comment_that_lists_the_rules_names_all_of_them(migrated_template):

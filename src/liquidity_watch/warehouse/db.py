@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from liquidity_watch.resources import migrations_dir
+from liquidity_watch.warehouse.spec import comment_statements, comments_current, record_comments
 
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -49,7 +50,12 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations this database lacks, each in its own transaction; return their names."""
+    """Apply the migrations this database lacks, each in its own transaction; return their names.
+
+    Then the table specs' comments, where they differ, in one transaction: the migrations keep
+    the DDL's history, the specs (``domain.tables``) say what each table and column means. A file
+    that already carries the current specs' comments is not compared again (one lookup).
+    """
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(
         "CREATE TABLE IF NOT EXISTS meta.schema_migrations"
@@ -64,6 +70,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute(sql)
             con.execute("INSERT INTO meta.schema_migrations (version, name) VALUES (?, ?)", [version, name])
         done.append(name)
+    if done or not comments_current(con):
+        with transaction(con):
+            for statement in comment_statements(con):
+                con.execute(statement)
+            record_comments(con)
     return done
 
 

@@ -1,0 +1,95 @@
+"""The vocabulary of a table spec: a table, its columns, and the facts the quality gate holds it to.
+
+A spec states what a table is (grain, key, comment) and what each column is (type, nullability,
+comment, and the values the gate accepts). Everything else follows from it: the COMMENTs the
+warehouse applies after its migrations, the transforms' column lists, the structural
+expectations of the Great Expectations suites and docs/warehouse.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: DuckDB's names for the column types the warehouse uses, as ``duckdb_columns()`` reports them.
+DATE = "DATE"
+DOUBLE = "DOUBLE"
+VARCHAR = "VARCHAR"
+VARCHAR_LIST = "VARCHAR[]"
+BIGINT = "BIGINT"
+INTEGER = "INTEGER"
+BOOLEAN = "BOOLEAN"
+JSON = "JSON"
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+TYPES = (DATE, DOUBLE, VARCHAR, VARCHAR_LIST, BIGINT, INTEGER, BOOLEAN, JSON, TIMESTAMPTZ)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its unit is its name's suffix (``domain.columns``).
+
+    ``nullable`` is the DDL's; ``required`` makes the quality gate refuse a null where the DDL
+    allows one (a published core row without it would be meaningless); ``values`` is the
+    closed set the gate accepts, when there is one.
+    """
+
+    name: str
+    type: str
+    comment: str
+    nullable: bool = True
+    required: bool = False
+    values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type!r} (one of {', '.join(TYPES)})")
+        if not self.comment.strip():
+            raise ValueError(f"column {self.name}: a comment is required")
+
+    @property
+    def not_null(self) -> bool:
+        """Whether a null fails the gate: the DDL forbids it or the column is required."""
+        return self.required or not self.nullable
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the warehouse, declared once.
+
+    ``grain`` is one sentence: what one row is (the table's COMMENT starts with it). ``key`` is
+    the primary key, which the grain makes unique (empty for a log without one). ``about`` says
+    the rest: units, sources.
+    """
+
+    schema: str
+    name: str
+    grain: str
+    about: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        names = self.column_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.qualified}: a column is declared twice")
+        if missing := [k for k in self.key if k not in names]:
+            raise ValueError(f"{self.qualified}: key column(s) {missing} are not columns of the table")
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def comment(self) -> str:
+        """The table's COMMENT: the grain, then the rest."""
+        return f"Grain: {self.grain}. {self.about}".rstrip()
+
+    @property
+    def column_names(self) -> list[str]:
+        """The columns in table order (a migration adds a column at the end)."""
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.qualified} has no column {name!r}")
