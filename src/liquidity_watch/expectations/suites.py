@@ -1,8 +1,10 @@
-"""The Great Expectations suites, built in code from ``expectations.bounds``.
+"""The Great Expectations suites, built in code from the table specs and ``expectations.bounds``.
 
 One suite per staged dataset: ``raw_observations`` (this run's fresh rows), and one per
-core table. Every expectation carries ``meta.series`` (the series or column it guards)
-and ``meta.bound`` (the documented bound), which the failure message and
+core table. A core table's suite starts with what its spec (``domain.tables``) declares: its
+grain (the key is unique), the columns that may not be null, the closed sets of values; then
+the bounds on history. Every expectation carries ``meta.series`` (the series or column it
+guards) and ``meta.bound`` (the documented bound), which the failure message and
 ``meta.validation_results`` echo.
 """
 
@@ -15,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from liquidity_watch.domain.catalog import SERIES
+from liquidity_watch.domain.tables.core import DAILY_RATES, POLICY_CHANGES, WEEKLY_LIQUIDITY
+from liquidity_watch.domain.tables.spec import Table
 from liquidity_watch.expectations.bounds import (
     CORROBORATING_RATES,
     DAILY_JUMP_LIMIT_BP,
@@ -79,6 +83,33 @@ def _for(series_id: str) -> dict[str, str]:
 
 def _meta(series: str, bound: object) -> dict[str, dict[str, str]]:
     return {"meta": {"series": series, "bound": str(bound)}}
+
+
+def _from_spec(table: Table) -> Any:
+    """A suite named ``core.<table>`` holding what the table's spec declares.
+
+    The key is unique (the grain), every column that is NOT NULL or ``required`` has no null,
+    and a column with declared ``values`` holds only those.
+    """
+    gx, gxe = _gx()
+    suite = gx.ExpectationSuite(name=table.qualified)
+    add = suite.add_expectation
+    grain = _meta(",".join(table.key), f"grain: {table.grain}")
+    if len(table.key) == 1:
+        add(gxe.ExpectColumnValuesToBeUnique(column=table.key[0], **grain))
+    else:
+        add(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(table.key), **grain))
+    for column in table.columns:
+        if column.not_null:
+            add(gxe.ExpectColumnValuesToNotBeNull(column=column.name, **_meta(column.name, "required")))
+    for column in table.columns:
+        if column.values:
+            add(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column.name, value_set=list(column.values), **_meta(column.name, " or ".join(column.values))
+                )
+            )
+    return suite
 
 
 def raw_observations_suite(today: dt.date, present: Collection[str] | None = None) -> Any:
@@ -191,12 +222,9 @@ def raw_observations_suite(today: dt.date, present: Collection[str] | None = Non
 
 
 def weekly_liquidity_suite() -> Any:
-    gx, gxe = _gx()
-    suite = gx.ExpectationSuite(name="core.weekly_liquidity")
+    _, gxe = _gx()
+    suite = _from_spec(WEEKLY_LIQUIDITY)
     add = suite.add_expectation
-    add(gxe.ExpectColumnValuesToBeUnique(column="week_ending", **_meta("week_ending", "grain: one row per week")))
-    for column in ("week_ending", "total_assets_usd_mn", "reserves_usd_mn", "tga_usd_mn"):
-        add(gxe.ExpectColumnValuesToNotBeNull(column=column, **_meta(column, "required")))
     add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[3], **_meta("week_ending", "Wednesdays")))
     add(
         gxe.ExpectColumnValuesToBeInSet(
@@ -238,17 +266,10 @@ def weekly_liquidity_suite() -> Any:
 
 
 def daily_rates_suite() -> Any:
-    gx, gxe = _gx()
-    suite = gx.ExpectationSuite(name="core.daily_rates")
+    _, gxe = _gx()
+    suite = _from_spec(DAILY_RATES)
     add = suite.add_expectation
-    add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per business day")))
-    add(gxe.ExpectColumnValuesToNotBeNull(column="date", **_meta("date", "required")))
     add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[1, 2, 3, 4, 5], **_meta("date", "business days")))
-    add(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="iorb_series", value_set=["IORB", "IOER"], **_meta("iorb_series", "IORB or IOER")
-        )
-    )
     for column in ("sofr_pct", "effr_pct", "iorb_pct", "target_lower_pct", "target_upper_pct"):
         add(
             gxe.ExpectColumnValuesToBeBetween(
@@ -268,12 +289,9 @@ def daily_rates_suite() -> Any:
 
 
 def policy_changes_suite() -> Any:
-    gx, gxe = _gx()
-    suite = gx.ExpectationSuite(name="core.policy_changes")
+    _, gxe = _gx()
+    suite = _from_spec(POLICY_CHANGES)
     add = suite.add_expectation
-    add(gxe.ExpectColumnValuesToBeUnique(column="date", **_meta("date", "grain: one row per change")))
-    for column in ("date", "old_lower_pct", "old_upper_pct", "new_lower_pct", "new_upper_pct", "change_bp"):
-        add(gxe.ExpectColumnValuesToNotBeNull(column=column, **_meta(column, "required")))
     limit = POLICY_CHANGE_LIMIT_BP
     add(
         gxe.ExpectColumnValuesToBeBetween(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from liquidity_watch.domain.pressure_days import pressure_day_frame
+from liquidity_watch.domain.tables.core import DAILY_RATES
 from liquidity_watch.transforms.observations import calendar_wide
 
 DAILY_SERIES = {
@@ -24,30 +25,8 @@ DAILY_SERIES = {
     "DFEDTARL": "target_lower_pct",
     "DFEDTARU": "target_upper_pct",
 }
-#: In the order of the table (migrations add columns at the end).
-COLUMNS = [
-    "date",
-    "sofr_pct",
-    "sofr_p99_pct",
-    "effr_pct",
-    "iorb_pct",
-    "iorb_series",
-    "target_lower_pct",
-    "target_upper_pct",
-    "sofr_minus_iorb_bp",
-    "sofr_minus_target_upper_bp",
-    "effr_minus_iorb_bp",
-    "sofr_p1_pct",
-    "sofr_p25_pct",
-    "sofr_p75_pct",
-    "sofr_volume_usd_bn",
-    "tgcr_pct",
-    "bgcr_pct",
-    "repo_ops_takeup_usd_mn",
-    "rrp_award_pct",
-    "tgcr_minus_iorb_bp",
-    "pressure_day",
-]
+#: The table's columns in order, from its spec (``domain.tables``).
+COLUMNS = DAILY_RATES.column_names
 
 
 def spread_bp(a: str, b: str) -> pl.Expr:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from liquidity_watch.domain.tables.core import POLICY_CHANGES
 from liquidity_watch.transforms.observations import calendar_wide
 
 SERIES = {"DFEDTARL": "target_lower_pct", "DFEDTARU": "target_upper_pct"}
-COLUMNS = ["date", "old_lower_pct", "old_upper_pct", "new_lower_pct", "new_upper_pct", "change_bp"]
+#: The table's columns in order, from its spec.
+COLUMNS = POLICY_CHANGES.column_names
 
 
 def policy_changes(observations: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,7 @@ from functools import lru_cache
 import polars as pl
 
 from liquidity_watch.domain.calendars import fed_holidays
+from liquidity_watch.domain.tables.core import WEEKLY_LIQUIDITY
 from liquidity_watch.transforms.observations import calendar_wide
 
 WEEKLY_SERIES = {
@@ -23,29 +24,8 @@ WEEKLY_SERIES = {
 SERIES = {**WEEKLY_SERIES, "RRPONTSYD": "rrp_usd_bn", "TLAACBW027SBOG": "bank_assets_usd_bn"}
 #: Weeks of the "52-week high" of reserves (the week itself and the 51 before it).
 HIGH_WEEKS = 52
-COLUMNS = [
-    "week_ending",
-    "total_assets_usd_mn",
-    "securities_usd_mn",
-    "securities_basis",
-    "treasuries_usd_mn",
-    "mbs_usd_mn",
-    "reserves_usd_mn",
-    "reserves_wednesday_usd_mn",
-    "tga_usd_mn",
-    "rrp_usd_mn",
-    "net_liquidity_usd_mn",
-    "qt_runoff_1w_usd_mn",
-    "qt_runoff_4w_usd_mn",
-    "qt_runoff_13w_usd_mn",
-    "total_assets_change_4w_usd_mn",
-    "reserves_change_4w_usd_mn",
-    "reserves_change_13w_usd_mn",
-    "bank_assets_usd_mn",
-    "reserves_to_bank_assets_pct",
-    "reserves_52w_high_usd_mn",
-    "reserves_below_52w_high_pct",
-]
+#: The table's columns in order, from its spec (``domain.tables``).
+COLUMNS = WEEKLY_LIQUIDITY.column_names
 
 
 def weekly_liquidity(observations: pl.DataFrame, holidays: Collection[dt.date] | None = None) -> pl.DataFrame:

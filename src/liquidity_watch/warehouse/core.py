@@ -5,20 +5,17 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from liquidity_watch.domain.tables.core import BUILT
 from liquidity_watch.warehouse.db import transaction
 
-#: core table -> the column its rows are ordered by (and its grain).
-CORE_TABLES = {
-    "weekly_liquidity": "week_ending",
-    "daily_rates": "date",
-    "policy_changes": "date",
-}
+#: core table -> the column its rows are ordered by: its key (one column: the grain is a day or a week).
+CORE_TABLES = {table.name: table.key[0] for table in BUILT}
 
 
 def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
     """Replace the rows of each core table with ``tables[name]``; all or nothing.
 
-    Columns are matched by name against the table's declared schema (migrations), so a
+    Columns are matched by name against the table's schema in the warehouse, so a
     transform that drops or renames a column fails here instead of publishing it.
     """
     missing = sorted(set(CORE_TABLES) - set(tables))
