@@ -143,14 +143,14 @@ def report(
         say(f"wrote {written}")
 
 
-@app.command(short_help="Regenerate docs/warehouse.md from the schema's COMMENTs.")
+@app.command(short_help="Regenerate docs/warehouse.md from the table specs and the schema.")
 def docs(
     check: Annotated[
-        bool, typer.Option(help="Exit 1 if the file differs from the schema instead of writing it.")
+        bool, typer.Option(help="Exit 1 if the file differs from the specs and schema instead of writing it.")
     ] = False,
     out: Annotated[Path, typer.Option(help="The Markdown file to write or check.")] = Path("docs/warehouse.md"),
 ) -> None:
-    """Regenerate docs/warehouse.md from the COMMENTs of the schema.
+    """Regenerate docs/warehouse.md from the table specs and the views' COMMENTs in the schema.
 
     \b
     Example:
