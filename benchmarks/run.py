@@ -14,14 +14,14 @@ Measures (targets in brackets):
   best of 100 [polars >= 5x faster];
 * scaling: the pipeline's steps on history 10x and 100x longer, each in a fresh process
   (time and peak RSS should grow no worse than linearly);
-* peak RSS of a real ``liquidity-watch run`` process [<= 600 MB] (and of this process,
-  which also holds the pandas baseline and the 10x data, for reference);
+* peak RSS of a real ``liquidity-watch run`` process [<= 500 MB: headroom under the 600 MB
+  limit] (and of this process, which also holds the pandas baseline and the 10x data, for reference);
 * start-up of the commands that orchestrate nothing beside a bare DuckDB query from Python
   (``benchmarks/startup.py``) [``query`` <= 3x DuckDB's].
 * the H.4.1 release archive with a 150 MB ``H41_data.xml`` (generated at run time): the
   archive checks and incremental parse alone, and the peak RSS of a real
   ``liquidity-watch run --source live`` backfill that downloads and parses it from loopback
-  upstreams [<= 600 MB] (``benchmarks/h41_zip.py``; ``--h41-only`` runs just this).
+  upstreams [<= 500 MB] (``benchmarks/h41_zip.py``; ``--h41-only`` runs just this).
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ from liquidity_watch.domain.calendars import fed_holidays  # noqa: E402
 from liquidity_watch.resources import bundled_snapshot_dir  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Peak RSS a run may reach here, so that the 600 MB limit holds with headroom on other machines.
+PEAK_RSS_TARGET_MB = 500.0
 from liquidity_watch.sources.snapshot import read_snapshot  # noqa: E402
 from liquidity_watch.transforms.core_tables import build_core_tables  # noqa: E402
 
@@ -265,7 +267,7 @@ def print_table(r: dict) -> None:
         (f"backtest {r['backtest']['range']}, s", r["backtest"]["seconds"], 2.0, True),
         ("transforms: pandas time / polars time, x", r["transforms"]["speedup"], 5.0, False),
         ("transforms at 10x history: pandas / polars, x", r["transforms_10x"]["speedup"], 5.0, False),
-        ("peak RSS of a `liquidity-watch run` process, MB", r["peak_rss_mb"], 600.0, True),
+        ("peak RSS of a `liquidity-watch run` process, MB", r["peak_rss_mb"], PEAK_RSS_TARGET_MB, True),
         ("`query` start-up / a bare DuckDB query's, x", r["startup"]["query_vs_duckdb"], 3.0, True),
     ]
     for name, value, target, lower in rows:
@@ -293,8 +295,9 @@ def print_h41(h: dict) -> None:
         f"parse {p['seconds']} s ({p['cpu_seconds']} s CPU), {p['observations']:,} observations kept, "
         f"parse-only process peak {p['peak_rss_mb']} MB"
     )
-    status = "ok" if run["peak_rss_mb"] <= 600 else "MISSED"
-    print(f"{'peak RSS of a live run parsing that archive, MB':52} {run['peak_rss_mb']:>10} {600.0:>10}  {status}")
+    status = "ok" if run["peak_rss_mb"] <= PEAK_RSS_TARGET_MB else "MISSED"
+    name = "peak RSS of a live run parsing that archive, MB"
+    print(f"{name:52} {run['peak_rss_mb']:>10} {PEAK_RSS_TARGET_MB:>10}  {status}")
 
 
 if __name__ == "__main__":

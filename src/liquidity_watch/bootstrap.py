@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
+import importlib.machinery
 import os
 import shlex
 import sys
 import threading
+import types
 from collections.abc import Iterator
 
 #: Keep Prefect and Great Expectations off the network, give Prefect's temporary server time
@@ -31,8 +34,15 @@ OFFLINE_ENVIRONMENT: dict[str, str] = {
     "PREFECT_CLIENT_MAX_RETRIES": "2",
 }
 
+#: Modules that Great Expectations imports at its own import and uses only inside three
+#: expectations this project never runs (KL divergence, two KS tests): scipy.stats (~59 MB
+#: resident) and altair (~24 MB, charts of the KL divergence). Each is deferred until an
+#: attribute of it is first read (``defer_import``).
+DEFERRED_IMPORTS = ("scipy.stats", "altair")
+
 _background: threading.Thread | None = None
 _background_lock = threading.Lock()
+_deferred_lock = threading.RLock()
 
 
 def apply_environment_defaults() -> None:
@@ -44,14 +54,47 @@ def apply_environment_defaults() -> None:
 def bootstrap(*, pipeline: bool = False) -> None:
     """Prepare this process (idempotent).
 
-    Always: the offline environment defaults. With ``pipeline=True`` (a process about to
+    Always: the offline environment defaults, and the imports in ``DEFERRED_IMPORTS`` deferred
+    to their first use. With ``pipeline=True`` (a process about to
     run the flow), also Arrow's system allocator and the background import of Great
     Expectations, which then overlaps with Prefect's start and the extract.
     """
     apply_environment_defaults()
+    for name in DEFERRED_IMPORTS:
+        defer_import(name)
     if pipeline:
         use_system_allocator_for_arrow()
         start_background_imports()
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in ``sys.modules`` for a module not imported yet; the first attribute read imports it.
+
+    Its ``__spec__`` is a real attribute, so ``import x`` and ``from x import y`` bind the
+    stand-in without importing anything; every other attribute (``__path__`` for a submodule
+    too) imports the real module, which then replaces the stand-in in ``sys.modules``, and is
+    read from it. A module holding the stand-in keeps working: each read goes to the real one.
+    """
+
+    def __getattr__(self, attr: str) -> object:
+        name = self.__name__
+        with _deferred_lock:
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            real = importlib.import_module(name)
+        return getattr(real, attr)
+
+
+def defer_import(name: str) -> None:
+    """Put a stand-in for module ``name`` in ``sys.modules`` that imports it on first use.
+
+    Nothing happens if ``name`` is imported already. Its package is not imported either.
+    """
+    if name in sys.modules:
+        return
+    stand_in = _DeferredModule(name)
+    stand_in.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    sys.modules[name] = stand_in
 
 
 def use_system_allocator_for_arrow() -> None:
