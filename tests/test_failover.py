@@ -10,7 +10,8 @@ import pytest
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.sources import Provider, UseStatus
 from liquidity_watch.sources.errors import SourcesUnavailable
-from liquidity_watch.sources.extract import H41_REQUIRED, RATES, REPO, RRP, Extraction, extract, h41_due
+from liquidity_watch.sources.extract import Extraction, extract
+from liquidity_watch.sources.plan import H41_REQUIRED, RATES, REPO, RRP, h41_due
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.raw import incoming_frame
 from tests.fakes import ARCHIVE_PATH

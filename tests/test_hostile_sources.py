@@ -13,8 +13,9 @@ from liquidity_watch.domain.sources import Provider, UseStatus
 from liquidity_watch.sources.ddp import H41_SERIES, REQUIRED_SERIES
 from liquidity_watch.sources.ddp_zip import read_h41_archive
 from liquidity_watch.sources.errors import ParseError, parsing
-from liquidity_watch.sources.extract import H41_REQUIRED, RATES, RRP, extract
+from liquidity_watch.sources.extract import extract
 from liquidity_watch.sources.nyfed import parse_reference_rates, parse_rrp_results
+from liquidity_watch.sources.plan import H41_REQUIRED, RATES, RRP
 from liquidity_watch.warehouse.raw import incoming_frame
 from tests.fakes import ARCHIVE_PATH
 from tests.h41_archive import archive_bytes

@@ -13,7 +13,8 @@ from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.payload import Payload
 from liquidity_watch.domain.sources import IorbBasis, Provider, RangeAt, UseStatus
 from liquidity_watch.sources.errors import ParseError, SourcesUnavailable
-from liquidity_watch.sources.extract import H41_REQUIRED, RATES, REPO, RRP, extract
+from liquidity_watch.sources.extract import extract
+from liquidity_watch.sources.plan import H41_REQUIRED, RATES, REPO, RRP
 from liquidity_watch.sources.prates import read_prates_archive
 from liquidity_watch.warehouse.db import connect
 from liquidity_watch.warehouse.raw import iorb_basis, land, last_dates

@@ -29,10 +29,11 @@ from liquidity_watch.domain.sources import Provider
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.ddp import ARCHIVE_PATH
 from liquidity_watch.sources.errors import SeriesRefused, SourceError
-from liquidity_watch.sources.extract import H41, IORB, RATES, REPO, RRP, Group, clients
+from liquidity_watch.sources.extract import clients
 from liquidity_watch.sources.fred import API_PATH, CSV_PATH
 from liquidity_watch.sources.http import NotModified
 from liquidity_watch.sources.nyfed import OPERATIONS_PATH, RATE_PATHS
+from liquidity_watch.sources.plan import H41, IORB, RATES, REPO, RRP, Group
 
 #: how far back each request reaches: enough for a weekly series to have an observation
 WINDOW_DAYS = {Provider.NYFED: 14, Provider.DDP: 35, Provider.FRED: 35}

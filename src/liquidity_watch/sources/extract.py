@@ -1,22 +1,12 @@
-"""Which requests a run makes, per source kind, and what happens when a source fails.
+"""Carrying out a run's plan (``sources.plan``): every group through one path, failing over when its primary fails.
 
-``live``: each group of series from its primary source - SOFR (with its percentiles and
-volume), TGCR, BGCR, EFFR (with the target range), ON RRP (with its award rate) and the repo
-operations' take-up from the NY Fed, H.4.1 and IORB (with IOER history) from the Board's
-whole-release archives (H.4.1 and PRATES), and commercial banks' total assets (H.8) from FRED.
-ON RRP and the repo take-up come from the same operations search (one request per window
-serves both groups). IORB is checked against the target range of the run's EFFR records
-(``sources.policy_rates``); when no source serves it, it carries forward while the range
-stands, and is otherwise left missing (the rules that read it say ``no_data``).
 When a primary cannot be reached, or its payload fails its identity or unit checks, the same
 series come from FRED's keyless CSV instead (failover; ``strict`` turns it off), and the
-run's ``SourceUse`` list says which series came from where and why. ``fred``: every series
-from FRED. ``snapshot``: a local folder of FRED-format CSVs.
+run's ``SourceUse`` list says which series came from where and why. IORB is checked against
+the target range of the run's EFFR records (``sources.policy_rates``); when no source serves
+it, it carries forward while the range stands, and is otherwise left missing (the rules that
+read it say ``no_data``).
 
-Live sources are incremental: each series is fetched from its last stored observation minus
-``overlap_days`` (to pick up revisions), or from the start of history. H.4.1 is asked for
-only when a release is due after the last stored week, or to backfill: the archive holds the
-whole history, so a run between releases records "not due" instead of downloading it again.
 The Board's archive and FRED's CSVs are asked for conditionally when an earlier response gave
 validators (a 304 is "nothing new"); the NY Fed answers ``Cache-Control: no-store`` and is
 asked plainly.
@@ -29,7 +19,6 @@ it could not reach. When a required series can be had from no source, ``extract`
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -37,17 +26,17 @@ from pathlib import Path
 
 import polars as pl
 
-from liquidity_watch.domain.calendars import NEW_YORK, published_at, today_new_york
-from liquidity_watch.domain.catalog import HISTORY_START, SERIES, Release
-from liquidity_watch.domain.freshness import next_observation
+from liquidity_watch.domain.calendars import today_new_york
+from liquidity_watch.domain.catalog import SERIES
 from liquidity_watch.domain.payload import Payload, Validators
-from liquidity_watch.domain.sources import IorbBasis, Provider, SourceKind, SourceUse, UseStatus
+from liquidity_watch.domain.sources import IorbBasis, Provider, SourceUse, UseStatus
 from liquidity_watch.settings import Settings
-from liquidity_watch.sources.ddp import H41_SERIES, DdpClient, board_host
+from liquidity_watch.sources.ddp import DdpClient, board_host
 from liquidity_watch.sources.errors import ParseError, SeriesRefused, SourceError, SourcesUnavailable
 from liquidity_watch.sources.fred import FredClient
 from liquidity_watch.sources.http import HttpClient, NotModified
-from liquidity_watch.sources.nyfed import RATE_FIELDS, NyFedClient, windows
+from liquidity_watch.sources.nyfed import NyFedClient
+from liquidity_watch.sources.plan import IORB, Endpoint, Group, Plan, Request, Step, plan
 from liquidity_watch.sources.policy_rates import carried_payload, carry_decision, latest_range, outside_range, ranges
 from liquidity_watch.sources.snapshot import read_snapshot
 
@@ -59,28 +48,6 @@ logger = logging.getLogger("liquidity_watch.sources")
 
 def _no_progress(message: str, done: int, total: int) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class Group:
-    """Series that one primary request (or set of requests) serves together."""
-
-    name: str
-    primary: Provider
-    series: tuple[str, ...]
-
-
-#: NY Fed reference rates: group name -> the rate type the API calls it
-NYFED_RATES = ("SOFR", "TGCR", "BGCR", "EFFR")
-RATES = {kind: Group(kind, Provider.NYFED, tuple(RATE_FIELDS[kind].values())) for kind in NYFED_RATES}
-RRP = Group("ON RRP", Provider.NYFED, ("RRPONTSYD", "RRPONTSYAWARD"))
-REPO = Group("repo operations", Provider.NYFED, ("RPONTSYD",))
-H41 = Group("H.4.1", Provider.DDP, tuple(H41_SERIES.values()))
-IORB = Group("IORB", Provider.DDP, ("IORB",))
-IOER = Group("IOER", Provider.DDP, ("IOER",))
-BANK_ASSETS = Group("H.8 bank assets", Provider.FRED, ("TLAACBW027SBOG",))
-#: the H.4.1 series that decide whether a release is due
-H41_REQUIRED = tuple(sid for sid in H41.series if SERIES[sid].required)
 
 
 @dataclass(frozen=True)
@@ -102,44 +69,6 @@ class Extraction:
     @property
     def failovers(self) -> list[SourceUse]:
         return [u for u in self.uses if u.status is UseStatus.FAILOVER]
-
-
-def start_dates(last_stored: dict[str, dt.date], overlap_days: int) -> dict[str, dt.date]:
-    """First date to request per series: last stored minus the overlap, else the start of history.
-
-    >>> start_dates({"SOFR": dt.date(2026, 8, 27)}, 14)["SOFR"]
-    datetime.date(2026, 8, 13)
-    >>> start_dates({}, 14)["WALCL"]
-    datetime.date(2002, 12, 18)
-    """
-    first = HISTORY_START
-    return {
-        sid: (last_stored[sid] - dt.timedelta(days=overlap_days)) if sid in last_stored else first for sid in SERIES
-    }
-
-
-def h41_due(last_stored: dict[str, dt.date], now: dt.datetime) -> tuple[bool, str]:
-    """Whether an H.4.1 release is due after the last stored week, and why, in words.
-
-    The last stored week is the oldest latest week of the required H.4.1 series (one that
-    lags makes the release due); a required series never stored means a backfill.
-
-    >>> stored = {sid: dt.date(2026, 8, 26) for sid in H41_REQUIRED}
-    >>> h41_due(stored, dt.datetime(2026, 8, 28, 12, tzinfo=dt.UTC))
-    (False, 'last stored week 2026-08-26; the release for 2026-09-02 is due Thu 2026-09-03 16:30 ET')
-    >>> h41_due(stored, dt.datetime(2026, 9, 3, 21, tzinfo=dt.UTC))[0]
-    True
-    """
-    missing = [sid for sid in H41_REQUIRED if sid not in last_stored]
-    if missing:
-        return True, f"backfill ({', '.join(missing)} not stored yet)"
-    last = min(last_stored[sid] for sid in H41_REQUIRED)
-    expected = next_observation(H41_REQUIRED[0], last)
-    release = published_at(Release.H41, expected)
-    when = f"{release.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET"
-    if now >= release:
-        return True, f"the release for {expected} was due {when}"
-    return False, f"last stored week {last}; the release for {expected} is due {when}"
 
 
 def extract(
@@ -178,34 +107,37 @@ def extract(
     SourcesUnavailable
         A required series could be had from no source; it lists every source's error.
     """
-    kind = SourceKind(kind)
-    log = log or logger.warning
-    if kind is SourceKind.SNAPSHOT:
-        folder = snapshot_dir or settings.resolved_snapshot_dir()
-        progress(f"reading snapshot {folder}", 0, 1)
-        payloads = read_snapshot(folder)
-        progress(f"read {len(payloads)} series from {folder}", 1, 1)
-        series = tuple(sorted({sid for p in payloads for sid in p.series}))
-        use = SourceUse("every series", series, Provider.SNAPSHOT, Provider.SNAPSHOT, UseStatus.PRIMARY, str(folder))
-        return Extraction(payloads, [use])
-    run = _Run(
+    today = today_new_york()
+    the_plan = plan(
+        kind,
         settings,
         last_stored,
-        end or today_new_york(),
-        validators or {},
-        settings.strict_sources if strict is None else strict,
-        progress,
-        log,
-        iorb_basis,
+        end=end or today,
+        today=today,
+        now=now or dt.datetime.now(dt.UTC),
+        strict=settings.strict_sources if strict is None else strict,
+        carry_iorb=iorb_basis is not None,
+        snapshot_dir=snapshot_dir,
     )
+    if the_plan.snapshot is not None:
+        return _read_snapshot(the_plan.snapshot, progress)
+    run = _Run(the_plan, settings, validators or {}, progress, log or logger.warning, iorb_basis, end or today)
     try:
-        if kind is SourceKind.FRED:
-            run.all_from_fred()
-        else:
-            run.live(now or dt.datetime.now(dt.UTC))
+        for step in the_plan.steps:
+            run.step(step)
     finally:
         run.close()
+    progress(the_plan.done, the_plan.total, the_plan.total)
     return run.result()
+
+
+def _read_snapshot(folder: Path, progress: Progress) -> Extraction:
+    progress(f"reading snapshot {folder}", 0, 1)
+    payloads = read_snapshot(folder)
+    progress(f"read {len(payloads)} series from {folder}", 1, 1)
+    series = tuple(sorted({sid for p in payloads for sid in p.series}))
+    use = SourceUse("every series", series, Provider.SNAPSHOT, Provider.SNAPSHOT, UseStatus.PRIMARY, str(folder))
+    return Extraction(payloads, [use])
 
 
 def clients(
@@ -236,23 +168,17 @@ class _Run:
 
     def __init__(
         self,
+        the_plan: Plan,
         settings: Settings,
-        last_stored: dict[str, dt.date],
-        end: dt.date,
         validators: Mapping[str, Validators],
-        strict: bool,
         progress: Progress,
         log: Log,
-        iorb_basis: IorbBasis | None = None,
+        iorb_basis: IorbBasis | None,
+        end: dt.date,
     ):
-        self.last_stored = last_stored
+        self.plan = the_plan
         self.iorb_basis = iorb_basis
-        self.starts = start_dates(last_stored, settings.overlap_days)
         self.end = end
-        # a replay asks FRED to stop where the primaries stop; a run of today leaves the end open, so
-        # its URLs stay the same from day to day and FRED's validators keep answering 304
-        self.fred_end = end if end < today_new_york() else None
-        self.strict = strict
         self.progress = progress
         self.log = log
         self.nyfed, self.ddp, self.fred = clients(settings, log, validators)
@@ -262,7 +188,6 @@ class _Run:
         self.failures: list[SourceError] = []
         self.missing: list[str] = []
         self.steps = 0
-        self.total = 0
 
     def close(self) -> None:
         for client in (self.nyfed, self.ddp, self.fred):
@@ -273,105 +198,52 @@ class _Run:
             raise SourcesUnavailable(self.failures, self.missing)
         return Extraction(self.payloads, self.uses, self.validators)
 
-    def _step(self, label: str, total: int) -> None:
-        self.progress(label, self.steps, total)
+    # -- the primary ---------------------------------------------------------------------------
+
+    def call(self, request: Request) -> Payload | NotModified:
+        """Send one request of a plan to the client that serves it."""
+        self.progress(request.label, self.steps, self.plan.total)
         self.steps += 1
+        since = dict(request.since)
+        match request.endpoint:
+            case Endpoint.RATES:
+                assert request.start is not None and request.end is not None  # the plan gives a rate its window
+                return self.nyfed.fetch_rates(request.rate, request.start, request.end)
+            case Endpoint.OPERATIONS:
+                assert request.start is not None and request.end is not None
+                return self.nyfed.fetch_operations(request.start, request.end)
+            case Endpoint.H41:
+                assert request.end is not None
+                return self.ddp.fetch_h41(since, request.end)
+            case Endpoint.PRATES:
+                assert request.end is not None
+                return self.ddp.fetch_prates(request.series, since, request.end)
+            case Endpoint.FRED:
+                return self.fred.fetch(request.series[0], request.start, request.end)
 
-    def group_start(self, group: Group) -> dt.date:
-        """Where a group's requests start: its lead series' incremental start, or the start of
-        history when any series of the group was never stored (a series added to the catalog
-        after the warehouse was built is backfilled once, with its group)."""
-        if any(sid not in self.last_stored for sid in group.series):
-            return HISTORY_START
-        return self.starts[group.series[0]]
-
-    def fred_start(self, sid: str) -> dt.date | None:
-        return self.starts[sid] if sid in self.last_stored else None
-
-    # -- plans -------------------------------------------------------------------------------
-
-    def live(self, now: dt.datetime) -> None:
-        starts, end = self.starts, self.end
-        spans = {kind: windows(kind, self.group_start(group), end) for kind, group in RATES.items()}
-        operations = windows("OPERATIONS", min(self.group_start(RRP), self.group_start(REPO)), end)
-        due, why = h41_due(self.last_stored, now)
-        policy = (IORB,) + (() if "IOER" in self.last_stored else (IOER,))
-        fred_groups = [BANK_ASSETS]
-        total = self.total = sum(map(len, spans.values())) + len(operations) + (1 if due else 0) + 1 + len(fred_groups)
-
-        def rates(group: Group, kind: str, spans: list[tuple[dt.date, dt.date]]) -> list[Payload | NotModified]:
-            out: list[Payload | NotModified] = []
-            for a, b in spans:
-                self._step(f"NY Fed {group.name} {a}..{b}", total)
-                out.append(self.nyfed.fetch_rates(kind, a, b))
-            return out
-
-        def operation_results() -> list[Payload | NotModified]:
-            out: list[Payload | NotModified] = []
-            for a, b in operations:
-                self._step(f"NY Fed ON RRP and repo operations {a}..{b}", total)
-                out.append(self.nyfed.fetch_operations(a, b))
-            return out
-
-        def h41() -> list[Payload | NotModified]:
-            source = f"package {self.ddp.settings.ddp_h41_package}" if self.ddp.uses_package else "release archive"
-            self._step(f"Board H.4.1 ({source}): {why}", total)
-            since = {sid: starts[sid] for sid in H41.series if sid in self.last_stored}
-            return [self.ddp.fetch_h41(since, end)]
-
-        def prates() -> list[Payload | NotModified]:
-            wanted = tuple(sid for group in policy for sid in group.series)
-            self._step(f"Board policy rates (PRATES release archive): {', '.join(wanted)}", total)
-            since = {sid: starts[sid] for sid in wanted if sid in self.last_stored}
-            result = self.ddp.fetch_prates(wanted, since, end)
-            if isinstance(result, Payload):
+    def fetch(self, step: Step) -> list[Payload | NotModified]:
+        results = []
+        for request in step.requests:
+            result = self.call(request)
+            if step.range_checked and isinstance(result, Payload):
                 self.check_against_range(result)
-            return [result]
-
-        for kind, group in RATES.items():
-            self.primary(group, functools.partial(rates, group, kind, spans[kind]))
-        self.primary(RRP, operation_results, served_with=(REPO,))
-        if due:
-            self.primary(H41, h41)
-        else:
-            self.uses.append(SourceUse(H41.name, H41.series, H41.primary, None, UseStatus.NOT_DUE, why))
-        self.primary(policy[0], prates, served_with=policy[1:])
-        self.settle_iorb()
-        for group in fred_groups:
-            sid = group.series[0]
-
-            def one(sid: str = sid) -> list[Payload | NotModified]:
-                self._step(f"FRED {sid}", total)
-                return [self.fred.fetch(sid, self.fred_start(sid), self.fred_end)]
-
-            self.primary(group, one)
-        self.progress("live sources done", total, total)
-
-    def all_from_fred(self) -> None:
-        ids = list(SERIES)
-        self.total = len(ids)
-        for sid in ids:
-            group = Group(sid, Provider.FRED, (sid,))
-
-            def one(sid: str = sid) -> list[Payload | NotModified]:
-                self._step(f"FRED {sid} from {self.fred_start(sid) or 'the start'}", len(ids))
-                return [self.fred.fetch(sid, self.fred_start(sid), self.fred_end)]
-
-            self.primary(group, one)
-        self.progress("FRED done", len(ids), len(ids))
+            results.append(result)
+        return results
 
     # -- one group -----------------------------------------------------------------------------
 
-    def primary(
-        self, group: Group, fetch: Callable[[], list[Payload | NotModified]], *, served_with: tuple[Group, ...] = ()
-    ) -> None:
-        """Fetch ``group`` from its primary; on failure, fail over (or record why not).
+    def step(self, step: Step) -> None:
+        """Fetch ``step``'s group from its primary; on failure, fail over (or record why not).
 
-        ``served_with``: other groups the same requests serve (each gets its own line, and its
-        own failover when the requests fail).
+        Every group the same requests serve (``served_with``) gets its own line, and its own
+        failover when the requests fail.
         """
+        group, served_with = step.group, step.served_with
+        if step.not_due:
+            self.uses.append(SourceUse(group.name, group.series, group.primary, None, UseStatus.NOT_DUE, step.not_due))
+            return
         try:
-            results = fetch()
+            results = self.fetch(step)
         except SeriesRefused as exc:
             if exc.partial is not None:
                 self.payloads.append(exc.partial)  # its validators are not kept: the next run asks again
@@ -382,20 +254,20 @@ class _Run:
                     self.uses.append(SourceUse(each.name, kept, each.primary, each.primary, UseStatus.PRIMARY, note))
                 for sid in each.series:
                     if sid in exc.problems:
-                        self.fail_over(each, (sid,), exc, exc.problems[sid], label=sid if kept else each.name)
-            return
+                        self.fail_over(step, each, (sid,), exc, exc.problems[sid], label=sid if kept else each.name)
         except SourceError as exc:
             for each in (group, *served_with):
-                self.fail_over(each, each.series, exc, exc.problem)
-            return
+                self.fail_over(step, each, each.series, exc, exc.problem)
         except Exception as exc:  # whatever else a primary raises is its failure, never the run's
             error = unexpected(group.primary, exc)
             for each in (group, *served_with):
-                self.fail_over(each, each.series, error, error.problem)
-            return
-        self.landed(group, results)
-        for each in served_with:
-            self.landed(each, results, payloads_kept=True)
+                self.fail_over(step, each, each.series, error, error.problem)
+        else:
+            self.landed(group, results)
+            for each in served_with:
+                self.landed(each, results, payloads_kept=True)
+        if step.range_checked:
+            self.settle_iorb(step)
 
     def landed(self, group: Group, results: list[Payload | NotModified], *, payloads_kept: bool = False) -> None:
         """Keep what the primary returned for ``group`` and say so (``payloads_kept``: another group kept them)."""
@@ -418,13 +290,13 @@ class _Run:
         if problem:
             raise ParseError(payload.source, payload.url, problem)
 
-    def settle_iorb(self) -> None:
+    def settle_iorb(self, step: Step) -> None:
         """A failover's IORB passes the same range check; IORB no source served carries forward or stays missing."""
         for payload in self.payloads:
             if payload.source == Provider.FRED and any(sid in ("IORB", "IOER") for sid in payload.series):
                 self.check_against_range(payload)
         basis = self.iorb_basis
-        if "IORB" not in self.missing or basis is None:
+        if "IORB" not in self.missing or basis is None or Provider.CARRIED not in step.fallbacks:
             return  # with no IORB stored, a run without one fails (SourcesUnavailable)
         fetched = [p.observations for p in self.payloads]
         now = latest_range(pl.concat(fetched), basis.range_latest) if fetched else basis.range_latest
@@ -446,20 +318,28 @@ class _Run:
             self.validators[result.url] = (result.source, result.validators)
 
     def fail_over(
-        self, group: Group, series: tuple[str, ...], error: SourceError, why: str, *, label: str | None = None
+        self,
+        step: Step,
+        group: Group,
+        series: tuple[str, ...],
+        error: SourceError,
+        why: str,
+        *,
+        label: str | None = None,
     ) -> None:
-        """Take ``series`` from FRED because the primary failed with ``error`` (unless strict)."""
+        """Take ``series`` from FRED because the primary failed with ``error`` (when the plan allows it)."""
         label = label or group.name
-        if self.strict or group.primary is Provider.FRED:
+        if Provider.FRED not in step.fallbacks:
             self.unavailable(label, group, series, [error], why)
             return
         self.log(f"{label} from FRED: {group.primary.label} failed: {why}" + (f" ({error.url})" if error.url else ""))
         got: list[str] = []
         lost: list[tuple[str, SourceError]] = []
         for sid in series:
-            self.progress(f"FRED {sid} (failover for {label})", self.steps, self.total)
+            self.progress(f"FRED {sid} (failover for {label})", self.steps, self.plan.total)
             try:
-                result = self.fred.fetch(sid, self.starts[sid], self.fred_end)  # the primary's window, backfill or not
+                # the primary's window, backfill or not
+                result = self.fred.fetch(sid, self.plan.starts[sid], self.plan.fred_end)
             except SourceError as exc:
                 lost.append((sid, exc))
                 continue
