@@ -12,10 +12,12 @@ import pytest
 from liquidity_watch.domain.tables import TABLES, table
 from liquidity_watch.domain.tables.core import BUILT
 from liquidity_watch.domain.tables.spec import BIGINT, DATE, DOUBLE, VARCHAR, Column
+from liquidity_watch.expectations.bounds import WEEKLY_JUMP_LIMIT_USD_MN
+from liquidity_watch.expectations.suites import AT_MOST_TOTAL_ASSETS, DAY_ON_DAY_PCT, RATES_PCT
 from liquidity_watch.transforms.core_tables import CORE_COLUMNS, build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES
 from liquidity_watch.warehouse.db import migrate
-from liquidity_watch.warehouse.spec import comments_current, differences
+from liquidity_watch.warehouse.spec import comment_statements, comments_current, differences
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,8 @@ def fresh():
 
 
 def test_a_freshly_migrated_warehouse_is_exactly_what_the_table_specs_declare(migrated):
-    assert differences(migrated) == []
+    problems = differences(migrated)
+    assert not problems, "the migrated schema and the table specs disagree:\n" + "\n".join(problems)
 
 
 def test_every_table_of_the_core_raw_and_meta_schemas_has_a_spec(migrated):
@@ -58,6 +61,35 @@ def test_each_transform_returns_its_specs_columns_in_order_with_the_specs_types(
     built = build_core_tables(observations)
     for spec in BUILT:
         assert built[spec.name].schema == pl.Schema({c.name: polars_type[c.type] for c in spec.columns}), spec.name
+
+
+def test_every_number_in_a_core_table_carries_its_unit_in_its_name():
+    core = [spec for spec in TABLES.values() if spec.schema == "core"]
+    assert [f"{s.name}.{c.name}" for s in core for c in s.columns if c.type == DOUBLE and c.unit is None] == []
+
+
+def test_every_column_a_core_suite_guards_beyond_its_spec_is_a_column_of_that_table():
+    weekly, daily = table("core.weekly_liquidity").column_names, table("core.daily_rates").column_names
+    guarded = {
+        "weekly_liquidity": [*AT_MOST_TOTAL_ASSETS, *WEEKLY_JUMP_LIMIT_USD_MN, "net_liquidity_usd_mn"],
+        "daily_rates": [*RATES_PCT, *DAY_ON_DAY_PCT],
+    }
+    assert [c for c in guarded["weekly_liquidity"] if c not in weekly] == []
+    assert [c for c in guarded["daily_rates"] if c not in daily] == []
+
+
+def test_a_migration_that_adds_a_column_without_a_comment_gets_the_one_its_spec_declares(fresh):
+    fresh.execute("ALTER TABLE core.daily_rates ADD COLUMN sofr_minus_bgcr_bp DOUBLE")
+    spec = table("core.daily_rates")
+    added = dataclasses.replace(
+        spec, columns=(*spec.columns, Column("sofr_minus_bgcr_bp", DOUBLE, "(sofr_pct - bgcr_pct) x 100."))
+    )
+    assert comment_statements(fresh, [added]) == [
+        'COMMENT ON COLUMN "core"."daily_rates"."sofr_minus_bgcr_bp" IS \'(sofr_pct - bgcr_pct) x 100.\''
+    ]
+    for statement in comment_statements(fresh, [added]):
+        fresh.execute(statement)
+    assert differences(fresh, [added]) == []
 
 
 def test_a_column_type_that_differs_from_the_spec_is_named_with_its_table(migrated):

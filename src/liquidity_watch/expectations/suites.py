@@ -69,6 +69,10 @@ RAW_COLUMNS = [
 
 #: Which columns the balance-sheet identities compare with total assets (core.weekly_liquidity).
 AT_MOST_TOTAL_ASSETS = ("securities_usd_mn", "reserves_usd_mn", "tga_usd_mn", "rrp_usd_mn")
+#: core.daily_rates' rates held to -1..25 percent (a sign or unit error, not a market move).
+RATES_PCT = ("sofr_pct", "effr_pct", "iorb_pct", "target_lower_pct", "target_upper_pct")
+#: core.daily_rates' rates whose day-on-day change is bounded (``stage_daily`` adds ``<rate>_change_1d_bp``).
+DAY_ON_DAY_PCT = ("sofr_pct", "effr_pct")
 
 
 def _corroborators() -> str:
@@ -270,19 +274,19 @@ def daily_rates_suite() -> Any:
     suite = _from_spec(DAILY_RATES)
     add = suite.add_expectation
     add(gxe.ExpectColumnValuesToBeInSet(column="weekday", value_set=[1, 2, 3, 4, 5], **_meta("date", "business days")))
-    for column in ("sofr_pct", "effr_pct", "iorb_pct", "target_lower_pct", "target_upper_pct"):
+    for column in RATES_PCT:
         add(
             gxe.ExpectColumnValuesToBeBetween(
                 column=column, min_value=-1, max_value=25, **_meta(column, "-1 <= pct <= 25")
             )
         )
-    for column in ("sofr_change_1d_bp", "effr_change_1d_bp"):
+    for column in DAY_ON_DAY_PCT:
         add(
             gxe.ExpectColumnValuesToBeBetween(
-                column=column,
+                column=f"{column.removesuffix('_pct')}_change_1d_bp",
                 min_value=-DAILY_JUMP_LIMIT_BP,
                 max_value=DAILY_JUMP_LIMIT_BP,
-                **_meta(column.replace("_change_1d_bp", "_pct"), f"|day-on-day change| <= {DAILY_JUMP_LIMIT_BP:g} bp"),
+                **_meta(column, f"|day-on-day change| <= {DAILY_JUMP_LIMIT_BP:g} bp"),
             )
         )
     return suite

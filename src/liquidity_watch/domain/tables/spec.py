@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from liquidity_watch.domain.columns import column_unit
+
 #: DuckDB's names for the column types the warehouse uses, as ``duckdb_columns()`` reports them.
 DATE = "DATE"
 DOUBLE = "DOUBLE"
@@ -44,6 +46,11 @@ class Column:
             raise ValueError(f"column {self.name}: unknown type {self.type!r} (one of {', '.join(TYPES)})")
         if not self.comment.strip():
             raise ValueError(f"column {self.name}: a comment is required")
+
+    @property
+    def unit(self) -> str | None:
+        """The unit the name ends in (``usd_mn``, ``usd_bn``, ``pct``, ``bp``), else None."""
+        return column_unit(self.name)
 
     @property
     def not_null(self) -> bool:
