@@ -190,3 +190,21 @@ def test_every_comment_that_lists_the_rules_names_all_of_them(migrated_template)
         ]
     assert len(comments) >= 3  # core.signals, core.signal_episodes.triggers, core.latest_state.rules_on
     assert [c for c in comments if not all(rule in c for rule in Rule)] == []
+
+
+def test_episodes_published_with_the_specs_column_list_land_column_for_column(fresh):
+    from liquidity_watch.warehouse.signals import publish_signals
+
+    day = dt.date(2019, 9, 17)
+    signals = pl.DataFrame(
+        {"date": [day], "rule": ["stress"], "status": ["on"], "severity": ["alert"], "inputs": ["{}"],
+         "thresholds": ["{}"]}
+    )  # fmt: skip
+    episodes = pl.DataFrame(
+        {"is_open": [False], "start": [day], "end": [day], "days": [1], "peak_severity": ["alert"],
+         "peak_date": [day], "escalated_on": [day], "triggers": ["stress"]}
+    )  # fmt: skip
+    publish_signals(fresh, signals, episodes, "run-1")
+    assert fresh.execute("SELECT * FROM core.signal_episodes").fetchall() == [
+        (day, day, 1, "alert", day, day, "stress", False)
+    ]

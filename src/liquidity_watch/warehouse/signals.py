@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from liquidity_watch.domain.tables.core import SIGNAL_EPISODES
 from liquidity_watch.warehouse.db import transaction
 
 # Only rows that are new or whose evaluation changed are written (a run normally adds one
@@ -31,7 +32,8 @@ NEW = """
     WHERE NOT EXISTS (SELECT 1 FROM core.signals o WHERE o.date = n.date AND o.rule = n.rule)
     ORDER BY n.date, n.rule
 """
-EPISODE_COLUMNS = 'start, "end", days, peak_severity, peak_date, escalated_on, triggers, is_open'
+#: core.signal_episodes' columns in table order, from its spec ("end" is a keyword: every name is quoted).
+EPISODE_COLUMNS = ", ".join(f'"{name}"' for name in SIGNAL_EPISODES.column_names)
 
 
 def publish_signals(con: duckdb.DuckDBPyConnection, signals: pl.DataFrame, episodes: pl.DataFrame, run_id: str) -> int:
