@@ -2,8 +2,9 @@
 
 The migrations create and alter tables (DDL history, immutable once released); the specs in
 ``domain.tables`` say what each table and column means. ``db.migrate`` writes the specs'
-comments (``comment_statements``) after the migrations, so a comment changes in one place, and ``differences`` lists
-every way a schema departs from the specs (a test holds a freshly migrated warehouse to none).
+comments (``comment_statements``) after the migrations, so a comment changes in one place, and
+``differences`` lists every way a schema departs from the specs (a test holds a freshly migrated
+warehouse to none).
 """
 
 from __future__ import annotations
