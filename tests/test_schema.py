@@ -16,7 +16,7 @@ from liquidity_watch.expectations.bounds import WEEKLY_JUMP_LIMIT_USD_MN
 from liquidity_watch.expectations.suites import AT_MOST_TOTAL_ASSETS, DAY_ON_DAY_PCT, RATES_PCT
 from liquidity_watch.transforms.core_tables import CORE_COLUMNS, build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES
-from liquidity_watch.warehouse.db import migrate
+from liquidity_watch.warehouse.db import migrate, migrations
 from liquidity_watch.warehouse.spec import comment_statements, comments_current, differences
 
 
@@ -158,6 +158,26 @@ def test_a_warehouse_written_with_older_comments_gets_the_specs_comments_on_its_
     assert migrate(fresh) == []
     assert differences(fresh) == []
     assert comments_current(fresh)
+
+
+@pytest.mark.parametrize("released", [7, 14])
+def test_a_warehouse_an_earlier_release_migrated_ends_with_the_specs_schema_and_comments(released):
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE SCHEMA meta")
+    con.execute(
+        "CREATE TABLE meta.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    for version, name, sql in migrations():
+        if version <= released:
+            con.execute(sql)
+            con.execute("INSERT INTO meta.schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    assert "raw.payloads: comment is 'One row per distinct payload landed (manifest)." in "\n".join(differences(con))
+
+    applied = migrate(con)
+    assert applied == [name for version, name, _ in migrations() if version > released]
+    assert differences(con) == []
+    con.close()
 
 
 def test_a_writable_connect_of_a_current_warehouse_leaves_its_comments_alone(fresh):
