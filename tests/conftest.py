@@ -19,10 +19,10 @@ import pytest
 import liquidity_watch
 from liquidity_watch.bootstrap import bootstrap
 from liquidity_watch.domain.calendars import today_new_york
-from liquidity_watch.flows.summary import RunSummary
 from liquidity_watch.resources import bundled_snapshot_dir
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.snapshot import read_snapshot
+from liquidity_watch.stages.summary import RunSummary
 
 # Before anything imports Prefect or GX (none of the imports above does): no telemetry,
 # a patient server start on 2 cores, and quiet Prefect logs.

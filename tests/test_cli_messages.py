@@ -82,7 +82,8 @@ def test_an_as_of_outside_the_data_is_refused_in_one_line_before_anything_runs(t
 def test_a_replay_writes_a_warehouse_of_its_own_beside_the_published_one_unless_one_is_named():
     import datetime as dt
 
-    from liquidity_watch.flows.replay import delivers, target_warehouse
+    from liquidity_watch.stages.replay import delivers
+    from liquidity_watch.warehouse.paths import target_warehouse
 
     published = Path("var/liquidity.duckdb")
     day = dt.date(2019, 9, 18)

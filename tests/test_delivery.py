@@ -340,14 +340,14 @@ GARBAGE = b"this was the delivery journal until a disk went bad\n" * 200
 
 def recovering_run(warehouse: Path, slack_settings: SlackSettings, run_id: str):
     """One run's alert steps with the pipeline's own queue step (which sets an unreadable journal aside)."""
-    from liquidity_watch.flows.pipeline import queue_alerts_task
+    from liquidity_watch.stages.steps import queue_alerts
 
     config = delivery_config(slack_settings)
     ev, eps = day_frames()
-    _, rows, lost = queue_alerts_task.fn(warehouse, ev, eps, config, journal_path(warehouse), run_id)
+    queued = queue_alerts(warehouse, journal_path(warehouse), ev, eps, config.destinations, run_id)
     with Journal.open(journal_path(warehouse)) as journal:
-        report = deliver(rows, config, journal, run_id, chart=lambda: None)
-    return report, lost
+        report = deliver(queued.rows, config, journal, run_id, chart=lambda: None)
+    return report, queued.lost
 
 
 def test_an_unreadable_journal_is_set_aside_kept_and_named_in_one_line(tmp_path):

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from liquidity_watch.alerts.journal import Journal, journal_path
 from liquidity_watch.cli import app
+from liquidity_watch.warehouse.paths import WarehousePaths
 from liquidity_watch.warehouse.store import (
     NotARegularFile,
     WarehouseNotWritable,
-    lock_path,
     remove_stale_work_files,
     working_copy,
     write_lock,
@@ -32,11 +32,11 @@ def victim(tmp_path: Path) -> Path:
 
 def test_a_lock_file_that_is_a_link_is_refused_and_what_it_points_to_is_untouched(tmp_path, victim):
     published = tmp_path / "w.duckdb"
-    lock_path(published).symlink_to(victim)
+    WarehousePaths.of(published).lock.symlink_to(victim)
     with pytest.raises(WarehouseNotWritable) as caught, write_lock(published):
         pass
     assert str(caught.value) == (
-        f"the lock file {lock_path(published)} is a symbolic link; refused (remove it: the project writes only its own files)"
+        f"the lock file {WarehousePaths.of(published).lock} is a symbolic link; refused (remove it: the project writes only its own files)"
     )
     assert victim.read_bytes() == VICTIM
 

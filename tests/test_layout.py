@@ -26,7 +26,29 @@ ALLOWED: dict[str, set[str]] = {
     "signals": {"domain", "base", "transforms", "warehouse"},
     "reporting": {"domain", "base", "warehouse", "signals"},
     "alerts": {"domain", "base", "reporting", "warehouse"},  # the outbox lives in the warehouse
-    "flows": {"domain", "base", "sources", "warehouse", "transforms", "expectations", "signals", "alerts", "reporting"},
+    "stages": {
+        "domain",
+        "base",
+        "sources",
+        "warehouse",
+        "transforms",
+        "expectations",
+        "signals",
+        "alerts",
+        "reporting",
+    },
+    "flows": {
+        "domain",
+        "base",
+        "sources",
+        "warehouse",
+        "transforms",
+        "expectations",
+        "signals",
+        "alerts",
+        "reporting",
+        "stages",
+    },
     "cli": {
         "domain",
         "base",
@@ -37,6 +59,7 @@ ALLOWED: dict[str, set[str]] = {
         "signals",
         "alerts",
         "reporting",
+        "stages",
         "flows",
     },
 }
@@ -78,6 +101,7 @@ def test_every_room_of_the_design_card_is_a_subpackage():
     rooms = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
     assert {
         "flows",
+        "stages",
         "transforms",
         "expectations",
         "warehouse",
@@ -110,6 +134,23 @@ def test_the_domain_imports_nothing_of_ours_but_itself():
         if not target.startswith("liquidity_watch.domain")
     }
     assert outside == set()
+
+
+def third_party_imports(path: Path) -> set[str]:
+    """The top-level names of every package a file imports, function bodies included."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_the_stages_run_without_prefect_only_the_flows_shell_imports_it():
+    stages = {name for name in modules() if room_of(name) == "stages"}
+    assert {"liquidity_watch.stages.run", "liquidity_watch.stages.after_publish"} <= stages
+    assert sorted(name for name in stages if "prefect" in third_party_imports(modules()[name])) == []
 
 
 IMPORT_EVERYTHING = """

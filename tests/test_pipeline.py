@@ -11,9 +11,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from liquidity_watch.domain.calendars import today_new_york
+from liquidity_watch.domain.sources import SourceKind
 from liquidity_watch.flows.pipeline import pipeline
-from liquidity_watch.flows.summary import TableCount
 from liquidity_watch.sources.errors import ParseError, SourcesUnavailable
+from liquidity_watch.stages.context import open_run
+from liquidity_watch.stages.run import run
+from liquidity_watch.stages.summary import TableCount
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 from tests.conftest import copy_of
@@ -51,6 +54,32 @@ def test_snapshot_run_publishes_core_tables_with_exact_source_values(snapshot_wa
         path,
         "SELECT date, target_upper_pct FROM core.daily_rates WHERE date IN ('2019-07-31', '2019-08-01') ORDER BY date",
     ) == [(D(2019, 7, 31), 2.50), (D(2019, 8, 1), 2.25)]
+
+
+#: every row of the tables a run builds; columns that name the run itself are left out
+BUILT = {
+    **{name: f"SELECT * FROM core.{name}" for name in CORE_TABLES},
+    "signals": "SELECT * EXCLUDE (first_seen_run_id) FROM core.signals",
+    "signal_episodes": "SELECT * FROM core.signal_episodes",
+    "observations": "SELECT * EXCLUDE (run_id, first_run_id, retrieved_at, known_at) FROM raw.observation_versions",
+}
+
+
+def test_the_stages_as_plain_functions_build_the_flows_warehouse_row_for_row_without_prefect(
+    snapshot_warehouse, tmp_path
+):
+    flow_path, flow_summary = snapshot_warehouse
+    ctx = open_run(SourceKind.SNAPSHOT, warehouse=tmp_path / "plain.duckdb")
+    summary = run(ctx)  # the plain stages and the flock: no task, no flow run, no artifact
+    assert summary.tables == flow_summary.tables
+    assert summary.observations_inserted == flow_summary.observations_inserted
+    assert list(summary.stage_seconds) == list(flow_summary.stage_seconds)
+    for name, sql in BUILT.items():
+        plain, flow = query(ctx.paths.published, sql + " ORDER BY ALL"), query(flow_path, sql + " ORDER BY ALL")
+        assert len(plain) == len(flow) > 0, name
+        assert plain == flow, name
+    [(status, flow_run_id)] = query(ctx.paths.published, "SELECT status, flow_run_id FROM meta.runs")
+    assert (status, flow_run_id) == ("completed", None)
 
 
 def test_a_run_is_recorded_in_meta_runs_with_counts(snapshot_warehouse):

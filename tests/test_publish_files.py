@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from liquidity_watch.warehouse.db import connection
-from liquidity_watch.warehouse.store import lock_path, remove_stale_work_files, working_copy, write_lock
+from liquidity_watch.warehouse.paths import WarehousePaths
+from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
 
 
 def publish_one_row(published: Path, value: int) -> None:
@@ -48,7 +49,7 @@ def test_publish_replaces_the_file_a_symlink_points_to_and_keeps_the_link(tmp_pa
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert probe(target) == 2 and probe(link) == 2
     assert mode(target) == 0o600
-    assert lock_path(link) == store / "real.duckdb.lock"  # one lock whichever name a run is given
+    assert WarehousePaths.of(link).lock == store / "real.duckdb.lock"  # one lock whichever name a run is given
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store", "w.duckdb"]  # no work files beside the link
 
 

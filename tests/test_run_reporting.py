@@ -14,8 +14,8 @@ from liquidity_watch.cli import app
 from liquidity_watch.domain.payload import Payload, Validators, observations_frame, sha256
 from liquidity_watch.domain.sources import Provider, SourceUse, UseStatus
 from liquidity_watch.flows.local_run import WithoutTraceback
-from liquidity_watch.flows.summary import AlertOutcome, RunSummary
 from liquidity_watch.sources.errors import FetchError, SourcesUnavailable
+from liquidity_watch.stages.summary import AlertOutcome, RunSummary
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import land
 from liquidity_watch.warehouse.validators import KEEP_FOR, store_validators, stored_validators

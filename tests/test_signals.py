@@ -659,7 +659,7 @@ def test_a_snapshot_without_the_optional_series_still_grades_saying_no_data_wher
 
 
 def test_ops_hear_once_per_unknown_stretch_what_the_published_signals_say(empty_warehouse):
-    from liquidity_watch.flows.summary import SignalOfTheDay, cannot_judge_news
+    from liquidity_watch.stages.summary import SignalOfTheDay, cannot_judge_news
     from liquidity_watch.warehouse.db import connection
     from liquidity_watch.warehouse.signals import unknown_since_published
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from liquidity_watch.flows import local_run
-from liquidity_watch.flows.summary import AlertOutcome, RunSummary
 from liquidity_watch.flows.writer_slot import (
     WriterSlotBusy,
     exclusive_writer,
@@ -22,6 +21,7 @@ from liquidity_watch.flows.writer_slot import (
     shared_api_url,
     writer_slot,
 )
+from liquidity_watch.stages.summary import AlertOutcome, RunSummary
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import WarehouseBusy, write_lock
 from tests.conftest import copy_of

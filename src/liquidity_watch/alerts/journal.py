@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from liquidity_watch.domain.delivery import OutboxStatus
-from liquidity_watch.warehouse.store import WarehouseNotWritable, open_own, resolved
+from liquidity_watch.warehouse.paths import WarehousePaths
+from liquidity_watch.warehouse.store import WarehouseNotWritable, open_own
 
 #: the files SQLite keeps beside the journal while it writes
 SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -62,8 +63,7 @@ CREATE TABLE IF NOT EXISTS event (
 
 def journal_path(published: Path | str) -> Path:
     """``<warehouse>.delivery.sqlite3`` beside the published file (beside its target when it is a symlink)."""
-    target = resolved(published)
-    return target.with_name(target.name + ".delivery.sqlite3")
+    return WarehousePaths.of(published).journal
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from liquidity_watch.domain.sources import SourceKind
 
 if TYPE_CHECKING:
     from liquidity_watch.flows.console import QuietConsole
-    from liquidity_watch.flows.summary import RunSummary
+    from liquidity_watch.stages.summary import RunSummary
 
 #: ``liquidity-watch run`` published, but something after the publish failed.
 EXIT_PUBLISHED_WITH_WARNINGS = 3
@@ -113,7 +113,7 @@ def run(
     as_of_date = parse_date(as_of, "--as-of") if as_of else None
     if as_of_date is not None:
         from liquidity_watch.domain.calendars import today_new_york
-        from liquidity_watch.flows.replay import as_of_problem
+        from liquidity_watch.stages.replay import as_of_problem
 
         problem = as_of_problem(as_of_date, today_new_york())
         if problem:

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from liquidity_watch.warehouse.store import resolved, write_lock
+from liquidity_watch.warehouse.paths import resolved
+from liquidity_watch.warehouse.store import WriteAccess, write_lock
 
 PREFIX = "liquidity-watch-writer"
 #: The shortest lease Prefect's server grants; renewed every 45 s while the run holds the slot.
@@ -254,15 +255,6 @@ def writer_slot(published: Path, wait_s: float, flow_run_id: uuid.UUID | None = 
         finally:
             with contextlib.suppress(Exception):  # before the release: the next holder's record is never erased
                 _forget_holder(name)
-
-
-@dataclass(frozen=True)
-class WriteAccess:
-    """How a run got to write: the global limit it took (``None``: the ``flock`` alone), and each wait."""
-
-    limit: str | None
-    limit_wait_s: float
-    flock_wait_s: float
 
 
 @contextlib.contextmanager

@@ -27,18 +27,16 @@ import contextlib
 import errno
 import fcntl
 import os
-import re
 import shutil
 import stat
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from liquidity_watch.locations import run_command
-
-#: how a working file is named after its warehouse: ``<name>.work-<hex>`` (and its ``.wal``)
-_WORK_SUFFIX = re.compile(r"\.work-[0-9a-f]+(\.wal)?")
+from liquidity_watch.warehouse.paths import WarehousePaths, resolved
 
 
 class WarehouseBusy(RuntimeError):
@@ -121,16 +119,6 @@ def open_own(path: Path, flags: int, what: str, mode: int = 0o644) -> int:
     return fd
 
 
-def resolved(published: Path | str) -> Path:
-    """The file a published path stands for: itself, or the file its symbolic link(s) point to."""
-    return Path(os.path.realpath(published))
-
-
-def lock_path(published: Path) -> Path:
-    target = resolved(published)
-    return target.with_name(target.name + ".lock")
-
-
 def _describe_holder(path: Path) -> str:
     try:
         return path.read_text().strip() or "unknown"
@@ -147,7 +135,7 @@ def write_lock(published: Path, wait_s: float = 0.0) -> Iterator[None]:
     WarehouseBusy
         If another run still holds it after ``wait_s``; the message names its pid.
     """
-    path = lock_path(published)
+    path = WarehousePaths.of(published).lock
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -179,17 +167,13 @@ def remove_stale_work_files(published: Path) -> list[Path]:
     The folder is listed and each name compared with ``<warehouse>.work-<hex>[.wal]``: the
     warehouse's name is never a pattern, so a name holding ``*``, ``?`` or ``[`` matches only itself.
     """
-    target = resolved(published)
-    prefix = target.name
+    paths = WarehousePaths.of(published)
+    target = paths.target
     try:
         names = os.listdir(target.parent)
     except FileNotFoundError:
         return []
-    stale = sorted(
-        target.parent / name
-        for name in names
-        if name.startswith(prefix) and _WORK_SUFFIX.fullmatch(name[len(prefix) :])
-    )
+    stale = sorted(target.parent / name for name in names if paths.is_work_file(name))
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
@@ -203,18 +187,29 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def working_copy(published: Path) -> Iterator[Path]:
-    """Yield a private copy of the published file; publish it atomically if the block succeeds.
+@dataclass(frozen=True)
+class WorkingCopy:
+    """One run's private copy of the published file, and what ``publish`` puts back in its place."""
 
-    The caller must close every connection to the working file before the block ends
-    (closing checkpoints it, so no ``.wal`` is left behind for ``os.replace`` to miss).
-    The published file's permission bits go to the new file; a symbolic link stays a link
-    and the file it points to is replaced.
-    """
+    published: Path
+    work: Path
+    mode: int | None  # the published file's permission bits (``None``: there was no published file)
+
+
+@dataclass(frozen=True)
+class WriteAccess:
+    """How a run got to write: the global limit it took (``None``: the ``flock`` alone), and each wait."""
+
+    limit: str | None
+    limit_wait_s: float
+    flock_wait_s: float
+
+
+def open_working_copy(published: Path) -> WorkingCopy:
+    """Copy the published file (if any) into a new private working file; ``discard`` it in every case."""
     published = Path(published)
     target = resolved(published)
-    work = target.with_name(f"{target.name}.work-{uuid.uuid4().hex[:12]}")
+    work = WarehousePaths.of(published).work_file(uuid.uuid4().hex[:12])
     mode: int | None = None
     check_regular(target)
     try:
@@ -224,26 +219,49 @@ def working_copy(published: Path) -> Iterator[Path]:
     except OSError as exc:
         work.unlink(missing_ok=True)
         raise _not_writable(published, exc) from exc
+    return WorkingCopy(published, work, mode)
+
+
+def publish(copy: WorkingCopy) -> None:
+    """The swap: fsync the closed working file and ``os.replace`` it over the published one.
+
+    Every connection to the working file must be closed first (closing checkpoints it, so no
+    ``.wal`` is left behind for ``os.replace`` to miss). The published file's permission bits
+    go to the new file; a symbolic link stays a link and the file it points to is replaced.
+    """
+    wal = copy.work.with_name(copy.work.name + ".wal")
+    if wal.exists():
+        raise RuntimeError(f"{wal} still exists: a connection to the working file was left open")
+    target = resolved(copy.published)
     try:
-        yield work
-        wal = work.with_name(work.name + ".wal")
-        if wal.exists():
-            raise RuntimeError(f"{wal} still exists: a connection to the working file was left open")
+        fd = open_own(copy.work, os.O_RDWR, "the working file")
         try:
-            fd = open_own(work, os.O_RDWR, "the working file")
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if mode is not None:
-                os.chmod(work, mode)
-            os.replace(work, target)
-            _fsync_dir(target.parent)
-        except OSError as exc:
-            raise _not_writable(published, exc) from exc
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if copy.mode is not None:
+            os.chmod(copy.work, copy.mode)
+        os.replace(copy.work, target)
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        raise _not_writable(copy.published, exc) from exc
+
+
+def discard(copy: WorkingCopy) -> None:
+    """Remove the working file and its ``.wal`` (nothing is left after a publish; after a failure, all of it)."""
+    copy.work.unlink(missing_ok=True)
+    copy.work.with_name(copy.work.name + ".wal").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def working_copy(published: Path) -> Iterator[Path]:
+    """Yield a private copy of the published file; ``publish`` it if the block succeeds, else discard it."""
+    copy = open_working_copy(published)
+    try:
+        yield copy.work
+        publish(copy)
     finally:
-        work.unlink(missing_ok=True)
-        work.with_name(work.name + ".wal").unlink(missing_ok=True)
+        discard(copy)
 
 
 def _copy_into_new(source: Path, work: Path) -> None:

@@ -1,8 +1,9 @@
-"""``--as-of`` runs: which days can be replayed, where a replay writes, and whether it pages anyone.
+"""``--as-of`` runs: which days can be replayed, how a replay warehouse starts, and whether it pages anyone.
 
 A replay of the past never touches the published warehouse unless the user names it,
 and never sends to Slack unless asked (``--deliver``): its alerts print to the terminal.
-Pure functions, shared by the CLI (to answer at once) and the flow (for deployments).
+Pure functions, shared by the CLI (to answer at once) and the run's stages (for deployments);
+where a replay writes is ``warehouse.paths.target_warehouse``.
 """
 
 from __future__ import annotations
@@ -32,22 +33,6 @@ def as_of_problem(as_of: dt.date | None, today: dt.date) -> str | None:
             f" (the first H.4.1 week is {HISTORY_START})"
         )
     return None
-
-
-def replay_warehouse(published: Path, as_of: dt.date) -> Path:
-    """The warehouse of its own an ``--as-of`` run writes to when none is named: beside the published one.
-
-    >>> replay_warehouse(Path("var/liquidity.duckdb"), dt.date(2019, 9, 18)).as_posix()
-    'var/liquidity.as-of-2019-09-18.duckdb'
-    """
-    return published.with_name(f"{published.stem}.as-of-{as_of}{published.suffix}")
-
-
-def target_warehouse(named: Path | None, published: Path, as_of: dt.date | None) -> Path:
-    """Where a run writes: the warehouse the user named, else the published one, else (a replay) its own."""
-    if named is not None:
-        return named
-    return replay_warehouse(published, as_of) if as_of is not None else published
 
 
 def seed_replay(target: Path, published: Path) -> bool:
