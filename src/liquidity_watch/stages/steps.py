@@ -2,9 +2,9 @@
 
 extract -> audit raw -> land -> transform -> audit core -> write core -> signals -> queue -> record.
 Every one writes only the run's private working copy (``work``); none publishes anything.
-Each opens and closes its own connection: a stage that raises leaves no connection open
-(one kept alive by its traceback would last until the interpreter's shutdown, which DuckDB
-reports as leaks, and would keep a ``.wal`` beside the working file).
+Each opens and closes its own connections. A stage that may raise after reading reads through a
+small function of its own: a connection object in the raising frame would stay alive with its
+traceback until the interpreter's shutdown, which DuckDB reports as leaks.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from liquidity_watch.alerts.outbox import OutboxRow, mirror, undelivered
 from liquidity_watch.domain import freshness
 from liquidity_watch.domain.calendars import business_days, end_of_day, today_new_york
 from liquidity_watch.domain.catalog import SERIES, SIGNALS_START
-from liquidity_watch.domain.payload import Payload
+from liquidity_watch.domain.payload import Payload, Validators
 from liquidity_watch.domain.rules import Rule
-from liquidity_watch.domain.sources import UseStatus
+from liquidity_watch.domain.sources import IorbBasis, UseStatus
 from liquidity_watch.expectations.gate import SuiteResult, Validator, raise_if_failed
 from liquidity_watch.expectations.gate import validation_rows as rows_of
 from liquidity_watch.expectations.staging import stage_daily, stage_policy, stage_raw, stage_weekly
@@ -82,8 +82,7 @@ class Queued:
 def extract(ctx: RunContext, work: Path) -> Extraction:
     """Fetch what the warehouse lacks (from the last stored date per series, with the stored validators),
     report where each group came from, and keep this run's validators in the working copy."""
-    with connection(work) as con:
-        last_stored, known, basis = last_dates(con), stored_validators(con), iorb_basis(con)
+    last_stored, known, basis = stored_state(work)
 
     def progress(message: str, done: int, total: int) -> None:
         ctx.log.info("[%d/%d] %s", done, total, message)
@@ -101,10 +100,22 @@ def extract(ctx: RunContext, work: Path) -> Extraction:
         iorb_basis=basis,
     )
     report_sources(ctx, extraction)
-    if extraction.validators:  # published only with the data they describe
-        with connection(work) as con:
-            store_validators(con, extraction.validators, ctx.run_id)
+    keep_validators(work, extraction, ctx.run_id)
     return extraction
+
+
+def stored_state(work: Path) -> tuple[dict[str, dt.date], dict[str, Validators], IorbBasis | None]:
+    """What the extract needs from the warehouse: the last date per series, the validators per URL,
+    and what carrying IORB forward would rest on."""
+    with connection(work) as con:
+        return last_dates(con), stored_validators(con), iorb_basis(con)
+
+
+def keep_validators(work: Path, extraction: Extraction, run_id: str) -> None:
+    """Store this run's validators in the working copy: they are published only with the data they describe."""
+    if extraction.validators:
+        with connection(work) as con:
+            store_validators(con, extraction.validators, run_id)
 
 
 def report_sources(ctx: RunContext, extraction: Extraction) -> None:
@@ -124,14 +135,19 @@ def fresh_of(work: Path, payloads: list[Payload]) -> list[Payload]:
 
 def audit_raw(ctx: RunContext, validator: Validator, work: Path, fresh: list[Payload]) -> SuiteResult:
     """Validate this run's fresh observations, against the stored ones around them, before they touch ``raw``."""
-    with connection(work) as con:  # neighbours, corroborating rates and identities read other series
-        stored = stored_values(con, list(SERIES))
+    stored = stored_current_values(work)
     today = today_new_york()
     staged = stage_raw(incoming_frame(fresh), stored, today, ctx.accepted)
     suite = raw_observations_suite(today, present=set(staged["series_id"]))
     result = validator.validate(suite, staged, ["series_id", "day"])
     raise_if_failed([result])
     return result
+
+
+def stored_current_values(work: Path) -> pl.DataFrame:
+    """Every stored current value: neighbours, corroborating rates and identities read other series."""
+    with connection(work) as con:
+        return stored_values(con, list(SERIES))
 
 
 def land(ctx: RunContext, work: Path, fresh: list[Payload]) -> LandResult:
