@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import duckdb
 import polars as pl
 import pytest
 
+from liquidity_watch.domain.rules import RuleStatus
+from liquidity_watch.domain.severity import Severity
 from liquidity_watch.domain.tables import TABLES, table
 from liquidity_watch.domain.tables.core import BUILT
 from liquidity_watch.domain.tables.spec import BIGINT, DATE, DOUBLE, VARCHAR, Column
@@ -210,6 +213,15 @@ def test_every_comment_that_lists_the_rules_names_all_of_them(migrated_template)
         ]
     assert len(comments) >= 3  # core.signals, core.signal_episodes.triggers, core.latest_state.rules_on
     assert [c for c in comments if not all(rule in c for rule in Rule)] == []
+
+
+def test_every_status_and_severity_a_view_compares_with_is_one_the_signals_write(migrated):
+    # the views are SQL in released migrations: their literals cannot import RuleStatus and Severity
+    views = migrated.execute("SELECT sql FROM duckdb_views() WHERE schema_name IN ('core', 'raw', 'meta')").fetchall()
+    compared = set(re.findall(r"\b(status|severity)\s*(?:=|<>|!=)\s*'(\w+)'", "\n".join(sql for (sql,) in views)))
+    assert {("status", "on"), ("status", "no_data"), ("severity", "unknown")} <= compared
+    known = {"status": {s.value for s in RuleStatus}, "severity": {s.value for s in Severity}}
+    assert sorted((column, value) for column, value in compared if value not in known[column]) == []
 
 
 def test_episodes_published_with_the_specs_column_list_land_column_for_column(fresh):

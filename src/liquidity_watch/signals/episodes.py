@@ -28,7 +28,7 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
     if frame.is_empty():
         return _no_episodes()
     frame = frame.sort("date").with_columns(
-        active=pl.col("severity") != "none",
+        active=pl.col("severity") != Severity.NONE.value,
         rank=pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int8),
     )
     frame = frame.with_columns(episode=(pl.col("active") & ~pl.col("active").shift(1, fill_value=False)).cum_sum())

@@ -73,7 +73,7 @@ def status(condition: pl.Expr, available: pl.Expr) -> pl.Expr:
 
 def is_on(rule: str) -> pl.Expr:
     """True where ``rule``'s column says on."""
-    return pl.col(rule) == RuleStatus.ON.value
+    return is_(rule, RuleStatus.ON)
 
 
 def is_(rule: str, state: RuleStatus) -> pl.Expr:
