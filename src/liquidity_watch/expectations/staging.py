@@ -18,7 +18,12 @@ import polars as pl
 from liquidity_watch.domain.calendars import holidays_of
 from liquidity_watch.domain.catalog import SERIES, Calendar
 from liquidity_watch.domain.revisions import RevisionAcceptance
-from liquidity_watch.expectations.bounds import CALENDAR_EXCEPTIONS, MAX_HISTORY_REVISION_SHARE, REVISION_AGE_DAYS
+from liquidity_watch.expectations.bounds import (
+    CALENDAR_EXCEPTIONS,
+    MAX_HISTORY_REVISION_SHARE,
+    REVISION_AGE_DAYS,
+    WEEKLY_JUMP_LIMIT_USD_MN,
+)
 from liquidity_watch.expectations.identities import IDENTITY_COLUMNS, identity_columns
 from liquidity_watch.expectations.neighbours import context_frame, slip_factors, uncorroborated_spikes
 
@@ -152,27 +157,38 @@ def on_calendar(frame: pl.DataFrame) -> pl.Series:
     return flagged.select(on_calendar=ok)["on_calendar"]
 
 
+def week_on_week_column(column: str) -> str:
+    """The staged column of ``column``'s week-on-week move: ``tga_usd_mn`` -> ``tga_change_1w_usd_mn``."""
+    return f"{column.removesuffix('_usd_mn')}_change_1w_usd_mn"
+
+
 def stage_weekly(weekly: pl.DataFrame) -> pd.DataFrame:
-    """``core.weekly_liquidity`` plus the gap to the previous week and the identity residual."""
+    """``core.weekly_liquidity`` plus the gap to the previous week, the identity residual and the
+    week-on-week move of each column ``WEEKLY_JUMP_LIMIT_USD_MN`` bounds."""
     frame = weekly.sort("week_ending").with_columns(
         *_day_columns("week_ending"),
         days_since_previous=pl.col("week_ending").diff().dt.total_days(),
         net_liquidity_residual_usd_mn=pl.col("net_liquidity_usd_mn")
         - (pl.col("total_assets_usd_mn") - pl.col("tga_usd_mn") - pl.col("rrp_usd_mn")),
-        **{
-            f"{column.removesuffix('_usd_mn')}_change_1w_usd_mn": pl.col(column).diff()
-            for column in ("total_assets_usd_mn", "securities_usd_mn", "reserves_usd_mn", "tga_usd_mn", "rrp_usd_mn")
-        },
+        **{week_on_week_column(column): pl.col(column).diff() for column in WEEKLY_JUMP_LIMIT_USD_MN},
     )
     return _to_pandas(frame)
 
 
+#: core.daily_rates' rates whose day-on-day change the gate bounds (``day_on_day_column`` names it).
+DAY_ON_DAY_PCT = ("sofr_pct", "effr_pct")
+
+
+def day_on_day_column(rate: str) -> str:
+    """The staged column of ``rate``'s day-on-day move in basis points: ``sofr_pct`` -> ``sofr_change_1d_bp``."""
+    return f"{rate.removesuffix('_pct')}_change_1d_bp"
+
+
 def stage_daily(daily: pl.DataFrame) -> pd.DataFrame:
-    """``core.daily_rates`` plus day-on-day moves of SOFR and EFFR (bp)."""
+    """``core.daily_rates`` plus the day-on-day move of each rate in ``DAY_ON_DAY_PCT`` (bp)."""
     frame = daily.sort("date").with_columns(
         *_day_columns("date"),
-        sofr_change_1d_bp=(pl.col("sofr_pct").diff() * 100).round(2),
-        effr_change_1d_bp=(pl.col("effr_pct").diff() * 100).round(2),
+        **{day_on_day_column(rate): (pl.col(rate).diff() * 100).round(2) for rate in DAY_ON_DAY_PCT},
     )
     return _to_pandas(frame)
 

@@ -34,6 +34,7 @@ from liquidity_watch.expectations.bounds import (
     UNCORROBORATED_SPIKE_LIMIT_WITHOUT_SAME_MARKET_BP,
     WEEKLY_JUMP_LIMIT_USD_MN,
 )
+from liquidity_watch.expectations.staging import DAY_ON_DAY_PCT, day_on_day_column, week_on_week_column
 
 
 def _gx() -> tuple[Any, Any]:
@@ -71,8 +72,6 @@ RAW_COLUMNS = [
 AT_MOST_TOTAL_ASSETS = ("securities_usd_mn", "reserves_usd_mn", "tga_usd_mn", "rrp_usd_mn")
 #: core.daily_rates' rates held to -1..25 percent (a sign or unit error, not a market move).
 RATES_PCT = ("sofr_pct", "effr_pct", "iorb_pct", "target_lower_pct", "target_upper_pct")
-#: core.daily_rates' rates whose day-on-day change is bounded (``stage_daily`` adds ``<rate>_change_1d_bp``).
-DAY_ON_DAY_PCT = ("sofr_pct", "effr_pct")
 
 
 def _corroborators() -> str:
@@ -257,10 +256,9 @@ def weekly_liquidity_suite() -> Any:
         )
     )
     for column, limit in WEEKLY_JUMP_LIMIT_USD_MN.items():
-        change = f"{column.removesuffix('_usd_mn')}_change_1w_usd_mn"
         add(
             gxe.ExpectColumnValuesToBeBetween(
-                column=change,
+                column=week_on_week_column(column),
                 min_value=-limit,
                 max_value=limit,
                 **_meta(column, f"|week-on-week change| <= {limit:,.0f} $mn"),
@@ -283,7 +281,7 @@ def daily_rates_suite() -> Any:
     for column in DAY_ON_DAY_PCT:
         add(
             gxe.ExpectColumnValuesToBeBetween(
-                column=f"{column.removesuffix('_pct')}_change_1d_bp",
+                column=day_on_day_column(column),
                 min_value=-DAILY_JUMP_LIMIT_BP,
                 max_value=DAILY_JUMP_LIMIT_BP,
                 **_meta(column, f"|day-on-day change| <= {DAILY_JUMP_LIMIT_BP:g} bp"),
