@@ -24,13 +24,6 @@ ALL_SERIES = _all_series()
 #: from its first week on: older rows would only widen the calendar grid, not any table.
 FROM_HISTORY_START = ("TLAACBW027SBOG",)
 
-#: core table -> its columns in order, from its spec (``domain.tables``; a test holds the migrated schema to it).
-CORE_COLUMNS: dict[str, list[str]] = {
-    "weekly_liquidity": weekly_liquidity.COLUMNS,
-    "daily_rates": daily_rates.COLUMNS,
-    "policy_changes": policy_changes.COLUMNS,
-}
-
 
 def build_core_tables(observations: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """``{table name: frame}`` for every table in the ``core`` schema.
