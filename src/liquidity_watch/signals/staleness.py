@@ -90,7 +90,7 @@ def _stale_inputs(frame: pl.DataFrame, weekly: pl.DataFrame, daily: pl.DataFrame
             out = out.with_columns(pl.lit(None, dtype=pl.String).alias(f"stale_{name}"))
             continue
         seen = table.filter(pl.col(spec.column).is_not_null()).select(pl.col(key).alias("last_seen")).sort("last_seen")
-        release = SERIES[spec.series_id].release.value
+        release = SERIES[spec.series_id].release
         if seen.height:
             seen = visible(seen, release, "last_seen")
             seen = seen.with_columns(due_by=due_by_series(spec.series_id, seen["last_seen"])).join_asof(

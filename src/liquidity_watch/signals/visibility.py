@@ -11,6 +11,7 @@ import datetime as dt
 import polars as pl
 
 from liquidity_watch.domain.calendars import end_of_day_series, published_at_series
+from liquidity_watch.domain.catalog import Release
 from liquidity_watch.signals.measures import iorb_change, rate_measures, takeup_measures
 from liquidity_watch.signals.thresholds import Thresholds
 
@@ -48,7 +49,7 @@ DAILY_INPUTS = [
 ]
 
 
-def visible(frame: pl.DataFrame, release: str, on: str) -> pl.DataFrame:
+def visible(frame: pl.DataFrame, release: Release, on: str) -> pl.DataFrame:
     """``frame`` with ``visible_at``, when ``release`` published the row dated ``on``, sorted by it."""
     frame = frame.sort(on)
     return frame.with_columns(visible_at=published_at_series(release, frame[on])).sort("visible_at")
@@ -56,20 +57,20 @@ def visible(frame: pl.DataFrame, release: str, on: str) -> pl.DataFrame:
 
 def visible_weekly(weekly: pl.DataFrame) -> pl.DataFrame:
     """``core.weekly_liquidity``, public with H.4.1."""
-    return visible(weekly, "h41", "week_ending")
+    return visible(weekly, Release.H41, "week_ending")
 
 
 def visible_bank_assets(weekly: pl.DataFrame) -> pl.DataFrame:
     """H.8 bank assets with the instant each week's figure came out (about nine days after H.4.1's)."""
     frame = weekly.select("week_ending", "bank_assets_usd_mn").drop_nulls()
-    return visible(frame, "h8", "week_ending").rename({"week_ending": "bank_week_ending"})
+    return visible(frame, Release.H8, "week_ending").rename({"week_ending": "bank_week_ending"})
 
 
 def visible_rates(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
     """``core.daily_rates`` and its measures, public once both the day's SOFR (if any) and EFFR are."""
     frame = iorb_change(rate_measures(daily, t), t)
-    sofr_at = published_at_series("sofr", frame["date"])
-    effr_at = published_at_series("effr", frame["date"])
+    sofr_at = published_at_series(Release.SOFR, frame["date"])
+    effr_at = published_at_series(Release.EFFR, frame["date"])
     both = pl.max_horizontal(sofr_at, effr_at)
     return frame.with_columns(visible_at=pl.when(pl.col("sofr_pct").is_not_null()).then(both).otherwise(effr_at)).sort(
         "visible_at"
@@ -78,7 +79,7 @@ def visible_rates(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
 
 def visible_takeup(daily: pl.DataFrame, t: Thresholds) -> pl.DataFrame:
     """Repo operation take-up, public the afternoon of its day (not a day later with the rates)."""
-    return visible(takeup_measures(daily, t), "repo", "takeup_date")
+    return visible(takeup_measures(daily, t), Release.REPO, "takeup_date")
 
 
 def visible_changes(policy: pl.DataFrame) -> pl.DataFrame:
@@ -102,7 +103,7 @@ def _visible_policy(changes: pl.DataFrame, date: str, bp: str, lower: str, upper
         pl.col("new_lower_pct").alias(lower),
         pl.col("new_upper_pct").alias(upper),
     )
-    return visible(frame, "policy", date)
+    return visible(frame, Release.POLICY, date)
 
 
 def as_of(
