@@ -108,11 +108,12 @@ def extract(
         A required series could be had from no source; it lists every source's error.
     """
     today = today_new_york()
+    end = end or today
     the_plan = plan(
         kind,
         settings,
         last_stored,
-        end=end or today,
+        end=end,
         today=today,
         now=now or dt.datetime.now(dt.UTC),
         strict=settings.strict_sources if strict is None else strict,
@@ -121,7 +122,7 @@ def extract(
     )
     if the_plan.snapshot is not None:
         return _read_snapshot(the_plan.snapshot, progress)
-    run = _Run(the_plan, settings, validators or {}, progress, log or logger.warning, iorb_basis, end or today)
+    run = _Run(the_plan, settings, validators or {}, progress, log or logger.warning, iorb_basis, end)
     try:
         for step in the_plan.steps:
             run.step(step)
