@@ -17,8 +17,8 @@ import pytest
 
 from liquidity_watch.expectations import data_docs
 from liquidity_watch.expectations.data_docs import asset_references, css_references, make_offline
-from liquidity_watch.locations import data_docs_location
 from liquidity_watch.settings import Settings
+from liquidity_watch.warehouse.paths import WarehousePaths
 from tests.browser import needs_chromium, probe
 
 
@@ -77,10 +77,11 @@ def unresolved_assets(site: Path) -> list[str]:
 
 
 def test_each_warehouse_has_its_own_data_docs_folder_named_after_its_file(tmp_path):
-    assert data_docs_location(Path("var/liquidity.duckdb")) == Path("var/liquidity.data_docs")
-    assert data_docs_location(tmp_path / "other.duckdb") == tmp_path / "other.data_docs"
-    assert Settings(data_docs_dir=None).resolved_data_docs_dir(tmp_path / "w.duckdb") == tmp_path / "w.data_docs"
-    assert Settings(data_docs_dir=tmp_path / "docs").resolved_data_docs_dir(tmp_path / "w.duckdb") == tmp_path / "docs"
+    assert WarehousePaths.of(Path("var/liquidity.duckdb")).data_docs == Path("var/liquidity.data_docs")
+    assert WarehousePaths.of(tmp_path / "other.duckdb").data_docs == tmp_path / "other.data_docs"
+    w = tmp_path / "w.duckdb"
+    assert WarehousePaths.for_run(Settings(data_docs_dir=None), w, None).data_docs == tmp_path / "w.data_docs"
+    assert WarehousePaths.for_run(Settings(data_docs_dir=tmp_path / "docs"), w, None).data_docs == tmp_path / "docs"
 
 
 def test_every_cdn_asset_ships_in_the_package_with_its_licence():

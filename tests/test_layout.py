@@ -153,6 +153,27 @@ def test_the_stages_run_without_prefect_only_the_flows_shell_imports_it():
     assert sorted(name for name in stages if "prefect" in third_party_imports(modules()[name])) == []
 
 
+def test_each_prefect_task_is_one_line_that_calls_one_stage():
+    tree = ast.parse((PACKAGE / "flows" / "pipeline.py").read_text())
+    tasks = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and any(
+            isinstance(d, ast.Call) and getattr(d.func, "id", "") == "task" for d in node.decorator_list
+        ):
+            [statement] = node.body
+            assert isinstance(statement, ast.Return) and isinstance(statement.value, ast.Call), node.name
+            called = statement.value.func
+            assert isinstance(called, ast.Attribute) and getattr(called.value, "id", "") in {
+                "steps",
+                "after_publish",
+            }, node.name
+            tasks[node.name] = called.attr
+    assert len(tasks) == 10
+    assert {"extract", "audit_raw", "land", "transform", "audit_core", "write_core", "signals", "queue"} <= set(
+        tasks.values()
+    )
+
+
 IMPORT_EVERYTHING = """
 import importlib, json, os, pkgutil, sys, threading
 # the libraries first: what they do on import (polars sets _RJEM_MALLOC_CONF) is not ours

@@ -52,15 +52,3 @@ def run_command(warehouse: Path, *options: str) -> str:
     if warehouse != warehouse_location():
         words += ["--warehouse", str(warehouse)]
     return shlex.join([*words, *options])
-
-
-def data_docs_location(warehouse: Path) -> Path:
-    """The Data Docs folder of a warehouse: its file name with ``.data_docs`` for the suffix.
-
-    Every warehouse has its own, so runs against different warehouses in one folder never
-    write each other's docs.
-
-    >>> data_docs_location(Path("var/liquidity.duckdb")).as_posix()
-    'var/liquidity.data_docs'
-    """
-    return warehouse.with_suffix(".data_docs")

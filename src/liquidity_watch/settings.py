@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from liquidity_watch.domain.limits import QUERY_MEMORY_LIMIT, QUERY_TIME_LIMIT_S
-from liquidity_watch.locations import DEFAULT_WAREHOUSE, ENV_FILE, ENV_PREFIX, data_docs_location
+from liquidity_watch.locations import DEFAULT_WAREHOUSE, ENV_FILE, ENV_PREFIX
 from liquidity_watch.resources import bundled_snapshot_dir
 
 
@@ -83,14 +83,6 @@ class Settings(BaseSettings):
     query_memory_limit: str = Field(
         default=QUERY_MEMORY_LIMIT, description="DuckDB's memory limit for liquidity-watch query (2GB, 512MB)."
     )
-
-    def resolved_data_docs_dir(self, warehouse: Path) -> Path:
-        """``LW_DATA_DOCS_DIR``, else the warehouse's own: ``var/liquidity.data_docs`` for ``var/liquidity.duckdb``.
-
-        >>> Settings(data_docs_dir=None).resolved_data_docs_dir(Path("var/liquidity.duckdb")).as_posix()
-        'var/liquidity.data_docs'
-        """
-        return self.data_docs_dir if self.data_docs_dir is not None else data_docs_location(warehouse)
 
     def resolved_snapshot_dir(self) -> Path:
         return self.snapshot_dir if self.snapshot_dir is not None else bundled_snapshot_dir()

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from liquidity_watch.locations import data_docs_location
 from liquidity_watch.settings import Settings
 
 #: how a working file is named after its warehouse: ``<name>.work-<hex>`` (and its ``.wal``)
@@ -58,13 +57,19 @@ class WarehousePaths:
         ('var/liquidity.data_docs', 'liquidity.duckdb.delivery.sqlite3', 'liquidity.duckdb.lock')
         """
         path = Path(published)
-        return cls(path, data_docs if data_docs is not None else data_docs_location(path))
+        # every warehouse has its own, so runs against different warehouses in one folder never write each other's
+        return cls(path, data_docs if data_docs is not None else path.with_suffix(".data_docs"))
 
     @classmethod
     def for_run(cls, settings: Settings, named: Path | None, as_of: dt.date | None) -> WarehousePaths:
-        """The paths of the warehouse a run writes (``target_warehouse``), with the settings' Data Docs folder."""
-        published = target_warehouse(named, settings.warehouse, as_of)
-        return cls(published, settings.resolved_data_docs_dir(published))
+        """The paths of the warehouse a run writes (``target_warehouse``); Data Docs in ``LW_DATA_DOCS_DIR`` if set.
+
+        >>> settings = Settings(warehouse=Path("var/lw.duckdb"), data_docs_dir=None)
+        >>> paths = WarehousePaths.for_run(settings, None, dt.date(2019, 9, 18))
+        >>> paths.published.as_posix(), paths.data_docs.as_posix()
+        ('var/lw.as-of-2019-09-18.duckdb', 'var/lw.as-of-2019-09-18.data_docs')
+        """
+        return cls.of(target_warehouse(named, settings.warehouse, as_of), settings.data_docs_dir)
 
     @property
     def target(self) -> Path:
