@@ -10,11 +10,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from liquidity_watch.domain.rules import RuleStatus
+from liquidity_watch.domain.rules import Rule, RuleStatus
 from liquidity_watch.domain.severity import Severity
 from liquidity_watch.domain.tables import TABLES, table
 from liquidity_watch.domain.tables.core import BUILT
-from liquidity_watch.domain.tables.spec import BIGINT, DATE, DOUBLE, VARCHAR, Column
+from liquidity_watch.domain.tables.spec import BIGINT, DOUBLE, Column
 from liquidity_watch.expectations.bounds import WEEKLY_JUMP_LIMIT_USD_MN
 from liquidity_watch.expectations.staging import DAY_ON_DAY_PCT
 from liquidity_watch.expectations.suites import AT_MOST_TOTAL_ASSETS, RATES_PCT
@@ -50,11 +50,10 @@ def test_the_transforms_build_exactly_the_core_tables_the_warehouse_publishes_ea
     day = dt.date(2019, 9, 18)
     series = ["WALCL", "WDTGAL", "WRESBAL", "SOFR", "EFFR", "IOER", "DFEDTARU", "DFEDTARL"]
     observations = pl.DataFrame({"series_id": series, "date": [day] * 8, "value": [1.0] * 8})
-    polars_type = {DATE: pl.Date, DOUBLE: pl.Float64, VARCHAR: pl.String}
     built = build_core_tables(observations)
     assert list(built) == list(CORE_TABLES) == [spec.name for spec in BUILT]
     for spec in BUILT:
-        assert built[spec.name].schema == pl.Schema({c.name: polars_type[c.type] for c in spec.columns}), spec.name
+        assert built[spec.name].schema == spec.polars_schema(), spec.name
 
 
 def test_every_number_in_a_core_table_carries_its_unit_in_its_name():
@@ -190,7 +189,6 @@ def test_a_spec_whose_key_is_not_one_of_its_columns_is_refused():
 
 
 def test_every_comment_that_lists_the_rules_names_all_of_them(migrated_template):
-    from liquidity_watch.domain.rules import Rule
     from liquidity_watch.warehouse.db import connection
 
     with connection(migrated_template, read_only=True) as con:
@@ -231,3 +229,17 @@ def test_episodes_published_with_the_specs_column_list_land_column_for_column(fr
     assert fresh.execute("SELECT * FROM core.signal_episodes").fetchall() == [
         (day, day, 1, "alert", day, day, "stress", False)
     ]
+
+
+def test_episodes_with_and_without_an_episode_have_the_schema_of_their_table():
+    from liquidity_watch.signals.episodes import episodes
+
+    spec = table("core.signal_episodes")
+    days = [dt.date(2019, 9, 16), dt.date(2019, 9, 17)]
+    quiet = pl.DataFrame({"date": days, "severity": ["none", "none"]})
+    assert episodes(quiet).schema == spec.polars_schema()
+    rules = {rule.value: [RuleStatus.ON.value, RuleStatus.ON.value] for rule in Rule}
+    busy = pl.DataFrame({"date": days, "severity": ["watch", "alert"], **rules})
+    found = episodes(busy)
+    assert found.schema == spec.polars_schema()
+    assert found.row(0) == (days[0], days[1], 2, "alert", days[1], days[1], "+".join(Rule), True)

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from liquidity_watch.domain.severity import SEVERITY_RANK, Severity
+from liquidity_watch.domain.tables.core import SIGNAL_EPISODES
 from liquidity_watch.signals.rules import RULES, is_on
 
 
@@ -41,7 +42,7 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
         .agg(
             start=pl.col("date").min(),
             end=pl.col("date").max(),
-            days=pl.len(),
+            days=pl.len().cast(pl.Int32),
             peak_rank=pl.col("rank").max(),
             peak_date=pl.col("date").filter(pl.col("rank") == pl.col("rank").max()).min(),
             escalated_on=pl.col("date").filter(pl.col("rank") >= Severity.ALERT.rank).min(),
@@ -57,22 +58,11 @@ def episodes(evaluated: pl.DataFrame) -> pl.DataFrame:
             is_open=pl.col("end") == last_day,
         )
     )
-    return out.select("start", "end", "days", "peak_severity", "peak_date", "escalated_on", "triggers", "is_open")
+    return out.select(SIGNAL_EPISODES.column_names)
 
 
 def _no_episodes() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "start": pl.Date,
-            "end": pl.Date,
-            "days": pl.UInt32,
-            "peak_severity": pl.String,
-            "peak_date": pl.Date,
-            "escalated_on": pl.Date,
-            "triggers": pl.String,
-            "is_open": pl.Boolean,
-        }
-    )
+    return pl.DataFrame(schema=SIGNAL_EPISODES.polars_schema())
 
 
 def unknown_since(evaluated: pl.DataFrame) -> tuple[dt.date, str] | None:

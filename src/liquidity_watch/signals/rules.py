@@ -53,6 +53,7 @@ import polars as pl
 
 from liquidity_watch.domain.rules import SIGNS, Rule, RuleStatus
 from liquidity_watch.domain.severity import Severity
+from liquidity_watch.domain.tables.core import SIGNALS
 from liquidity_watch.signals.staleness import stale_column, staleness
 from liquidity_watch.signals.thresholds import Thresholds, rule_thresholds
 from liquidity_watch.signals.visibility import as_of
@@ -372,20 +373,15 @@ RULE_INPUTS: dict[str, list[str]] = {
 }
 
 
+#: ``core.signals``' columns an evaluation computes (the run that first computed a row adds ``first_seen_run_id``).
+LONG_COLUMNS = ("date", "rule", "status", "severity", "inputs", "thresholds")
+
+
 def signals_long(evaluated: pl.DataFrame) -> pl.DataFrame:
     """``core.signals`` rows: one per date and rule, with status, the day's severity, inputs and the
     thresholds that rule reads (not all of them: a backfill's ~42,000 rows are ~75 MB lighter to write)."""
     if evaluated.is_empty():
-        return pl.DataFrame(
-            schema={
-                "date": pl.Date,
-                "rule": pl.String,
-                "status": pl.String,
-                "severity": pl.String,
-                "inputs": pl.String,
-                "thresholds": pl.String,
-            }
-        )
+        return pl.DataFrame(schema=SIGNALS.polars_schema(LONG_COLUMNS))
     every = json.loads(evaluated["thresholds"][0])  # one set of thresholds per evaluation
     parts = []
     for rule in RULES:

@@ -8,7 +8,10 @@ expectations of the Great Expectations suites and docs/warehouse.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import polars as pl
 
 from liquidity_watch.domain.columns import column_unit
 
@@ -23,6 +26,18 @@ BOOLEAN = "BOOLEAN"
 JSON = "JSON"
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 TYPES = (DATE, DOUBLE, VARCHAR, VARCHAR_LIST, BIGINT, INTEGER, BOOLEAN, JSON, TIMESTAMPTZ)
+#: The polars type of a frame's column for each column type (JSON travels as text).
+POLARS_TYPES: dict[str, pl.DataType] = {
+    DATE: pl.Date(),
+    DOUBLE: pl.Float64(),
+    VARCHAR: pl.String(),
+    VARCHAR_LIST: pl.List(pl.String),
+    BIGINT: pl.Int64(),
+    INTEGER: pl.Int32(),
+    BOOLEAN: pl.Boolean(),
+    JSON: pl.String(),
+    TIMESTAMPTZ: pl.Datetime("us", "UTC"),
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,10 @@ class Table:
     def column_names(self) -> list[str]:
         """The columns in table order (a migration adds a column at the end)."""
         return [column.name for column in self.columns]
+
+    def polars_schema(self, columns: Sequence[str] | None = None) -> pl.Schema:
+        """The polars schema of a frame of this table: every column, or ``columns`` of them in that order."""
+        return pl.Schema({name: POLARS_TYPES[self.column(name).type] for name in columns or self.column_names})
 
     def column(self, name: str) -> Column:
         for column in self.columns:
