@@ -10,7 +10,7 @@ History used (all in this repository):
 * the bundled snapshot (``src/liquidity_watch/data/snapshot``: H.4.1 weekly series from
   2002-12-18, SOFR from 2018-04-03, EFFR from 2000, ON RRP, policy rates);
 * ``tests/fixtures/fred_history``: SOFR 1st/25th/75th/99th percentiles, TGCR and BGCR,
-  2018-04 to 2026-08 (copied from shared/data/fred-extra; see tests/fixtures/PROVENANCE.md);
+  2018-04 to 2026-08 (where each file came from: tests/fixtures/PROVENANCE.md);
 * ``tests/fixtures/h41_ddp``: two recorded H.4.1 downloads (100 weeks each, 2016-02..2017-12
   and 2021-04..2023-03) for the series the snapshot lacks (WSHOSHO, WRBWFRBL, WLRRAL).
 """

@@ -1,6 +1,6 @@
 """H.4.1 release archives in the Board's documented structure, built at test time (never committed).
 
-The layout follows shared/spec/sources.md 2.5: a ZIP holding exactly ``H41_data.xml``,
+The layout is the one docs/sources.md documents for ``rel=H41&filetype=zip``: a ZIP holding exactly ``H41_data.xml``,
 ``H41_struct.xml``, ``H41_H41.xsd`` and ``frb_common.xsd``; the data member is SDMX-ML compact
 (``message:MessageGroup`` > ``message:Header`` with ``message:Prepared``, then ``frb:DataSet`` >
 ``kf:Series`` with ``SERIES_NAME``, ``UNIT``, ``UNIT_MULT``, ``CURRENCY`` and an annotation, >

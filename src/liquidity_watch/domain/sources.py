@@ -11,7 +11,7 @@ class SourceKind(StrEnum):
     """What ``liquidity-watch run --source`` accepts."""
 
     LIVE = "live"  # the NY Fed and the Board, FRED for what they lack
-    FRED = "fred"  # every series from FRED's keyless CSV
+    FRED = "fred"  # every series from FRED (its keyless CSV, or its API with FRED_API_KEY)
     SNAPSHOT = "snapshot"  # a folder of FRED-format CSVs (offline)
 
 

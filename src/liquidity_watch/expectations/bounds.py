@@ -148,8 +148,7 @@ UNIT_SLIP: dict[str, UnitSlip] = {
     "DFEDTARL": UnitSlip(floor=0.25, two_sided=2.0, one_sided=11.18),
     "IORB": UnitSlip(floor=0.25, two_sided=2.0, one_sided=2.35),
     "IOER": UnitSlip(floor=0.25, two_sided=2.0, one_sided=7.58),
-    # series of the issue-14 catalogue; history from shared/data/fred-extra, which the bundled
-    # snapshot carries from that merge on (python -m benchmarks.calibrate_bounds <that folder>)
+    # calibrated on the bundled snapshot's history like the rows above (python -m benchmarks.calibrate_bounds)
     "SOFRVOL": UnitSlip(floor=27.0, two_sided=2.0, one_sided=2.0),
     "RPONTSYD": UnitSlip(floor=1.716, two_sided=26.73, one_sided=190.42),
     "RRPONTSYAWARD": UnitSlip(floor=0.25, two_sided=2.0, one_sided=11.18),

@@ -1,11 +1,11 @@
 """Carrying out a run's plan (``sources.plan``): every group through one path, failing over when its primary fails.
 
 When a primary cannot be reached, or its payload fails its identity or unit checks, the same
-series come from FRED's keyless CSV instead (failover; ``strict`` turns it off), and the
-run's ``SourceUse`` list says which series came from where and why. IORB is checked against
-the target range of the run's EFFR records (``sources.policy_rates``); when no source serves
-it, it carries forward while the range stands, and is otherwise left missing (the rules that
-read it say ``no_data``).
+series come from FRED instead (its keyless CSV, or its API with ``FRED_API_KEY``; failover,
+which ``strict`` turns off), and the run's ``SourceUse`` list says which series came from where
+and why. IORB is checked against the target range of the run's EFFR records
+(``sources.policy_rates``); when no source serves it, it carries forward while the range
+stands, and is otherwise left missing (the rules that read it say ``no_data``).
 
 The Board's archive and FRED's CSVs are asked for conditionally when an earlier response gave
 validators (a 304 is "nothing new"); the NY Fed answers ``Cache-Control: no-store`` and is
