@@ -50,12 +50,12 @@ from benchmarks.pandas_baseline import core_pandas  # noqa: E402
 from benchmarks.startup import startup  # noqa: E402
 from liquidity_watch.domain.calendars import fed_holidays  # noqa: E402
 from liquidity_watch.resources import bundled_snapshot_dir  # noqa: E402
+from liquidity_watch.sources.snapshot import read_snapshot  # noqa: E402
+from liquidity_watch.transforms.core_tables import build_core_tables  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Peak RSS a run may reach here, so that the 600 MB limit holds with headroom on other machines.
 PEAK_RSS_TARGET_MB = 500.0
-from liquidity_watch.sources.snapshot import read_snapshot  # noqa: E402
-from liquidity_watch.transforms.core_tables import build_core_tables  # noqa: E402
 
 
 def best_of(fn, repeat: int = 100) -> float:
