@@ -38,7 +38,7 @@ from liquidity_watch.sources.snapshot import read_snapshot
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.core import publish_core
 from liquidity_watch.warehouse.db import connection
-from liquidity_watch.warehouse.raw import incoming_frame, land, observations_as_of
+from liquidity_watch.warehouse.raw import incoming_values, land, observations_as_of
 
 # 19 years (991 weeks) per copy: 100 copies reach back to the year 126 (Python dates start at year 1)
 END = dt.date(2026, 8, 26)
@@ -85,7 +85,7 @@ def main(factor: int) -> dict:
         step("gate_setup", t)
         t = time.perf_counter()
         today = dt.date.today()
-        staged = stage_raw(incoming_frame(payloads), observations.head(0), today)
+        staged = stage_raw(incoming_values(payloads), observations.head(0), today)
         gate.validate(raw_observations_suite(today, present=set(staged["series_id"])), staged, ["series_id", "day"])
         gate.validate(weekly_liquidity_suite(), stage_weekly(tables["weekly_liquidity"]), ["day"])
         gate.validate(daily_rates_suite(), stage_daily(tables["daily_rates"]), ["day"])

@@ -73,6 +73,24 @@ def test_landing_stores_units_provenance_and_publication_time(tmp_path: Path):
     con.close()
 
 
+def test_each_landed_row_carries_its_own_payloads_provenance_and_the_later_payload_wins_an_overlap(tmp_path: Path):
+    con = connect(tmp_path / "w.duckdb")
+    older = _payload([("SOFR", D(2019, 9, 16), 2.43), ("SOFR", D(2019, 9, 17), 5.00)], "older")
+    newer = _payload([("SOFR", D(2019, 9, 17), 5.25), ("RRPONTSYD", D(2019, 9, 18), 18.91)], "newer")
+    result = land(con, [older, newer], "run1")
+    assert result.inserted == {"SOFR": 2, "RRPONTSYD": 1}
+    rows = con.execute(
+        "SELECT series_id, date, value, unit, url, payload_sha256, version FROM raw.observation_versions"
+        " ORDER BY series_id, date"
+    ).fetchall()
+    assert rows == [
+        ("RRPONTSYD", D(2019, 9, 18), 18.91, "usd_bn", "file:///newer", newer.sha256, 1),
+        ("SOFR", D(2019, 9, 16), 2.43, "pct", "file:///older", older.sha256, 1),
+        ("SOFR", D(2019, 9, 17), 5.25, "pct", "file:///newer", newer.sha256, 1),
+    ]
+    con.close()
+
+
 def test_as_of_returns_only_what_was_published_by_then(tmp_path: Path):
     con = connect(tmp_path / "w.duckdb")
     land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25), ("WRESBAL", D(2019, 9, 18), 1_394_122.0)])], "run1")

@@ -47,7 +47,7 @@ from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import (
     LandResult,
     fresh_payloads,
-    incoming_frame,
+    incoming_values,
     iorb_basis,
     last_dates,
     observations_as_of,
@@ -137,7 +137,7 @@ def audit_raw(ctx: RunContext, validator: Validator, work: Path, fresh: list[Pay
     """Validate this run's fresh observations, against the stored ones around them, before they touch ``raw``."""
     stored = stored_current_values(work)
     today = today_new_york()
-    staged = stage_raw(incoming_frame(fresh), stored, today, ctx.accepted)
+    staged = stage_raw(incoming_values(fresh), stored, today, ctx.accepted)  # the checks read values, not provenance
     suite = raw_observations_suite(today, present=set(staged["series_id"]))
     result = validator.validate(suite, staged, ["series_id", "day"])
     raise_if_failed([result])

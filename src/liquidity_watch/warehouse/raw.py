@@ -70,6 +70,37 @@ def incoming_frame(payloads: list[Payload]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical")
 
 
+def incoming_values(payloads: list[Payload]) -> pl.DataFrame:
+    """``series_id, date, value, payload_order``: every observation of a run, one row per payload row.
+
+    Without the provenance, which is the same for every row of a payload (``payload_table``):
+    repeated per row, its URL and hash alone are ~8 MB on a backfill, copied again by every
+    step that reorders the frame.
+    """
+    frames = [
+        p.observations.select("series_id", "date", "value").with_columns(payload_order=pl.lit(i, dtype=pl.Int32))
+        for i, p in enumerate(payloads)
+    ]
+    if not frames:
+        return pl.DataFrame(
+            schema={"series_id": pl.String, "date": pl.Date, "value": pl.Float64, "payload_order": pl.Int32}
+        )
+    return pl.concat(frames, how="vertical")
+
+
+def payload_table(payloads: list[Payload]) -> pl.DataFrame:
+    """``payload_order, source, url, retrieved_at, payload_sha256``: one row per payload, in order."""
+    return pl.DataFrame(
+        {
+            "payload_order": pl.Series(range(len(payloads)), dtype=pl.Int32),
+            "source": pl.Series([p.source for p in payloads], dtype=pl.String),
+            "url": pl.Series([p.url for p in payloads], dtype=pl.String),
+            "retrieved_at": pl.Series([p.retrieved_at for p in payloads], dtype=pl.Datetime("us", "UTC")),
+            "payload_sha256": pl.Series([p.sha256 for p in payloads], dtype=pl.String),
+        }
+    )
+
+
 def fresh_payloads(con: duckdb.DuckDBPyConnection, payloads: list[Payload]) -> list[Payload]:
     """The payloads whose hash is not yet in ``raw.payloads`` (the rest were landed before)."""
     known = {row[0] for row in con.execute("SELECT payload_sha256 FROM raw.payloads").fetchall()}
@@ -92,17 +123,13 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
     ``raw.payloads`` is not recorded twice, so landing the same inputs twice changes nothing.
     Nothing stored is ever updated or deleted.
     """
-    incoming = incoming_frame(fresh)
+    incoming = incoming_values(fresh)
     if incoming.height == 0:
         return LandResult({}, {})
-    latest = (
-        incoming.sort("payload_order")
-        .unique(subset=["series_id", "date"], keep="last", maintain_order=True)
-        .drop("payload_order")
-        .sort("series_id", "date")
-    )
+    # payloads are in order, so the last row of a (series, date) is the later payload's
+    latest = incoming.unique(subset=["series_id", "date"], keep="last", maintain_order=True).sort("series_id", "date")
+    latest = with_published_at(latest)
     units = pl.DataFrame({"series_id": list(SERIES), "unit": [s.unit for s in SERIES.values()]})
-    latest = with_published_at(latest.join(units, on="series_id", how="left"))
     manifest = pl.DataFrame(
         {
             "payload_sha256": [p.sha256 for p in fresh],
@@ -115,31 +142,41 @@ def land(con: duckdb.DuckDBPyConnection, fresh: list[Payload], run_id: str) -> L
             "run_id": [run_id] * len(fresh),
         }
     ).unique(subset="payload_sha256", keep="first", maintain_order=True)
-    con.register("incoming", latest)
-    con.register("manifest", manifest)
+    registered = {
+        "incoming": latest,
+        "incoming_payloads": payload_table(fresh),
+        "series_units": units,
+        "manifest": manifest,
+    }
+    for name, frame in registered.items():
+        con.register(name, frame)
     try:
         with transaction(con):
             before = _landed_by(con, run_id)  # empty, unless this run id landed before
             # straight into the versions table (a temporary table cost ~30 MB more at the backfill's
-            # peak); ``incoming`` is sorted by series and date, so the rows land clustered
+            # peak); each row's provenance joins from its payload here, in DuckDB's stream, rather
+            # than in a frame; ``incoming`` is sorted by series and date, so the rows land clustered
             con.execute(
                 """
                 INSERT INTO raw.observation_versions
-                SELECT i.series_id, i.date, coalesce(o.version, 0) + 1 AS version, i.value, i.unit, i.source, i.url,
-                       i.payload_sha256, i.retrieved_at, i.published_at,
+                SELECT i.series_id, i.date, coalesce(o.version, 0) + 1 AS version, i.value, u.unit, p.source, p.url,
+                       p.payload_sha256, p.retrieved_at, i.published_at,
                        CASE WHEN o.series_id IS NULL THEN i.published_at
-                            ELSE greatest(i.published_at, i.retrieved_at) END AS known_at,
+                            ELSE greatest(i.published_at, p.retrieved_at) END AS known_at,
                        $run_id AS run_id, coalesce(o.first_run_id, $run_id) AS first_run_id
-                FROM incoming i LEFT JOIN raw.observations o USING (series_id, date)
-                WHERE o.series_id IS NULL OR o.value <> i.value OR (o.source = 'carried' AND i.source <> 'carried')
+                FROM incoming i
+                JOIN incoming_payloads p USING (payload_order)
+                LEFT JOIN series_units u USING (series_id)
+                LEFT JOIN raw.observations o USING (series_id, date)
+                WHERE o.series_id IS NULL OR o.value <> i.value OR (o.source = 'carried' AND p.source <> 'carried')
                 """,
                 {"run_id": run_id},
             )
             after = _landed_by(con, run_id)
             con.execute("INSERT INTO raw.payloads SELECT * FROM manifest ON CONFLICT DO NOTHING")
     finally:
-        con.unregister("incoming")
-        con.unregister("manifest")
+        for name in registered:
+            con.unregister(name)
     new = {s: n - before.get(s, (0, 0))[0] for s, (n, _) in after.items()}
     changed = {s: n - before.get(s, (0, 0))[1] for s, (_, n) in after.items()}
     return LandResult({s: n for s, n in new.items() if n}, {s: n for s, n in changed.items() if n})
