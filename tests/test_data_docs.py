@@ -193,6 +193,30 @@ def test_a_failed_run_is_listed_as_failed_beside_the_last_good_one(site):
 
 
 @pytest.mark.integration
+def test_the_gate_keeps_no_frame_it_validated_passing_or_failing_and_its_docs_still_build(tmp_path):
+    import gc
+    import weakref
+
+    from liquidity_watch.expectations.gate import Validator
+    from liquidity_watch.expectations.staging import stage_policy
+    from liquidity_watch.expectations.suites import policy_changes_suite
+
+    held, gates = [], []
+    for change_bp in (-25.0, 0.0):  # passes; fails (and runs again for the failing rows' keys)
+        gate = Validator(f"run-{change_bp:g}")
+        frame = stage_policy(policy_changes(change_bp))
+        result = gate.validate(policy_changes_suite(), frame, ["day"])
+        held.append(weakref.ref(frame))
+        gates.append((gate, result.success))
+        del frame
+    assert [success for _, success in gates] == [True, False]
+    gc.collect()
+    assert [ref() is None for ref in held] == [True, True]
+    gate = gates[1][0]  # the failing run's page reads its results, not the frame
+    assert index_runs(data_docs.build_site(gate.context, tmp_path / "docs", gate.run_id)) == {"run-0": "Failed"}
+
+
+@pytest.mark.integration
 def test_every_asset_of_every_page_resolves_to_a_local_file(site):
     pages = list(site.rglob("*.html"))
     assert len(pages) == 4  # index, one suite, two validations

@@ -105,17 +105,20 @@ class Validator:
         definition = self.context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
-        result = definition.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
-        if not result.success:
-            self._forget(result)  # Data Docs show the detailed run only
-            result = definition.run(
-                batch_parameters={"dataframe": frame},
-                result_format={
-                    "result_format": "COMPLETE",
-                    "unexpected_index_column_names": index_columns,
-                    "partial_unexpected_count": 5,
-                },
-            )
+        try:
+            result = definition.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
+            if not result.success:
+                self._forget(result)  # Data Docs show the detailed run only
+                result = definition.run(
+                    batch_parameters={"dataframe": frame},
+                    result_format={
+                        "result_format": "COMPLETE",
+                        "unexpected_index_column_names": index_columns,
+                        "partial_unexpected_count": 5,
+                    },
+                )
+        finally:
+            self._release_batches()
         rows, failures = [], []
         for item in result.results:
             row, failure = self._row(name, item.to_json_dict())
@@ -123,6 +126,13 @@ class Validator:
             if failure:
                 failures.append(failure)
         return SuiteResult(name, tuple(rows), tuple(failures), time.perf_counter() - started)
+
+    def _release_batches(self) -> None:
+        """Let go of the frames validated so far: GX's pandas engine keeps every batch's data for
+        the context's life (the raw batch is ~9 MB on a backfill), and only the results are read later."""
+        manager = self.datasource.get_execution_engine().batch_manager
+        manager.batch_data_cache.clear()
+        manager.reset_batch_cache()
 
     def _forget(self, result: Any) -> None:
         """Drop a validation result from the context's store (it would show in Data Docs)."""
