@@ -52,6 +52,18 @@ def snapshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def short_snapshot(tmp_path_factory) -> Path:
+    """The bundled snapshot cut to 2018-01 .. 2019-09 (series starting later kept whole): the same 2019-07-31
+    critical signal as the whole snapshot, for a run ``--as-of 2019-09-18`` at a fraction of the cost."""
+    folder = tmp_path_factory.mktemp("short-snapshot")
+    for csv in sorted(SNAPSHOT.glob("*.csv")):
+        header, *rows = csv.read_text().splitlines()
+        kept = [r for r in rows if "2018-01-01" <= r[:10] <= "2019-09-30"] or rows
+        (folder / csv.name).write_text("\n".join([header, *kept]) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def snapshot_observations() -> pl.DataFrame:
     """Every observation of the bundled snapshot (long format)."""
     return pl.concat([p.observations for p in read_snapshot(SNAPSHOT)])
@@ -115,6 +127,19 @@ def prefect_server():
     # ~10 s on a quiet 2-core machine; minutes when it is shared with other heavy jobs
     with prefect_test_harness(server_startup_timeout=300):
         yield
+
+
+@pytest.fixture(scope="session")
+def forked_cli(prefect_server):
+    """``liquidity-watch`` runs on the session's Prefect server, each in a process forked from one that
+    imported Prefect and Great Expectations once (``tests/forked_cli.py``)."""
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.forked_cli import ForkedCli
+
+    cli = ForkedCli({**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()})
+    yield cli
+    cli.close()
 
 
 #: Built warehouses shared by every session and xdist worker of this user (``LW_TEST_CACHE`` moves it)

@@ -119,17 +119,20 @@ def core_snapshot(path: Path) -> dict:
 
 
 @pytest.mark.integration
-def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables(tmp_path, prefect_server):
+def test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables(
+    tmp_path, prefect_server, short_snapshot
+):
     """The second run also meets a corrupt delivery journal: it sets it aside, publishes, and says so (exit 3)."""
     warehouse = tmp_path / "w.duckdb"
-    first = invoke("run", "--source", "snapshot", "--warehouse", str(warehouse))
+    args = ["run", "--source", "snapshot", "--snapshot-dir", str(short_snapshot), "--as-of", "2019-09-18"]
+    first = invoke(*args, "--warehouse", str(warehouse))
     assert first.exit_code == 0, first.output
-    assert "core.weekly_liquidity │ 1,238 │ 2026-09-02" in first.stdout
-    assert "61,751 new" in first.stdout
+    assert "core.weekly_liquidity │   89 │ 2019-09-11" in first.stdout
+    assert "8,738 new" in first.stdout
     tables = core_snapshot(warehouse)
     journal = tmp_path / "w.duckdb.delivery.sqlite3"
     journal.write_bytes(b"not a database any more\n" * 100)
-    second = invoke("run", "--source", "snapshot", "--warehouse", str(warehouse))
+    second = invoke(*args, "--warehouse", str(warehouse))
     assert second.exit_code == 3, second.output
     assert "0 new, 0 changed, 23 payload(s) unchanged" in one_line(second.stdout)
     assert f"warning: published; the delivery journal {journal} could not be read (file is not a database)" in (
@@ -170,18 +173,19 @@ print(json.dumps(loaded))
 
 
 @pytest.mark.integration
-def test_a_run_the_gate_stops_ends_with_its_error_and_no_leak_report_from_duckdb(tmp_path, server_env, snapshot_dir):
+def test_a_run_the_gate_stops_ends_with_its_error_and_no_leak_report_from_duckdb(tmp_path, server_env, short_snapshot):
     bad = tmp_path / "snapshot"
-    shutil.copytree(snapshot_dir, bad)
+    shutil.copytree(short_snapshot, bad)
     sofr = bad / "SOFR.csv"
     lines = sofr.read_text().splitlines()
-    # SOFR written in basis points from August 2026: every value 100 times too large
+    # SOFR written in basis points from August 2019: every value 100 times too large
     scaled = [
-        f"{d},{float(v) * 100}" if d >= "2026-08-01" and v not in ("", ".") else f"{d},{v}"
+        f"{d},{float(v) * 100}" if d >= "2019-08-01" and v not in ("", ".") else f"{d},{v}"
         for d, v in (line.split(",") for line in lines[1:])
     ]
     sofr.write_text("\n".join([lines[0], *scaled]) + "\n")
-    result = run_cli("run", "--snapshot-dir", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), env=server_env)
+    args = ["run", "--snapshot-dir", str(bad), "--as-of", "2019-09-18", "--warehouse", str(tmp_path / "w.duckdb")]
+    result = run_cli(*args, env=server_env)
     assert result.returncode == 1
     assert "error: run failed: quality gate failed, nothing was published:" in result.stderr
     assert "SOFR" in result.stderr

@@ -15,6 +15,7 @@ import pytest
 from liquidity_watch.alerts.journal import Journal, journal_path
 from tests.conftest import copy_of
 from tests.fake_slack import FakeSlack
+from tests.forked_cli import ForkedCli
 
 pytestmark = pytest.mark.integration
 
@@ -55,32 +56,16 @@ def outbox_status(warehouse: Path) -> dict[str, str]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def short_snapshot(tmp_path_factory, snapshot_dir) -> Path:
-    """The bundled snapshot cut to 2018-01 .. 2019-09 (series starting later kept whole): the same 2019 alert, quicker."""
-    folder = tmp_path_factory.mktemp("short-snapshot")
-    for csv in sorted(snapshot_dir.glob("*.csv")):
-        header, *rows = csv.read_text().splitlines()
-        kept = [r for r in rows if "2018-01-01" <= r[:10] <= "2019-09-30"] or rows
-        (folder / csv.name).write_text("\n".join([header, *kept]) + "\n")
-    return folder
-
-
-def run_cli(warehouse: Path, env: dict[str, str], snapshot: Path) -> subprocess.CompletedProcess:
-    command = [EXE, "run", "--as-of", "2019-09-18", "--deliver", "--warehouse", str(warehouse)]
-    return subprocess.run(
-        [*command, "--snapshot-dir", str(snapshot)], env=env, capture_output=True, text=True, timeout=600
-    )
-
-
 def kill_at_each_then_run(
-    points: list[str], slack: FakeSlack, warehouse: Path, snapshot: Path, clean_runs: int
+    cli: ForkedCli, points: list[str], slack: FakeSlack, warehouse: Path, snapshot: Path, clean_runs: int
 ) -> None:
+    """A run killed at each point in turn, then ``clean_runs`` runs to the end, each a process of its own."""
+    args = ["run", "--as-of", "2019-09-18", "--deliver", "--warehouse", str(warehouse), "--snapshot-dir", str(snapshot)]
     for point in points:
-        killed = run_cli(warehouse, {**env_for(slack), "LW_FAILPOINT": point}, snapshot)
+        killed = cli.run(args, {**env_for(slack), "LW_FAILPOINT": point})
         assert killed.returncode == -signal.SIGKILL, f"{point} was not reached: {killed.stderr[-2000:]}"
     for _ in range(clean_runs):
-        done = run_cli(warehouse, env_for(slack), snapshot)
+        done = cli.run(args, env_for(slack))
         assert done.returncode == 0, done.stderr[-2000:]
 
 
@@ -90,7 +75,7 @@ def delivered(slack: FakeSlack) -> tuple[int, int]:
 
 
 def test_killed_before_and_while_sending_a_bot_message_each_message_arrives_once(
-    prefect_server, slack, tmp_path, short_snapshot
+    forked_cli, slack, tmp_path, short_snapshot
 ):
     """Killed before the publish, after it, with ``sending`` recorded, and after Slack accepted the bot message."""
     warehouse = tmp_path / "w.duckdb"
@@ -100,7 +85,7 @@ def test_killed_before_and_while_sending_a_bot_message_each_message_arrives_once
         "after-sending-recorded@slack:C0SUBS",
         "after-slack-accepted@slack:C0SUBS",
     ]
-    kill_at_each_then_run(points, slack, warehouse, short_snapshot, clean_runs=2)
+    kill_at_each_then_run(forked_cli, points, slack, warehouse, short_snapshot, clean_runs=2)
     assert delivered(slack) == (1, 1)
     history_checks = [c for c in slack.calls if c["method"] == "conversations.history"]
     assert len(history_checks) == 2  # before the resend after ``sending``, and before the one after the lost answer
@@ -114,7 +99,7 @@ def test_killed_before_and_while_sending_a_bot_message_each_message_arrives_once
 
 
 def test_killed_after_recording_and_around_a_webhook_post_the_bot_message_arrives_once_the_webhook_at_least_once(
-    prefect_server, slack, tmp_path, short_snapshot
+    forked_cli, slack, tmp_path, short_snapshot
 ):
     warehouse = tmp_path / "w.duckdb"
     points = [
@@ -123,7 +108,7 @@ def test_killed_after_recording_and_around_a_webhook_post_the_bot_message_arrive
         "after-slack-accepted@webhook",
         "after-delivery",
     ]
-    kill_at_each_then_run(points, slack, warehouse, short_snapshot, clean_runs=1)
+    kill_at_each_then_run(forked_cli, points, slack, warehouse, short_snapshot, clean_runs=1)
     # the webhook post whose answer was lost cannot be read back: sent again (at least once, as documented)
     assert delivered(slack) == (1, 2)
     assert outbox_status(warehouse) == {BOT: "sent", HOOK: "sent"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -64,7 +65,7 @@ def _run(command: list[str], env: dict, timeout: float = 300) -> subprocess.Comp
     return result
 
 
-def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_it(server, tmp_path):
+def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_it(server, tmp_path, short_snapshot):
     api, env, home = server
     assert (
         f"Prefect server database: SQLite: sqlite+aiosqlite:///{home}/prefect.db" in (home / "server.log").read_text()
@@ -90,6 +91,11 @@ def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_
             "source=snapshot",
             "--param",
             f"warehouse={warehouse}",
+            # a day of the short snapshot: the deployment and the worker are the point, not the backfill
+            "--param",
+            f"snapshot_dir={short_snapshot}",
+            "--param",
+            "as_of=2019-09-18",
         ],
         env,
     )
@@ -100,12 +106,13 @@ def test_deploy_from_prefect_yaml_trigger_a_snapshot_run_and_a_worker_completes_
 
     run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
     assert run["state_type"] == "COMPLETED", worker.stdout[-3000:] + worker.stderr[-3000:]
-    assert run["parameters"]["source"] == "snapshot"
+    assert run["parameters"]["source"] == "snapshot" and run["parameters"]["as_of"] == "2019-09-18"
     with connection(warehouse, read_only=True) as con:
         assert con.execute("SELECT status, source FROM meta.runs").fetchall() == [("completed", "snapshot")]
+        # as of the 18th, the H.4.1 of that Wednesday (out on the 19th) is not known yet
         assert con.execute(
-            "SELECT reserves_usd_mn FROM core.weekly_liquidity WHERE week_ending = '2019-09-18'"
-        ).fetchone() == (1394122.0,)
+            "SELECT week_ending, reserves_usd_mn FROM core.weekly_liquidity ORDER BY week_ending DESC LIMIT 1"
+        ).fetchone() == (dt.date(2019, 9, 11), 1456796.0)
 
 
 def test_the_deployed_schedules_produce_scheduled_runs(server):

@@ -18,6 +18,7 @@ import yaml
 from liquidity_watch.domain.freshness import check, stale_required
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import write_lock
+from tests.conftest import copy_of
 
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 UTC = dt.UTC
@@ -87,13 +88,18 @@ def test_a_missing_required_series_is_stale_and_ioer_never_is():
 
 
 @pytest.mark.integration
-def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_server, tmp_path):
+def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_server, tmp_path, short_snapshot):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from liquidity_watch.flows.pipeline import pipeline
 
-    summary = pipeline(source="snapshot", warehouse=str(tmp_path / "w.duckdb"), as_of=dt.date(2019, 9, 18))
+    summary = pipeline(
+        source="snapshot",
+        snapshot_dir=str(short_snapshot),
+        warehouse=str(tmp_path / "w.duckdb"),
+        as_of=dt.date(2019, 9, 18),
+    )
 
     async def latest():
         async with get_client() as client:
@@ -103,7 +109,7 @@ def test_each_run_leaves_a_markdown_artifact_with_the_gate_and_signal(prefect_se
             return [a for a in found if summary.run_id in (a.description or "")]
 
     [artifact] = asyncio.run(latest())
-    assert "| WRESBAL | 1,238 | 0 |" in artifact.data
+    assert "| WRESBAL | 91 | 0 |" in artifact.data  # the short snapshot's 91 weeks
     assert "**Signal on 2019-09-18:** critical" in artifact.data
     assert "expectations passed" in artifact.data
 
@@ -119,14 +125,13 @@ def _published_digest(path: Path) -> str:
 
 @pytest.mark.integration
 def test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes(
-    prefect_server, tmp_path, snapshot_dir
+    prefect_server, tmp_path, snapshot_warehouse
 ):
     from prefect.settings import PREFECT_API_URL
 
     from liquidity_watch.flows.pipeline import pipeline
 
-    warehouse = tmp_path / "w.duckdb"
-    pipeline(source="snapshot", warehouse=str(warehouse), as_of=dt.date(2015, 1, 1))
+    warehouse = copy_of(snapshot_warehouse[0], tmp_path, "w.duckdb")  # a published warehouse, built once
     before = _published_digest(warehouse)
     env = os.environ.copy()
     env["PREFECT_API_URL"] = PREFECT_API_URL.value()
@@ -312,16 +317,21 @@ def test_a_deferred_module_is_imported_at_its_first_attribute_read_not_at_its_im
 
 
 @pytest.mark.integration
-def test_a_cli_run_on_its_own_temporary_server_loads_no_prefect_server_module_nor_what_gx_never_uses(tmp_path):
+def test_a_cli_run_on_its_own_temporary_server_loads_no_prefect_server_module_nor_what_gx_never_uses(
+    tmp_path, short_snapshot
+):
     import subprocess
     import sys
 
+    # the short snapshot as of a day in it: the temporary server is the point, not the size of the backfill
+    args = ["run", "--as-of", "2019-09-18", "--snapshot-dir", str(short_snapshot)]
+    args += ["--warehouse", str(tmp_path / "w.duckdb")]
     code = (
         "import atexit, sys\n"
         "atexit.register(lambda: print('server modules:', sum(m.startswith('prefect.server') for m in sys.modules)))\n"
         "atexit.register(lambda: print('deferred:', [m for m in ('scipy.stats._stats_py', 'altair.vegalite') if m in sys.modules]))\n"
         "from liquidity_watch.cli import main\n"
-        f"sys.argv = ['liquidity-watch', 'run', '--warehouse', {str(tmp_path / 'w.duckdb')!r}]\n"
+        f"sys.argv = ['liquidity-watch', *{args!r}]\n"
         "main()\n"
     )
     # INFO, as a user's terminal gets it (the tests otherwise keep Prefect at WARNING)

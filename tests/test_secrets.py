@@ -1,11 +1,12 @@
-"""Secrets never leave: planted tokens and webhook URLs, every failure kind, and a scan of everything a run writes."""
+"""Secrets never leave: planted tokens and webhook URLs, every failure kind, and a scan of everything a run writes.
+
+Each run is a process of its own (``forked_cli``): what it prints and leaves behind is what is scanned.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,6 @@ import pytest
 from tests.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
-EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 
 TOKEN = "xoxb-5150-plantedTOKENsecret"
 HOOK_PATH = "/services/TPLANT/BPLANT/plantedHOOKsecret"
@@ -69,11 +69,7 @@ def files_text(folder: Path) -> str:
     return "\n".join(p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file())
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([EXE, *args], env=env, capture_output=True, text=True, timeout=600)
-
-
-def test_planted_secrets_appear_nowhere_after_every_failure_kind(slack, tmp_path, prefect_server):
+def test_planted_secrets_appear_nowhere_after_every_failure_kind(slack, tmp_path, forked_cli, short_snapshot):
     from prefect.settings import PREFECT_API_URL
 
     refused = f"http://127.0.0.1:{closed_port()}"
@@ -92,17 +88,26 @@ def test_planted_secrets_appear_nowhere_after_every_failure_kind(slack, tmp_path
     }
     env = {**os.environ, **common, "PREFECT_API_URL": PREFECT_API_URL.value()}
     warehouse = tmp_path / "w.duckdb"
-    args = ["run", "--as-of", "2019-09-18", "--deliver", "--warehouse", str(warehouse)]
+    args = [
+        "run",
+        "--as-of",
+        "2019-09-18",
+        "--deliver",
+        "--warehouse",
+        str(warehouse),
+        "--snapshot-dir",
+        str(short_snapshot),
+    ]
 
     malformed = {**env, "SLACK_WEBHOOK_URL": "hooks.slack.com" + HOOK_PATH}  # pasted without its scheme
-    first = run_cli(args, malformed)
+    first = forked_cli.run(args, malformed)
     assert first.returncode == 3, first.stderr[-3000:]  # published; bad destinations are warnings, not a failure
-    second = run_cli(args, {**env, "SLACK_WEBHOOK_URL": refused + HOOK_PATH})  # refused
+    second = forked_cli.run(args, {**env, "SLACK_WEBHOOK_URL": refused + HOOK_PATH})  # refused
     assert second.returncode == 3, second.stderr[-3000:]
     broken = tmp_path / "broken-snapshot"  # a run that fails: its failure hook notifies ops (refused)
     broken.mkdir()
     (broken / "WALCL.csv").write_text("observation_date,WALCL\n2019-09-18,oops\n")
-    third = run_cli(["run", "--snapshot-dir", str(broken), "--warehouse", str(tmp_path / "x.duckdb")], malformed)
+    third = forked_cli.run(["run", "--snapshot-dir", str(broken), "--warehouse", str(tmp_path / "x.duckdb")], malformed)
     assert third.returncode == 1
     texts = {
         "stdout and stderr": "\n".join(r.stdout + r.stderr for r in (first, second, third)),
