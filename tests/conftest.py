@@ -259,3 +259,59 @@ def pytest_sessionfinish(session, exitstatus):
     import gc
 
     gc.collect()
+
+
+#: The tests that take longest, slowest first (a test's name, or a file for all of its tests), from
+#: ``pytest --durations``. The suite hands out one test at a time to whichever worker is free
+#: (``pytest_xdist_make_scheduler`` below), so starting these first keeps the two workers busy until both finish
+#: together, instead of one working through a long test while the other waits at the end.
+SLOWEST_FIRST = (
+    "tests/test_delivery_runs.py::test_killed_before_and_while_sending_a_bot_message_each_message_arrives_once",
+    "tests/test_delivery_runs.py::test_killed_after_recording_and_around_a_webhook_post_the_bot_message_arrives_once_the_webhook_at_least_once",
+    "tests/test_wheel.py",
+    "tests/test_deployment.py",
+    "tests/test_secrets.py",
+    "tests/test_pipeline.py",
+    "tests/test_delivery_runs.py",
+    "tests/test_operations.py::test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes",
+    "tests/test_operations.py::test_a_cli_run_on_its_own_temporary_server_loads_no_prefect_server_module_nor_what_gx_never_uses",
+    "tests/test_layout.py::test_importing_every_module_changes_no_environment_variable_and_starts_no_thread",
+    "tests/test_alerts.py::test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_nothing",
+)
+
+
+def start_rank(item: pytest.Item) -> int:
+    """Where ``item`` starts: a listed slow test by its place in ``SLOWEST_FIRST``, then the other tests
+    that start Prefect or a subprocess, then the fast tier."""
+    module = item.nodeid.split("::")[0]
+    for rank, name in enumerate(SLOWEST_FIRST):
+        if item.nodeid == name or item.nodeid.startswith(name + "[") or module == name:
+            return rank
+    return len(SLOWEST_FIRST) + (0 if item.get_closest_marker("integration") else 1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=start_rank)  # stable: within a rank, the order of the files
+
+
+#: Modules whose tests share an expensive module fixture (a Prefect server with a deployment; a wheel
+#: installed in a new environment): each goes whole to one worker, so the fixture is built once
+ONE_WORKER_MODULES = ("tests/test_deployment.py", "tests/test_wheel.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadscope`` as this suite uses it: one test at a time to whichever worker is free, in the
+    collected order (``--no-loadscope-reorder``), except ``ONE_WORKER_MODULES``, which go whole.
+
+    (``xdist_group`` would say the same per module, but pytest-xdist 3.8 stops grouping under pytest 9.2.)
+    """
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneTestAtATime(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::")[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return OneTestAtATime(config, log)
