@@ -13,8 +13,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from liquidity_watch.settings import Settings
+if TYPE_CHECKING:  # the read commands import this module, and `query` stays clear of pydantic
+    from liquidity_watch.settings import Settings
 
 #: how a working file is named after its warehouse: ``<name>.work-<hex>`` (and its ``.wal``)
 _WORK_SUFFIX = re.compile(r"\.work-[0-9a-f]+(\.wal)?")
@@ -64,6 +66,7 @@ class WarehousePaths:
     def for_run(cls, settings: Settings, named: Path | None, as_of: dt.date | None) -> WarehousePaths:
         """The paths of the warehouse a run writes (``target_warehouse``); Data Docs in ``LW_DATA_DOCS_DIR`` if set.
 
+        >>> from liquidity_watch.settings import Settings
         >>> settings = Settings(warehouse=Path("var/lw.duckdb"), data_docs_dir=None)
         >>> paths = WarehousePaths.for_run(settings, None, dt.date(2019, 9, 18))
         >>> paths.published.as_posix(), paths.data_docs.as_posix()
