@@ -75,9 +75,9 @@ class _DeferredModule(types.ModuleType):
     too) imports the real module, which then replaces the stand-in in ``sys.modules``, and is
     read from it. A module holding the stand-in keeps working: each read goes to the real one.
 
-    ``importlib.util.LazyLoader`` does not do this job: the import statement reads the cached
-    module's ``__spec__``, which runs a lazy module at once, so GX's own ``import altair`` and
-    ``from scipy import stats`` would load both (350 MB after importing GX, as without deferral).
+    ``importlib.util.LazyLoader`` does half this job: the import statement reads the cached
+    module's ``__spec__``, which runs a lazy module at once, so GX's own ``import altair`` would
+    load altair (295 MB after importing GX and the flow, 274 MB with the stand-in, 350 MB with neither).
     """
 
     def __getattr__(self, attr: str) -> object:
