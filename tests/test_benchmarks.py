@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,16 @@ def test_the_scaling_benchmark_runs_every_pipeline_step_on_the_bundled_history()
     assert result["observations"] == 55_296
     assert result["days_evaluated"] == 4_757
     assert set(result["seconds"]) == {"generate", "load", "transform", "gate_setup", "validate", "publish", "signals"}
+
+
+def test_the_rss_benchmark_reports_each_stages_peak_and_resident_size_and_still_times_it(monkeypatch, capfd):
+    from benchmarks.cli_rss import trace_stages
+    from liquidity_watch.stages.context import StageTimer
+
+    monkeypatch.setattr(StageTimer, "__call__", StageTimer.__call__)  # put back after the test
+    trace_stages()
+    timer = StageTimer()
+    with timer("load"):
+        pass
+    assert re.fullmatch(r"stage load: peak \d+\.\d MB, resident \d+\.\d MB", capfd.readouterr().err.strip())
+    assert list(timer.seconds) == ["load"]
