@@ -2,16 +2,18 @@
 
 The run itself (its order, what it writes, when it publishes, what it does after) is
 ``stages.run``; each task below calls one plain stage function and nothing else, so that
-Prefect records the stage, its state and its logs. The flow adds what only Prefect has:
-the run logger, the run's markdown artifact, the flow run's id, and a slot of the server's
-global concurrency limit before the ``flock`` (``writer_slot``).
+Prefect records the stage, its state and its logs. The flow adds what only Prefect has: the
+run logger (a task's own inside each task), the run's markdown artifact, the flow run's id,
+and a slot of the server's global concurrency limit before the ``flock`` (``writer_slot``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from prefect import flow, get_run_logger, task
@@ -110,6 +112,23 @@ TASKS = Steps(
 )
 
 
+class RunLogger(logging.LoggerAdapter[logging.Logger]):
+    """The logger of the Prefect run in progress, looked up at each line.
+
+    Inside a task it is the task run's, so Prefect files a stage's lines (the extract's progress
+    and retries, the landed revisions, the printed alerts) under its task; elsewhere the flow run's.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("prefect.flow_runs"))
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        get_run_logger().log(level, msg, *args, **kwargs)
+
+    def isEnabledFor(self, level: int) -> bool:
+        return get_run_logger().isEnabledFor(level)
+
+
 def artifact(markdown: str, description: str | None) -> None:
     """The run's page in Prefect's UI: one markdown artifact under the same key for every run."""
     create_markdown_artifact(markdown, key=ARTIFACT_KEY, description=description)
@@ -160,7 +179,7 @@ def pipeline(
             to_slack=delivers(as_of, deliver),
             export_to=Path(export_parquet_to) if export_parquet_to else None,
             flow_run_id=str(flow_run.id) if flow_run.id else None,
-            log=get_run_logger(),
+            log=RunLogger(),
             artifact=artifact,
         )
         flow_run_id = uuid.UUID(flow_run.id) if flow_run.id else None
