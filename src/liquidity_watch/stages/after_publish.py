@@ -50,7 +50,7 @@ class Published:
     queued: Queued
     validator: Validator
     stale: list[freshness.Freshness]
-    warnings: list[str]  # the run's warnings so far; the steps below add theirs
+    warnings: list[str]  # the run's warnings before the publish
 
 
 def deliver(
@@ -76,11 +76,6 @@ def deliver(
     return report
 
 
-def build_docs(ctx: RunContext, validator: Validator) -> None:
-    """The run's Great Expectations Data Docs, from every suite it validated."""
-    validator.build_docs(ctx.paths.data_docs)
-
-
 def publish_delivery_state(ctx: RunContext, run: RunRecord, summary: RunSummary) -> None:
     """The second, small publish: ``meta.outbox`` mirrors the journal, and the run's row gets its final summary."""
     with Journal.open(ctx.paths.journal) as journal:
@@ -100,7 +95,7 @@ def export_parquet(ctx: RunContext, folder: Path) -> None:
 
 def after_publish(ctx: RunContext, published: Published, deliver_step: Deliver = deliver) -> RunSummary:
     """Deliver, build Data Docs, publish the delivery state, export: each failure is a warning, never an error."""
-    timer, warnings, secrets = ctx.timer, published.warnings, ctx.slack.secrets
+    timer, warnings, secrets = ctx.timer, [*published.warnings], ctx.slack.secrets
     failpoints.reached("after-publish")
     evaluated, queued = published.signals, published.queued
     with timer("deliver"):
@@ -111,7 +106,7 @@ def after_publish(ctx: RunContext, published: Published, deliver_step: Deliver =
         warnings.append(f"alerts not delivered: {'; '.join(report.errors)}")
     with timer("docs"):
         try:
-            build_docs(ctx, published.validator)
+            published.validator.build_docs(ctx.paths.data_docs)
         except Exception as exc:
             warnings.append(f"docs failed: {describe(exc, secrets)}")
     alerts = AlertOutcome(
@@ -156,13 +151,10 @@ def notify_news(ctx: RunContext, published: Published, summary: RunSummary) -> N
 
 def finish(ctx: RunContext, published: Published, summary: RunSummary) -> RunSummary:
     """After the writer is released: ops news, the final timings, the run's page, and its warnings told once."""
-    warnings = published.warnings
+    warnings = summary.warnings  # the artifact's failure, if any, joins them
     notify_news(ctx, published, summary)
     summary = dataclasses.replace(
-        summary,
-        seconds=round(time.perf_counter() - ctx.started, 2),
-        stage_seconds=dict(ctx.timer.seconds),
-        warnings=warnings,
+        summary, seconds=round(time.perf_counter() - ctx.started, 2), stage_seconds=dict(ctx.timer.seconds)
     )
     try:
         ctx.artifact(summary.markdown(), f"run {ctx.run_id}")
