@@ -195,6 +195,11 @@ class WorkingCopy:
     work: Path
     mode: int | None  # the published file's permission bits (``None``: there was no published file)
 
+    @property
+    def wal(self) -> Path:
+        """DuckDB's write-ahead log beside the working file, while a connection to it is open."""
+        return self.work.with_name(self.work.name + ".wal")
+
 
 @dataclass(frozen=True)
 class WriteAccess:
@@ -229,9 +234,8 @@ def publish(copy: WorkingCopy) -> None:
     ``.wal`` is left behind for ``os.replace`` to miss). The published file's permission bits
     go to the new file; a symbolic link stays a link and the file it points to is replaced.
     """
-    wal = copy.work.with_name(copy.work.name + ".wal")
-    if wal.exists():
-        raise RuntimeError(f"{wal} still exists: a connection to the working file was left open")
+    if copy.wal.exists():
+        raise RuntimeError(f"{copy.wal} still exists: a connection to the working file was left open")
     target = resolved(copy.published)
     try:
         fd = open_own(copy.work, os.O_RDWR, "the working file")
@@ -250,7 +254,7 @@ def publish(copy: WorkingCopy) -> None:
 def discard(copy: WorkingCopy) -> None:
     """Remove the working file and its ``.wal`` (nothing is left after a publish; after a failure, all of it)."""
     copy.work.unlink(missing_ok=True)
-    copy.work.with_name(copy.work.name + ".wal").unlink(missing_ok=True)
+    copy.wal.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
