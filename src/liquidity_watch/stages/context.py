@@ -2,6 +2,8 @@
 
 ``RunContext`` carries the settings, thresholds, paths, the run's identity, where its alerts
 go and where it logs. Stages read it and never change it; what a stage finds, it returns.
+The one part that grows is ``timer``, into which ``run`` times each stage for the summary:
+a context serves one run (its clock, ``started``, starts when it is opened).
 Logging goes to ``log`` (a stdlib logger; the Prefect shell hands in its run logger), and
 markdown for the run's page to ``artifact`` (a no-op without Prefect).
 """

@@ -193,8 +193,7 @@ def signals(ctx: RunContext, work: Path, tables: dict[str, pl.DataFrame]) -> Eva
     A run of today evaluates at the instant it runs (today's inputs are not late before their due time).
     """
     end = ctx.as_of or today_new_york()
-    with connection(work) as con:
-        unknown_before = unknown_since_published(con)
+    unknown_before = previous_unknown_since(work)
     evaluated = evaluate(
         tables["weekly_liquidity"],
         tables["daily_rates"],
@@ -209,6 +208,12 @@ def signals(ctx: RunContext, work: Path, tables: dict[str, pl.DataFrame]) -> Eva
     with connection(work, threads=1) as con:
         publish_signals(con, signals_long(evaluated), found, ctx.run_id)
     return Evaluated(evaluated, found, end, unknown_before)
+
+
+def previous_unknown_since(work: Path) -> dt.date | None:
+    """In the warehouse before this run's signals: the first day of the unknown stretch its last day is in."""
+    with connection(work) as con:
+        return unknown_since_published(con)
 
 
 def queue(ctx: RunContext, work: Path, evaluated: pl.DataFrame, found: pl.DataFrame) -> Queued:
