@@ -22,6 +22,7 @@ from liquidity_watch.signals.rules import evaluate
 from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.paths import WarehousePaths
 from tests.fake_slack import FakeSlack
 
 D = dt.date
@@ -287,7 +288,7 @@ def test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_no
     assert "0 queued, 0 sent to Slack" in " ".join(second.stdout.split())
     assert len(slack.messages()) == 1
     assert slack.webhook_url not in first.output + second.output
-    shutil.rmtree(tmp_path / "w.data_docs", ignore_errors=True)
+    shutil.rmtree(WarehousePaths.of(tmp_path / "w.duckdb").data_docs, ignore_errors=True)
 
 
 def test_the_real_chart_renders_across_holiday_gaps_as_a_png(tables):

@@ -25,6 +25,7 @@ from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.sources.ddp import parse_h41_csv
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.paths import WarehousePaths
 from tests.conftest import FIXTURES, copy_of
 from tests.gate import gate
 from tests.test_data_docs import index_runs, unresolved_assets
@@ -220,7 +221,7 @@ def test_every_expectation_is_recorded_once_per_run_and_data_docs_are_written(go
     # 9 checks of shape, calendar and the revision guard, 4 of neighbours and identities, one range per series
     assert per_suite["raw_observations"] == 13 + len(ranged) and per_suite["core.weekly_liquidity"] >= 16
     assert failed == 0 and duplicates == 0
-    site = good_warehouse.with_suffix(".data_docs")  # the warehouse's own docs folder
+    site = WarehousePaths.of(good_warehouse).data_docs  # the warehouse's own docs folder
     assert index_runs(site / "index.html") == dict.fromkeys([run_id], "Success")
     assert len(list((site / "validations").rglob(f"{run_id}/*/*.html"))) == 4  # one page per suite
     assert unresolved_assets(site) == []  # opens offline: every script, stylesheet, font and image is local
