@@ -36,7 +36,7 @@ from liquidity_watch.signals.rules import evaluate
 from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.sources.snapshot import read_snapshot
 from liquidity_watch.transforms.core_tables import build_core_tables
-from liquidity_watch.warehouse.core import publish_core
+from liquidity_watch.warehouse.core import replace_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import incoming_values, land, observations_as_of
 
@@ -93,7 +93,7 @@ def main(factor: int) -> dict:
         step("validate", t)
         t = time.perf_counter()
         with connection(path) as con:
-            publish_core(con, tables)
+            replace_core(con, tables)
         step("publish", t)
         t = time.perf_counter()
         first = tables["weekly_liquidity"]["week_ending"].min()

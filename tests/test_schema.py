@@ -214,7 +214,7 @@ def test_every_status_and_severity_a_view_compares_with_is_one_the_signals_write
 
 
 def test_episodes_published_with_the_specs_column_list_land_column_for_column(fresh):
-    from liquidity_watch.warehouse.signals import publish_signals
+    from liquidity_watch.warehouse.signals import replace_signals
 
     day = dt.date(2019, 9, 17)
     signals = pl.DataFrame(
@@ -225,7 +225,7 @@ def test_episodes_published_with_the_specs_column_list_land_column_for_column(fr
         {"is_open": [False], "start": [day], "end": [day], "days": [1], "peak_severity": ["alert"],
          "peak_date": [day], "escalated_on": [day], "triggers": ["stress"]}
     )  # fmt: skip
-    publish_signals(fresh, signals, episodes, "run-1")
+    replace_signals(fresh, signals, episodes, "run-1")
     assert fresh.execute("SELECT * FROM core.signal_episodes").fetchall() == [
         (day, day, 1, "alert", day, day, "stress", False)
     ]

@@ -605,12 +605,12 @@ def test_an_older_file_without_the_new_keys_gets_the_documented_defaults_and_say
 @pytest.fixture(scope="module")
 def published(tables, tmp_path_factory) -> Path:
     """A warehouse with the snapshot's core tables, published without a flow run."""
-    from liquidity_watch.warehouse.core import publish_core
+    from liquidity_watch.warehouse.core import replace_core
     from liquidity_watch.warehouse.db import connection
 
     path = tmp_path_factory.mktemp("published") / "w.duckdb"
     with connection(path) as con:
-        publish_core(con, tables)
+        replace_core(con, tables)
     return path
 
 

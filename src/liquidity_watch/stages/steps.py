@@ -42,7 +42,7 @@ from liquidity_watch.sources.extract import extract as fetch
 from liquidity_watch.stages.context import RunContext
 from liquidity_watch.stages.summary import SignalOfTheDay, TableCount
 from liquidity_watch.transforms.core_tables import build_core_tables
-from liquidity_watch.warehouse.core import CORE_TABLES, latest_dates, publish_core
+from liquidity_watch.warehouse.core import CORE_TABLES, latest_dates, replace_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.raw import (
     LandResult,
@@ -56,7 +56,7 @@ from liquidity_watch.warehouse.raw import (
 from liquidity_watch.warehouse.raw import land as land_observations
 from liquidity_watch.warehouse.revisions import record_acceptances
 from liquidity_watch.warehouse.runs import RunRecord, record_run, record_validation_results
-from liquidity_watch.warehouse.signals import publish_signals, unknown_since_published
+from liquidity_watch.warehouse.signals import replace_signals, unknown_since_published
 from liquidity_watch.warehouse.validators import store_validators, stored_validators
 
 
@@ -181,7 +181,7 @@ def audit_core(validator: Validator, tables: dict[str, pl.DataFrame], before: li
 def write_core(work: Path, tables: dict[str, pl.DataFrame], results: list[SuiteResult]) -> dict[str, TableCount]:
     """Replace the core tables and store the validation results, in the working copy (nothing is published)."""
     with connection(work) as con:
-        counts = publish_core(con, tables)
+        counts = replace_core(con, tables)
         record_validation_results(con, rows_of(results))
         latest = latest_dates(con)
     return {name: TableCount(counts[name], latest[name]) for name in CORE_TABLES}
@@ -206,7 +206,7 @@ def signals(ctx: RunContext, work: Path, tables: dict[str, pl.DataFrame]) -> Eva
     # one thread: a backfill writes ~42,000 small rows, and each extra DuckDB thread keeps
     # its own insert buffers (~17 MB at the run's peak of memory); the time is the same
     with connection(work, threads=1) as con:
-        publish_signals(con, signals_long(evaluated), found, ctx.run_id)
+        replace_signals(con, signals_long(evaluated), found, ctx.run_id)
     return Evaluated(evaluated, found, end, unknown_before)
 
 

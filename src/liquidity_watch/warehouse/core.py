@@ -1,4 +1,7 @@
-"""Publishing the analyst tables: replace every ``core`` table's rows in one transaction."""
+"""Writing the analyst tables: replace every ``core`` table's rows in one transaction.
+
+A run writes them into its working copy; they reach readers only with the publish (the swap).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +15,11 @@ from liquidity_watch.warehouse.db import transaction
 CORE_TABLES = {table.name: table.key[0] for table in BUILT}
 
 
-def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
+def replace_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
     """Replace the rows of each core table with ``tables[name]``; all or nothing.
 
     Columns are matched by name against the table's schema in the warehouse, so a
-    transform that drops or renames a column fails here instead of publishing it.
+    transform that drops or renames a column fails here instead of writing it.
     """
     missing = sorted(set(CORE_TABLES) - set(tables))
     if missing:
@@ -37,10 +40,10 @@ def publish_core(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
                 raise ValueError(
                     f"core.{name}: columns {sorted(frame.columns)} differ from the schema {sorted(declared)}"
                 )
-            con.register("publish_frame", frame.select(declared).sort(order))
+            con.register("core_frame", frame.select(declared).sort(order))
             con.execute(f"DELETE FROM core.{name}")
-            con.execute(f"INSERT INTO core.{name} SELECT * FROM publish_frame")
-            con.unregister("publish_frame")
+            con.execute(f"INSERT INTO core.{name} SELECT * FROM core_frame")
+            con.unregister("core_frame")
             counts[name] = frame.height
     return counts
 

@@ -1,4 +1,4 @@
-"""Publishing ``core.signals`` and ``core.signal_episodes`` (keeping the run that first saw each signal)."""
+"""Writing ``core.signals`` and ``core.signal_episodes`` (keeping the run that first saw each signal)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ NEW = """
 EPISODE_COLUMNS = ", ".join(f'"{name}"' for name in SIGNAL_EPISODES.column_names)
 
 
-def publish_signals(con: duckdb.DuckDBPyConnection, signals: pl.DataFrame, episodes: pl.DataFrame, run_id: str) -> int:
+def replace_signals(con: duckdb.DuckDBPyConnection, signals: pl.DataFrame, episodes: pl.DataFrame, run_id: str) -> int:
     """Replace both tables in one transaction; ``first_seen_run_id`` survives for (date, rule) rows seen before."""
     con.register("new_signals", signals)
     con.register("new_episodes", episodes)
