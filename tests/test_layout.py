@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import json
 import subprocess
@@ -153,25 +154,32 @@ def test_the_stages_run_without_prefect_only_the_flows_shell_imports_it():
     assert sorted(name for name in stages if "prefect" in third_party_imports(modules()[name])) == []
 
 
-def test_each_prefect_task_is_one_line_that_calls_one_stage():
+def test_each_prefect_task_is_one_stage_made_a_task_in_one_line_and_the_shell_has_no_other_task():
+    from liquidity_watch.stages.run import Steps
+
     tree = ast.parse((PACKAGE / "flows" / "pipeline.py").read_text())
+    decorated = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any("task" in ast.unparse(d).split("(")[0] for d in node.decorator_list)
+    ]
+    assert decorated == []
+    [steps] = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "Steps"
+    ]
     tasks = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and any(
-            isinstance(d, ast.Call) and getattr(d.func, "id", "") == "task" for d in node.decorator_list
-        ):
-            [statement] = node.body
-            assert isinstance(statement, ast.Return) and isinstance(statement.value, ast.Call), node.name
-            called = statement.value.func
-            assert isinstance(called, ast.Attribute) and getattr(called.value, "id", "") in {
-                "steps",
-                "after_publish",
-            }, node.name
-            tasks[node.name] = called.attr
-    assert len(tasks) == 10
-    assert {"extract", "audit_raw", "land", "transform", "audit_core", "write_core", "signals", "queue"} <= set(
-        tasks.values()
-    )
+    for keyword in steps.keywords:
+        made = keyword.value
+        assert isinstance(made, ast.Call) and ast.unparse(made.func) == "as_task", keyword.arg
+        stage, name = made.args
+        assert isinstance(stage, ast.Attribute) and getattr(stage.value, "id", "") in {"steps", "after_publish"}
+        assert stage.attr == keyword.arg  # the field of Steps is the stage of that name
+        tasks[keyword.arg] = ast.literal_eval(name)
+    assert set(tasks) == {field.name for field in dataclasses.fields(Steps)}  # every stage run calls
+    assert tasks["write_core"] == "write-core" and tasks["deliver"] == "deliver-alerts"
 
 
 IMPORT_EVERYTHING = """

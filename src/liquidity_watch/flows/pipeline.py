@@ -1,8 +1,8 @@
 """The Prefect shell of the pipeline: one flow, and one task per stage of ``stages``.
 
 The run itself (its order, what it writes, when it publishes, what it does after) is
-``stages.run``; each task below calls one plain stage function and nothing else, so that
-Prefect records the stage, its state and its logs. The flow adds what only Prefect has: the
+``stages.run``; each task below is one plain stage function made a task and nothing else, so
+that Prefect records the stage, its state and its logs. The flow adds what only Prefect has: the
 run logger (a task's own inside each task), the run's markdown artifact, the flow run's id,
 and a slot of the server's global concurrency limit before the ``flock`` (``writer_slot``).
 """
@@ -12,103 +12,54 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-import polars as pl
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from liquidity_watch.alerts.dispatch import DeliveryReport
 from liquidity_watch.alerts.ops import on_flow_failure
-from liquidity_watch.alerts.outbox import OutboxRow
 from liquidity_watch.bootstrap import bootstrap, startup_objects_frozen
 from liquidity_watch.domain.calendars import today_new_york
-from liquidity_watch.domain.payload import Payload
 from liquidity_watch.domain.revisions import parse_acceptances
 from liquidity_watch.domain.sources import SourceKind
-from liquidity_watch.expectations.gate import SuiteResult, Validator
 from liquidity_watch.flows.writer_slot import exclusive_writer
-from liquidity_watch.sources.extract import Extraction
 from liquidity_watch.stages import after_publish, steps
-from liquidity_watch.stages.context import RunContext as Ctx
 from liquidity_watch.stages.context import open_run
 from liquidity_watch.stages.replay import as_of_problem, delivers
 from liquidity_watch.stages.run import Steps, run
-from liquidity_watch.stages.summary import RunSummary, TableCount
-from liquidity_watch.warehouse.raw import LandResult
-from liquidity_watch.warehouse.runs import RunRecord
+from liquidity_watch.stages.summary import RunSummary
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ARTIFACT_KEY = "liquidity-watch-run"
-Tables = dict[str, pl.DataFrame]
 
 
-# No task retries: the HTTP client already retries what is worth retrying (timeouts, 429, 5xx),
-# and a second layer would multiply the attempts and the waits. No cached or persisted
-# result either: raw data live in the warehouse only, never in Prefect's result storage.
-@task(name="extract", cache_policy=NO_CACHE)
-def extract_task(ctx: Ctx, work: Path) -> Extraction:
-    return steps.extract(ctx, work)
+def as_task(stage: Callable[P, R], name: str) -> Task[P, R]:
+    """One stage as a Prefect task named ``name``: Prefect records its state and its logs, and nothing else.
 
-
-@task(name="audit-raw", cache_policy=NO_CACHE)
-def audit_raw_task(ctx: Ctx, validator: Validator, work: Path, fresh: list[Payload]) -> SuiteResult:
-    return steps.audit_raw(ctx, validator, work, fresh)
-
-
-@task(name="land-raw", cache_policy=NO_CACHE)
-def land_task(ctx: Ctx, work: Path, fresh: list[Payload]) -> LandResult:
-    return steps.land(ctx, work, fresh)
-
-
-@task(name="transform", cache_policy=NO_CACHE)
-def transform_task(ctx: Ctx, work: Path) -> Tables:
-    return steps.transform(ctx, work)
-
-
-@task(name="audit-core", cache_policy=NO_CACHE)
-def audit_core_task(validator: Validator, tables: Tables, before: list[SuiteResult]) -> list[SuiteResult]:
-    return steps.audit_core(validator, tables, before)
-
-
-@task(name="write-core", cache_policy=NO_CACHE)
-def write_core_task(work: Path, tables: Tables, results: list[SuiteResult]) -> dict[str, TableCount]:
-    return steps.write_core(work, tables, results)
-
-
-@task(name="signals", cache_policy=NO_CACHE)
-def signals_task(ctx: Ctx, work: Path, tables: Tables) -> steps.Evaluated:
-    return steps.signals(ctx, work, tables)
-
-
-@task(name="queue-alerts", cache_policy=NO_CACHE)
-def queue_alerts_task(ctx: Ctx, work: Path, evaluated: pl.DataFrame, found: pl.DataFrame) -> steps.Queued:
-    return steps.queue(ctx, work, evaluated, found)
-
-
-@task(name="record-run", cache_policy=NO_CACHE)
-def record_task(work: Path, run: RunRecord) -> None:
-    return steps.record(work, run)
-
-
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_task(ctx: Ctx, rows: list[OutboxRow], tables: Tables, found: pl.DataFrame, end: dt.date) -> DeliveryReport:
-    return after_publish.deliver(ctx, rows, tables, found, end)
+    No retries: the HTTP client already retries what is worth retrying (timeouts, 429, 5xx),
+    and a second layer would multiply the attempts and the waits. No cached or persisted
+    result either: raw data live in the warehouse only, never in Prefect's result storage.
+    """
+    return task(name=name, cache_policy=NO_CACHE)(stage)
 
 
 TASKS = Steps(
-    extract=extract_task,
-    audit_raw=audit_raw_task,
-    land=land_task,
-    transform=transform_task,
-    audit_core=audit_core_task,
-    write_core=write_core_task,
-    signals=signals_task,
-    queue=queue_alerts_task,
-    record=record_task,
-    deliver=deliver_task,
+    extract=as_task(steps.extract, "extract"),
+    audit_raw=as_task(steps.audit_raw, "audit-raw"),
+    land=as_task(steps.land, "land-raw"),
+    transform=as_task(steps.transform, "transform"),
+    audit_core=as_task(steps.audit_core, "audit-core"),
+    write_core=as_task(steps.write_core, "write-core"),
+    signals=as_task(steps.signals, "signals"),
+    queue=as_task(steps.queue, "queue-alerts"),
+    record=as_task(steps.record, "record-run"),
+    deliver=as_task(after_publish.deliver, "deliver-alerts"),
 )
 
 
