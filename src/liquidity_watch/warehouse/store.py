@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liquidity_watch.locations import run_command
-from liquidity_watch.warehouse.paths import WarehousePaths, resolved
+from liquidity_watch.warehouse.paths import WarehousePaths
 
 
 class WarehouseBusy(RuntimeError):
@@ -192,6 +192,7 @@ class WorkingCopy:
     """One run's private copy of the published file, and what ``publish`` puts back in its place."""
 
     published: Path
+    target: Path  # the file ``published`` stood for when the copy was made: the one the swap replaces
     work: Path
     mode: int | None  # the published file's permission bits (``None``: there was no published file)
 
@@ -212,9 +213,8 @@ class WriteAccess:
 
 def open_working_copy(published: Path) -> WorkingCopy:
     """Copy the published file (if any) into a new private working file; ``discard`` it in every case."""
-    published = Path(published)
-    target = resolved(published)
-    work = WarehousePaths.of(published).work_file(uuid.uuid4().hex[:12])
+    paths = WarehousePaths.of(published)
+    target, work = paths.target, paths.work_file(uuid.uuid4().hex[:12])
     mode: int | None = None
     check_regular(target)
     try:
@@ -223,8 +223,8 @@ def open_working_copy(published: Path) -> WorkingCopy:
             _copy_into_new(target, work)
     except OSError as exc:
         work.unlink(missing_ok=True)
-        raise _not_writable(published, exc) from exc
-    return WorkingCopy(published, work, mode)
+        raise _not_writable(paths.published, exc) from exc
+    return WorkingCopy(paths.published, target, work, mode)
 
 
 def publish(copy: WorkingCopy) -> None:
@@ -236,7 +236,7 @@ def publish(copy: WorkingCopy) -> None:
     """
     if copy.wal.exists():
         raise RuntimeError(f"{copy.wal} still exists: a connection to the working file was left open")
-    target = resolved(copy.published)
+    target = copy.target
     try:
         fd = open_own(copy.work, os.O_RDWR, "the working file")
         try:
