@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from liquidity_watch.alerts.config import Destination, SlackSettings, delivery_config, subscriber_destinations
 from liquidity_watch.alerts.dispatch import deliver, queue_signal_alerts
-from liquidity_watch.alerts.journal import Journal, journal_path
+from liquidity_watch.alerts.journal import Journal
 from liquidity_watch.alerts.ops import notify_ops
 from liquidity_watch.alerts.outbox import mirror, undelivered
 from liquidity_watch.alerts.slack import DeliveryError, SlackSender
@@ -57,13 +57,13 @@ def bot_settings(slack: FakeSlack, **extra) -> SlackSettings:
 def run_alerts(warehouse: Path, settings: SlackSettings, ev, eps, run_id: str, *, publish_mirror: bool = True) -> dict:
     """One run's alert steps as the flow does them: queue (and list) in the warehouse, deliver, mirror."""
     config = delivery_config(settings)
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         states = journal.states()
     with connection(warehouse) as con:
         mirror(con, states)
         queued = queue_signal_alerts(con, ev, eps, config.destinations, run_id)
         rows = undelivered(con)
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         report = deliver(rows, config, journal, run_id, chart=lambda: b"\x89PNG fake chart")
         states = journal.states()
     if publish_mirror:

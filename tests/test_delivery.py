@@ -15,13 +15,14 @@ from pytest_httpserver import HTTPServer
 
 from liquidity_watch.alerts.config import SlackSettings, delivery_config, webhook_problem
 from liquidity_watch.alerts.dispatch import deliver, queue_signal_alerts
-from liquidity_watch.alerts.journal import Journal, journal_path, set_aside_if_unreadable
+from liquidity_watch.alerts.journal import Journal, set_aside_if_unreadable
 from liquidity_watch.alerts.ops import notify_ops
 from liquidity_watch.alerts.outbox import mirror, undelivered
 from liquidity_watch.alerts.redaction import redact
 from liquidity_watch.domain.delivery import OutboxStatus
 from liquidity_watch.signals.thresholds import load_thresholds
 from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.paths import WarehousePaths
 from tests.conftest import copy_of
 from tests.fake_slack import FakeSlack
 
@@ -90,13 +91,13 @@ def run(warehouse: Path, slack_settings: SlackSettings, run_id: str, *, mirror_a
     """One run's alert steps: mirror + queue + list in the warehouse, deliver, mirror again (the second publish)."""
     config = delivery_config(slack_settings)
     ev, eps = day_frames()
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         states = journal.states()
     with connection(warehouse) as con:
         mirror(con, states)
         queue_signal_alerts(con, ev, eps, config.destinations, run_id)
         rows = undelivered(con)
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         report = deliver(rows, config, journal, run_id, chart=lambda: None)
         states = journal.states()
     if mirror_after:
@@ -212,14 +213,14 @@ def test_the_journal_keeps_a_sent_message_sent_when_its_run_died_before_publishi
 def test_a_warehouse_copied_without_its_journal_trusts_its_mirror(slack, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     run(warehouse, settings(slack), "run1")
-    journal_path(warehouse).unlink()
+    WarehousePaths.of(warehouse).journal.unlink()
     assert run(warehouse, settings(slack), "run2").sent == []
     assert len(slack.posted) == 1
 
 
 def test_a_run_that_died_mid_send_leaves_sending_and_the_next_run_reads_the_history_first(slack, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         journal.start_attempt(KEY, "slack:C0SUBS", "run0")  # what a run killed right after this step leaves
     ev, eps = day_frames()
     with connection(warehouse) as con:
@@ -276,7 +277,7 @@ def test_every_step_is_in_the_journal_in_order(slack, tmp_path):
     slack.fail_next(503)
     run(warehouse, settings(slack), "run1")
     run(warehouse, settings(slack), "run2")
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         steps = journal.con.execute(
             "SELECT run_id, step FROM event WHERE message_id = ? ORDER BY seq", [KEY]
         ).fetchall()
@@ -344,14 +345,14 @@ def recovering_run(warehouse: Path, slack_settings: SlackSettings, run_id: str):
 
     config = delivery_config(slack_settings)
     ev, eps = day_frames()
-    queued = queue_alerts(warehouse, journal_path(warehouse), ev, eps, config.destinations, run_id)
-    with Journal.open(journal_path(warehouse)) as journal:
+    queued = queue_alerts(warehouse, WarehousePaths.of(warehouse).journal, ev, eps, config.destinations, run_id)
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         report = deliver(queued.rows, config, journal, run_id, chart=lambda: None)
     return report, queued.lost
 
 
 def test_an_unreadable_journal_is_set_aside_kept_and_named_in_one_line(tmp_path):
-    journal = journal_path(tmp_path / "w.duckdb")
+    journal = WarehousePaths.of(tmp_path / "w.duckdb").journal
     journal.write_bytes(GARBAGE)
     lost = set_aside_if_unreadable(journal, now=1_765_000_000)
     assert lost is not None and not journal.exists()
@@ -365,7 +366,7 @@ def test_an_unreadable_journal_is_set_aside_kept_and_named_in_one_line(tmp_path)
 
 
 def test_a_readable_journal_is_left_where_it_is(tmp_path):
-    journal = journal_path(tmp_path / "w.duckdb")
+    journal = WarehousePaths.of(tmp_path / "w.duckdb").journal
     with Journal.open(journal) as opened:
         opened.start_attempt(KEY, "slack:C0SUBS", "run1")
     assert set_aside_if_unreadable(journal) is None
@@ -374,12 +375,12 @@ def test_a_readable_journal_is_left_where_it_is(tmp_path):
 
 
 def test_a_journal_left_mid_write_by_a_killed_run_is_rolled_back_not_set_aside(tmp_path):
-    journal = journal_path(tmp_path / "w.duckdb")
+    journal = WarehousePaths.of(tmp_path / "w.duckdb").journal
     with Journal.open(journal) as opened:
         opened.start_attempt(KEY, "slack:C0SUBS", "run1")
     # a run killed mid-commit leaves a hot rollback journal beside a sound file: copy both while a
     # write that spilled to disk is still open, as if its process had died there
-    crashed = journal_path(tmp_path / "crashed" / "w.duckdb")
+    crashed = WarehousePaths.of(tmp_path / "crashed" / "w.duckdb").journal
     crashed.parent.mkdir()
     writer = sqlite3.connect(journal, isolation_level=None)
     try:
@@ -403,7 +404,7 @@ def test_after_a_corrupt_journal_a_bot_message_already_in_the_channel_is_found_n
     warehouse = tmp_path / "w.duckdb"
     first = run(warehouse, settings(slack), "run1", mirror_after=False)  # sent; the mirror never heard of it
     assert first.sent == [KEY] and status(warehouse)[0] == "pending"
-    journal_path(warehouse).write_bytes(GARBAGE)
+    WarehousePaths.of(warehouse).journal.write_bytes(GARBAGE)
     report, lost = recovering_run(warehouse, settings(slack), "run2")
     assert lost is not None and lost.aside.read_bytes() == GARBAGE
     assert report.found == [KEY] and report.sent == []
@@ -413,7 +414,7 @@ def test_after_a_corrupt_journal_a_bot_message_already_in_the_channel_is_found_n
 
 def test_after_a_corrupt_journal_a_message_never_sent_is_sent_once_after_the_history_shows_nothing(slack, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    journal_path(warehouse).write_bytes(GARBAGE)
+    WarehousePaths.of(warehouse).journal.write_bytes(GARBAGE)
     report, lost = recovering_run(warehouse, settings(slack), "run1")  # queued by this run: no lookup needed
     assert lost is not None and report.sent == [KEY] and report.found == []
     assert "conversations.history" not in [c["method"] for c in slack.calls]

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from liquidity_watch.alerts.journal import Journal, journal_path
+from liquidity_watch.alerts.journal import Journal
+from liquidity_watch.warehouse.paths import WarehousePaths
 from tests.conftest import copy_of
 from tests.fake_slack import FakeSlack
 from tests.forked_cli import ForkedCli
@@ -90,7 +91,7 @@ def test_killed_before_and_while_sending_a_bot_message_each_message_arrives_once
     history_checks = [c for c in slack.calls if c["method"] == "conversations.history"]
     assert len(history_checks) == 2  # before the resend after ``sending``, and before the one after the lost answer
     assert outbox_status(warehouse) == {BOT: "sent", HOOK: "sent"}
-    with Journal.open(journal_path(warehouse)) as journal:
+    with Journal.open(WarehousePaths.of(warehouse).journal) as journal:
         states = journal.states()
     assert {k: (str(v.status), v.reconciled) for k, v in states.items()} == {
         BOT: ("sent", True),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from liquidity_watch.alerts.journal import Journal, journal_path
+from liquidity_watch.alerts.journal import Journal
 from liquidity_watch.cli import app
 from liquidity_watch.warehouse.paths import WarehousePaths
 from liquidity_watch.warehouse.store import (
@@ -42,7 +42,7 @@ def test_a_lock_file_that_is_a_link_is_refused_and_what_it_points_to_is_untouche
 
 
 def test_a_delivery_journal_that_is_a_link_is_refused_and_what_it_points_to_is_untouched(tmp_path, victim):
-    journal = journal_path(tmp_path / "w.duckdb")
+    journal = WarehousePaths.of(tmp_path / "w.duckdb").journal
     journal.symlink_to(victim)
     with (
         pytest.raises(WarehouseNotWritable, match=r"the delivery journal .* is a symbolic link; refused"),
@@ -53,7 +53,7 @@ def test_a_delivery_journal_that_is_a_link_is_refused_and_what_it_points_to_is_u
 
 
 def test_a_link_in_place_of_the_journals_side_file_is_refused_before_sqlite_writes_through_it(tmp_path, victim):
-    journal = journal_path(tmp_path / "w.duckdb")
+    journal = WarehousePaths.of(tmp_path / "w.duckdb").journal
     journal.with_name(journal.name + "-journal").symlink_to(victim)
     with (
         pytest.raises(WarehouseNotWritable, match=r"w\.duckdb\.delivery\.sqlite3-journal is a symbolic link"),
@@ -64,7 +64,7 @@ def test_a_link_in_place_of_the_journals_side_file_is_refused_before_sqlite_writ
 
 
 def test_a_journal_that_is_a_regular_file_opens_as_before(tmp_path):
-    journal = journal_path(tmp_path / "w.duckdb")
+    journal = WarehousePaths.of(tmp_path / "w.duckdb").journal
     with Journal.open(journal) as opened:
         assert opened.states() == {}
     assert journal.is_file() and not journal.is_symlink()

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from liquidity_watch.domain.delivery import OutboxStatus
-from liquidity_watch.warehouse.paths import WarehousePaths
 from liquidity_watch.warehouse.store import WarehouseNotWritable, open_own
 
 #: the files SQLite keeps beside the journal while it writes
@@ -59,11 +58,6 @@ CREATE TABLE IF NOT EXISTS event (
     detail      TEXT
 );
 """
-
-
-def journal_path(published: Path | str) -> Path:
-    """``<warehouse>.delivery.sqlite3`` beside the published file (beside its target when it is a symlink)."""
-    return WarehousePaths.of(published).journal
 
 
 @dataclass(frozen=True)
