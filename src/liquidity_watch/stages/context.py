@@ -65,8 +65,7 @@ class RunContext:
     accepted: tuple[RevisionAcceptance, ...]  # revision ranges the operator let through the guard
     snapshot_dir: Path | None
     slack: DeliveryConfig  # every destination as configured: its secrets are redacted from every warning
-    delivery: DeliveryConfig  # where this run's alerts go: ``slack``, or the terminal only (a replay)
-    to_slack: bool
+    to_slack: bool  # whether this run's alerts go to Slack (a replay prints them unless told to deliver)
     export_to: Path | None
     log: logging.Logger | logging.LoggerAdapter[Any]
     artifact: Artifact = no_artifact
@@ -76,6 +75,11 @@ class RunContext:
     @property
     def run_id(self) -> str:
         return self.run.run_id
+
+    @property
+    def delivery(self) -> DeliveryConfig:
+        """Where this run's alerts go: every configured destination, or the terminal only."""
+        return self.slack if self.to_slack else self.slack.terminal_only()
 
     @property
     def live(self) -> bool:
@@ -115,7 +119,6 @@ def open_run(
         accepted=accepted,
         snapshot_dir=snapshot_dir,
         slack=slack,
-        delivery=slack if to_slack else slack.terminal_only(),
         to_slack=to_slack,
         export_to=export_to,
         log=log if log is not None else logging.getLogger("liquidity_watch.run"),
