@@ -24,7 +24,6 @@ from liquidity_watch.domain.revisions import RevisionAcceptance
 from liquidity_watch.domain.sources import SourceKind
 from liquidity_watch.settings import Settings
 from liquidity_watch.signals.thresholds import Thresholds, load_thresholds
-from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.warehouse.paths import WarehousePaths
 from liquidity_watch.warehouse.runs import RunRecord
 
@@ -124,10 +123,3 @@ def open_run(
         log=log if log is not None else logging.getLogger("liquidity_watch.run"),
         artifact=artifact,
     )
-
-
-def failure_text(exc: Exception) -> str:
-    """What a failed run stores and shows: for unavailable sources, one line per source."""
-    if isinstance(exc, SourcesUnavailable):
-        return "\n".join([f"SourcesUnavailable: required series unavailable: {', '.join(exc.missing)}", *exc.lines()])
-    return f"{type(exc).__name__}: {exc}"

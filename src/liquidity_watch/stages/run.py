@@ -29,10 +29,11 @@ from liquidity_watch.domain.freshness import Freshness
 from liquidity_watch.domain.payload import Payload
 from liquidity_watch.expectations.gate import QualityGateFailed, SuiteResult, Validator
 from liquidity_watch.expectations.gate import validation_rows as rows_of
+from liquidity_watch.sources.errors import SourcesUnavailable
 from liquidity_watch.sources.extract import Extraction
 from liquidity_watch.stages import after_publish, steps
 from liquidity_watch.stages.after_publish import Deliver, Published
-from liquidity_watch.stages.context import RunContext, failure_text
+from liquidity_watch.stages.context import RunContext
 from liquidity_watch.stages.replay import seed_replay
 from liquidity_watch.stages.summary import AlertOutcome, RunSummary, TableCount, failure_markdown
 from liquidity_watch.warehouse.raw import LandResult
@@ -258,3 +259,10 @@ def record_failure(
             validator.build_docs(ctx.paths.data_docs)
     except Exception as after:
         ctx.log.warning("after the failure, %s", describe(after, ctx.slack.secrets))
+
+
+def failure_text(exc: Exception) -> str:
+    """What a failed run stores and shows: for unavailable sources, one line per source."""
+    if isinstance(exc, SourcesUnavailable):
+        return "\n".join([f"SourcesUnavailable: required series unavailable: {', '.join(exc.missing)}", *exc.lines()])
+    return f"{type(exc).__name__}: {exc}"
