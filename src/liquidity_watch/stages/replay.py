@@ -2,8 +2,9 @@
 
 A replay of the past never touches the published warehouse unless the user names it,
 and never sends to Slack unless asked (``--deliver``): its alerts print to the terminal.
-Pure functions, shared by the CLI (to answer at once) and the run's stages (for deployments);
-where a replay writes is ``warehouse.paths.target_warehouse``.
+The CLI checks the day at once, the flow again (a deployment has no CLI in front of it),
+and the run seeds the replay warehouse while it holds the writer; where a replay writes is
+``warehouse.paths.target_warehouse``.
 """
 
 from __future__ import annotations
