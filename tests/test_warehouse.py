@@ -132,6 +132,19 @@ def test_a_successful_working_copy_replaces_the_published_file(tmp_path: Path):
     con.close()
 
 
+def test_the_swap_replaces_the_file_the_link_pointed_to_when_the_copy_was_made(tmp_path: Path):
+    first, second, link = tmp_path / "first.duckdb", tmp_path / "second.duckdb", tmp_path / "w.duckdb"
+    first.write_bytes(b"first")
+    second.write_bytes(b"second")
+    link.symlink_to(first)
+    with working_copy(link) as work:
+        work.write_bytes(b"the run's")
+        link.unlink()
+        link.symlink_to(second)  # the link moves while the run writes
+    assert (first.read_bytes(), second.read_bytes()) == (b"the run's", b"second")
+    assert link.is_symlink()
+
+
 def test_an_open_connection_to_the_working_copy_is_refused_at_publish(tmp_path: Path):
     published = tmp_path / "w.duckdb"
     connect(published).close()
