@@ -99,13 +99,12 @@ def open_run(
     flow_run_id: str | None = None,
     log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
     artifact: Artifact = no_artifact,
-    settings: Settings | None = None,
 ) -> RunContext:
     """The context of a run about to start: settings read, thresholds loaded, Slack settings checked.
 
     Never raises for a bad Slack setting: that destination is skipped, with a warning.
     """
-    settings = settings if settings is not None else Settings()
+    settings = Settings()
     slack = delivery_config()
     return RunContext(
         source=source,
