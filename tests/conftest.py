@@ -23,6 +23,7 @@ from liquidity_watch.resources import bundled_snapshot_dir
 from liquidity_watch.settings import Settings
 from liquidity_watch.sources.snapshot import read_snapshot
 from liquidity_watch.stages.summary import RunSummary
+from tests import prefect_server as shared_prefect_server
 
 # Before anything imports Prefect or GX (none of the imports above does): no telemetry,
 # a patient server start on 2 cores, and quiet Prefect logs.
@@ -36,6 +37,12 @@ atexit.register(shutil.rmtree, PREFECT_STORAGE, True)
 # the published warehouse a test does not name is one of this process, never the user's ./var/liquidity.duckdb:
 # a replay seeds from the published warehouse, so one built by `liquidity-watch run` would leak into the tests
 os.environ["LW_WAREHOUSE"] = str(Path(PREFECT_STORAGE) / "published" / "liquidity.duckdb")
+
+# the session's one Prefect server (tests/prefect_server.py): the first process makes its folder and
+# stops it at exit, after every xdist worker
+_server_folder = shared_prefect_server.make_session_folder()
+if _server_folder is not None:
+    atexit.register(shared_prefect_server.stop, _server_folder)
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -121,12 +128,23 @@ def settings(fast_settings, fake) -> Settings:
 
 @pytest.fixture(scope="session")
 def prefect_server():
-    """One real Prefect server (SQLite in a temp dir) for the whole session."""
-    from prefect.testing.utilities import prefect_test_harness
+    """One real Prefect server (SQLite in a temp dir) for the whole session, shared by the workers
+    (``tests/prefect_server.py``); this process's Prefect client talks to it until the session ends."""
+    import prefect.context
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
 
-    # ~10 s on a quiet 2-core machine; minutes when it is shared with other heavy jobs
-    with prefect_test_harness(server_startup_timeout=300):
+    url = shared_prefect_server.api_url()
+    database = shared_prefect_server.database_url(Path(os.environ[shared_prefect_server.SHARED_SERVER_ENV]))
+    with (
+        temporary_settings(updates={PREFECT_API_URL: url, PREFECT_SERVER_DATABASE_CONNECTION_URL: database}),
+        # as Prefect's own test harness: code in a context copied earlier sees the server too
+        prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()),
+    ):
         yield
+        for worker in (APILogWorker, EventsWorker):  # hand this process's queued logs and events over
+            worker.drain_all(timeout=5)
 
 
 @pytest.fixture(scope="session")
