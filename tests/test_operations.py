@@ -306,6 +306,8 @@ def test_a_deferred_module_is_imported_at_its_first_attribute_read_not_at_its_im
     import lw_deferred_probe as held  # what a module imports at its top, before any use
 
     assert sys.lw_probe_runs == 0
+    assert held.__file__ is None  # asked for its file (as Hypothesis asks every module), it is still not imported
+    assert sys.lw_probe_runs == 0
     assert held.ANSWER == 42
     assert sys.lw_probe_runs == 1
     assert sys.modules["lw_deferred_probe"] is not held  # the real module replaced the stand-in

@@ -98,6 +98,9 @@ def defer_import(name: str) -> None:
         return
     stand_in = _DeferredModule(name)
     stand_in.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    # no file until it is imported: tools that walk sys.modules for each module's file (Hypothesis
+    # does, for every test process) would otherwise import it by asking
+    stand_in.__file__ = None
     sys.modules[name] = stand_in
 
 
