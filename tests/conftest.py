@@ -284,17 +284,24 @@ def pytest_sessionfinish(session, exitstatus):
 #: (``pytest_xdist_make_scheduler`` below), so starting these first keeps the two workers busy until both finish
 #: together, instead of one working through a long test while the other waits at the end.
 SLOWEST_FIRST = (
+    "tests/test_deployment.py",
     "tests/test_delivery_runs.py::test_killed_before_and_while_sending_a_bot_message_each_message_arrives_once",
     "tests/test_delivery_runs.py::test_killed_after_recording_and_around_a_webhook_post_the_bot_message_arrives_once_the_webhook_at_least_once",
-    "tests/test_wheel.py",
-    "tests/test_deployment.py",
-    "tests/test_secrets.py",
-    "tests/test_pipeline.py",
-    "tests/test_delivery_runs.py",
-    "tests/test_operations.py::test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes",
     "tests/test_operations.py::test_a_cli_run_on_its_own_temporary_server_loads_no_prefect_server_module_nor_what_gx_never_uses",
+    "tests/test_wheel.py",
+    "tests/test_secrets.py",
+    "tests/test_benchmarks.py",
+    "tests/test_delivery_runs.py",
+    "tests/test_writer_slot.py::test_two_runs_started_together_publish_in_turn_the_second_waiting_on_the_global_limit_each_exporting_after",
     "tests/test_layout.py::test_importing_every_module_changes_no_environment_variable_and_starts_no_thread",
     "tests/test_alerts.py::test_webhook_run_as_of_2019_09_18_delivers_one_alert_and_a_rerun_delivers_nothing",
+    "tests/test_cli.py::test_a_run_the_gate_stops_ends_with_its_error_and_no_leak_report_from_duckdb",
+    "tests/test_operations.py::test_a_second_run_while_one_is_writing_is_refused_with_a_clear_message",
+    "tests/test_operations.py::test_a_run_killed_with_sigkill_while_writing_leaves_the_published_warehouse_and_the_next_run_completes",
+    "tests/test_cli.py::test_run_twice_on_the_snapshot_prints_a_summary_and_leaves_identical_core_tables",
+    "tests/test_cli.py::test_with_no_network_a_live_run_stops_with_one_error_per_source_no_traceback_and_nothing_published",
+    "tests/test_pipeline.py",
+    "tests/test_revisions_flow.py",
 )
 
 
