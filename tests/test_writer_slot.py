@@ -168,13 +168,18 @@ def test_two_runs_started_together_publish_in_turn_the_second_waiting_on_the_glo
         except BaseException as exc:
             errors.append(exc)
 
-    # each thread in a copy of this context: the session's Prefect server is a context setting
-    threads = [threading.Thread(target=contextvars.copy_context().run, args=(one_run, to)) for to in targets]
+    # each thread in a copy of this context: the session's Prefect server is a context setting, and the
+    # tag tells these two flow runs from any other on that server (the other worker's, a killed run's)
+    from prefect import tags
+
+    tag = f"writer-slot-{uuid.uuid4().hex[:12]}"
+    with tags(tag):
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(one_run, to)) for to in targets]
     # the test holds the slot until both flow runs are running: they certainly start together
     with writer_slot(published, 0.0):
         for thread in threads:
             thread.start()
-        _until_running(2, threads)
+        _until_running(2, threads, tag)
     for thread in threads:
         thread.join(timeout=600)
     assert not errors, errors
@@ -200,13 +205,22 @@ def test_two_runs_started_together_publish_in_turn_the_second_waiting_on_the_glo
     assert [w.split(" failed:")[0] for w in exports[failed.run_id]] == [f"export to {not_a_folder}"]
 
 
-def _until_running(count: int, threads: list[threading.Thread]) -> None:
-    """Return once ``count`` flow runs of the pipeline are Running on the session's server (or a thread ended)."""
+def _until_running(count: int, threads: list[threading.Thread], tag: str) -> None:
+    """Return once ``count`` flow runs of the pipeline tagged ``tag`` are Running on the session's server
+    (or a thread ended)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
     from prefect.client.schemas.objects import StateType
 
-    running = FlowRunFilter(state={"type": FlowRunFilterStateType(any_=[StateType.RUNNING])})
+    running = FlowRunFilter(
+        state={"type": FlowRunFilterStateType(any_=[StateType.RUNNING])}, tags=FlowRunFilterTags(all_=[tag])
+    )
     with get_client(sync_client=True) as client:
         while all(thread.is_alive() for thread in threads):
             flows = FlowFilter(name=FlowFilterName(any_=["liquidity-watch"]))
