@@ -43,7 +43,10 @@ def test_a_32_mb_snapshot_file_is_refused_before_it_is_read(tmp_path: Path, snap
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 4 * 1024 * 1024  # the 32 MB were never read into memory
+    # the 32 MB were never read into memory: reading them would take at least 32 MB. tracemalloc counts
+    # every thread of the process, and a worker's background threads (Prefect, GX imports) can allocate
+    # several MB meanwhile, so the bound is half the file rather than a few MB
+    assert peak < 16 * 1024 * 1024
 
 
 def test_the_limit_is_enforced_while_streaming_whatever_the_size_said():
