@@ -16,6 +16,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "liquidity_watch"
 
 #: Top-level modules every room may use: configuration and package data.
 BASE = {"settings", "resources", "locations", "bootstrap", "failpoints"}
+#: The rooms below the run's stages: what ``stages`` may import.
+_BELOW_STAGES = {
+    "domain",
+    "base",
+    "sources",
+    "warehouse",
+    "transforms",
+    "expectations",
+    "signals",
+    "alerts",
+    "reporting",
+}
 #: room -> the rooms it may import (besides itself). The README's layout section draws this.
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
@@ -27,42 +39,9 @@ ALLOWED: dict[str, set[str]] = {
     "signals": {"domain", "base", "transforms", "warehouse"},
     "reporting": {"domain", "base", "warehouse", "signals"},
     "alerts": {"domain", "base", "reporting", "warehouse"},  # the outbox lives in the warehouse
-    "stages": {
-        "domain",
-        "base",
-        "sources",
-        "warehouse",
-        "transforms",
-        "expectations",
-        "signals",
-        "alerts",
-        "reporting",
-    },
-    "flows": {
-        "domain",
-        "base",
-        "sources",
-        "warehouse",
-        "transforms",
-        "expectations",
-        "signals",
-        "alerts",
-        "reporting",
-        "stages",
-    },
-    "cli": {
-        "domain",
-        "base",
-        "sources",
-        "warehouse",
-        "transforms",
-        "expectations",
-        "signals",
-        "alerts",
-        "reporting",
-        "stages",
-        "flows",
-    },
+    "stages": _BELOW_STAGES,
+    "flows": _BELOW_STAGES | {"stages"},
+    "cli": _BELOW_STAGES | {"stages", "flows"},
 }
 
 
