@@ -12,7 +12,6 @@ from pytest_httpserver import HTTPServer
 
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.sources import SourceKind
-from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.sources.errors import ParseError, SourcesUnavailable
 from liquidity_watch.stages.context import open_run
 from liquidity_watch.stages.run import run
@@ -21,6 +20,7 @@ from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 from tests.conftest import copy_of
 from tests.fakes import FakeFed
+from tests.flow import pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
 D = dt.date

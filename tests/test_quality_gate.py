@@ -21,12 +21,12 @@ import polars as pl
 import pytest
 
 from liquidity_watch.expectations.gate import QualityGateFailed
-from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.sources.ddp import parse_h41_csv
 from liquidity_watch.sources.errors import ParseError
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.paths import WarehousePaths
 from tests.conftest import FIXTURES, copy_of
+from tests.flow import pipeline
 from tests.gate import gate
 from tests.test_data_docs import index_runs, unresolved_assets
 

@@ -23,12 +23,12 @@ from pytest_httpserver import HTTPServer
 from liquidity_watch.domain.calendars import today_new_york
 from liquidity_watch.domain.revisions import parse_acceptances
 from liquidity_watch.expectations.gate import QualityGateFailed
-from liquidity_watch.flows.pipeline import pipeline
 from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.revisions import revision_report
 from tests.conftest import copy_of
 from tests.fakes import FakeFed
+from tests.flow import pipeline
 from tests.gate import core_as_of, gate
 
 pytestmark = pytest.mark.integration
