@@ -88,10 +88,10 @@ def outbox(warehouse: Path) -> list[tuple]:
 
 
 def test_the_message_states_the_three_signs_the_reserve_ratio_and_the_last_action_and_uploads_the_chart(
-    tables, slack, tmp_path
+    tables, slack, empty_warehouse
 ):
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
-    result = run_alerts(tmp_path / "w.duckdb", bot_settings(slack), ev, eps, "run1")
+    result = run_alerts(empty_warehouse, bot_settings(slack), ev, eps, "run1")
     assert result["sent"] == ["signal:2019-07-31:critical:slack:C0SUBS"]
     [message] = slack.messages()
     assert message["channel"] == "C0SUBS"
@@ -138,16 +138,16 @@ def test_the_message_states_the_three_signs_the_reserve_ratio_and_the_last_actio
     assert complete["channel_id"] == "C0SUBS" and complete["thread_ts"] == slack.posted[0]["ts"]
 
 
-def test_a_429_with_retry_after_is_retried_and_then_delivered(tables, slack, tmp_path):
+def test_a_429_with_retry_after_is_retried_and_then_delivered(tables, slack, empty_warehouse):
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
     slack.fail_next(429, {"Retry-After": "1"})
-    result = run_alerts(tmp_path / "w.duckdb", bot_settings(slack), ev, eps, "run1")
+    result = run_alerts(empty_warehouse, bot_settings(slack), ev, eps, "run1")
     assert len(result["sent"]) == 1
     assert [c["method"] for c in slack.calls][:2] == ["chat.postMessage(failed)", "chat.postMessage"]
 
 
-def test_slack_down_keeps_the_message_and_the_next_run_delivers_it(tables, slack, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
+def test_slack_down_keeps_the_message_and_the_next_run_delivers_it(tables, slack, empty_warehouse):
+    warehouse = empty_warehouse
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
     slack.down = True
     first = run_alerts(warehouse, bot_settings(slack, slack_retries=0), ev, eps, "run1")  # retries are tested elsewhere
@@ -164,8 +164,8 @@ def test_slack_down_keeps_the_message_and_the_next_run_delivers_it(tables, slack
     assert [c["method"] for c in slack.calls][:2] == ["conversations.history", "chat.postMessage"]
 
 
-def test_a_rerun_sends_nothing_and_an_escalation_sends_once_saying_what_changed(tables, slack, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
+def test_a_rerun_sends_nothing_and_an_escalation_sends_once_saying_what_changed(tables, slack, empty_warehouse):
+    warehouse = empty_warehouse
     settings = bot_settings(slack)
     ev, eps = evaluate_until(tables, D(2019, 7, 31))  # the cut is announced: alert (repo rates above IOER)
     assert ev.row(-1, named=True)["severity"] == "alert"
@@ -186,15 +186,15 @@ def test_a_rerun_sends_nothing_and_an_escalation_sends_once_saying_what_changed(
     )
 
 
-def test_subscriptions_get_only_the_severities_they_asked_for(tables, slack, tmp_path):
+def test_subscriptions_get_only_the_severities_they_asked_for(tables, slack, empty_warehouse):
     settings = bot_settings(slack, slack_subscriptions="C0DESK:critical,C0RISK:alert")
     ev, eps = evaluate_until(tables, D(2019, 7, 31))  # alert
-    run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")
+    run_alerts(empty_warehouse, settings, ev, eps, "run1")
     assert sorted(m["channel"] for m in slack.messages()) == ["C0RISK", "C0SUBS"]
 
 
-def test_what_changed_is_told_against_the_last_message_to_the_same_destination(tables, slack, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
+def test_what_changed_is_told_against_the_last_message_to_the_same_destination(tables, slack, empty_warehouse):
+    warehouse = empty_warehouse
     settings = bot_settings(slack, slack_subscriptions="C0DESK:critical")
     ev, eps = evaluate_until(tables, D(2019, 7, 31))  # alert: only C0SUBS wants it
     run_alerts(warehouse, settings, ev, eps, "run1")
@@ -205,22 +205,20 @@ def test_what_changed_is_told_against_the_last_message_to_the_same_destination(t
     assert "First signal message to this destination." in by_channel["C0DESK"]
 
 
-def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, tmp_path):
+def test_webhook_delivery_posts_text_and_blocks_without_an_image(tables, slack, empty_warehouse):
     settings = SlackSettings(slack_webhook_url=slack.webhook_url)
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
-    assert run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")["sent"] == [
-        "signal:2019-07-31:critical:webhook"
-    ]
+    assert run_alerts(empty_warehouse, settings, ev, eps, "run1")["sent"] == ["signal:2019-07-31:critical:webhook"]
     [message] = slack.messages()
     assert "Last policy action: -25 bp to 1.75%-2.00%" in message["text"] and message["blocks"]
     assert slack.uploads == []
 
 
-def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, tmp_path):
+def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, empty_warehouse):
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
     destinations = subscriber_destinations(SlackSettings())
     assert destinations == [Destination("terminal", "terminal")]
-    result = run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run1")
+    result = run_alerts(empty_warehouse, SlackSettings(), ev, eps, "run1")
     [printed] = result["printed_text"]
     assert printed.startswith(
         "[liquidity-watch critical] critical: a break, SOFR - IORB 315 bp\nCRITICAL: rates falling"
@@ -231,11 +229,11 @@ def test_no_slack_configured_prints_to_the_terminal_and_keeps_the_row(tables, tm
     assert [line[:4] for line in lines[signs + 1 : signs + 4]] == ["(a) ", "(b) ", "(c) "]
     assert any(line.startswith("Reserves: $1,") for line in lines)
     assert not any("*" in line or ":rotating_light:" in line for line in lines)  # no Slack markup
-    assert outbox(tmp_path / "w.duckdb")[0][1] == "printed"
-    assert run_alerts(tmp_path / "w.duckdb", SlackSettings(), ev, eps, "run2")["printed_text"] == []
+    assert outbox(empty_warehouse)[0][1] == "printed"
+    assert run_alerts(empty_warehouse, SlackSettings(), ev, eps, "run2")["printed_text"] == []
 
 
-def test_tokens_and_webhook_urls_never_reach_errors_or_the_outbox(tables, httpserver, tmp_path):
+def test_tokens_and_webhook_urls_never_reach_errors_or_the_outbox(tables, httpserver, empty_warehouse):
     secret_hook = httpserver.url_for("/services/T9/B9/topsecretvalue")
     httpserver.expect_request("/services/T9/B9/topsecretvalue").respond_with_data("invalid_token", status=403)
     settings = SlackSettings(slack_webhook_url=secret_hook)
@@ -243,8 +241,8 @@ def test_tokens_and_webhook_urls_never_reach_errors_or_the_outbox(tables, httpse
         SlackSender(settings).send(Destination("webhook", "webhook"), {"text": "x", "blocks": []})
     assert "topsecretvalue" not in str(info.value) and "HTTP 403" in str(info.value)
     ev, eps = evaluate_until(tables, D(2019, 9, 18))
-    run_alerts(tmp_path / "w.duckdb", settings, ev, eps, "run1")
-    with connection(tmp_path / "w.duckdb", read_only=True) as con:
+    run_alerts(empty_warehouse, settings, ev, eps, "run1")
+    with connection(empty_warehouse, read_only=True) as con:
         dump = str(con.execute("SELECT * FROM meta.outbox").fetchall())
     assert "topsecretvalue" not in dump and "webhook" in dump
     assert "topsecret" not in repr(settings) and TOKEN not in repr(SlackSettings(slack_bot_token=TOKEN))

@@ -38,8 +38,8 @@ def test_migrations_apply_once_and_record_their_versions(tmp_path: Path):
     con.close()
 
 
-def test_landing_the_same_payload_twice_changes_nothing(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
+def test_landing_the_same_payload_twice_changes_nothing(empty_warehouse: Path):
+    con = connect(empty_warehouse)
     payload = _payload([("WRESBAL", D(2019, 9, 18), 1_394_122.0), ("SOFR", D(2019, 9, 17), 5.25)])
     first = land(con, [payload], "run1")
     assert first.inserted == {"WRESBAL": 1, "SOFR": 1}
@@ -51,8 +51,8 @@ def test_landing_the_same_payload_twice_changes_nothing(tmp_path: Path):
     con.close()
 
 
-def test_a_revised_value_updates_the_row_and_records_the_run_that_changed_it(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
+def test_a_revised_value_updates_the_row_and_records_the_run_that_changed_it(empty_warehouse: Path):
+    con = connect(empty_warehouse)
     land(con, [_payload([("WALCL", D(2019, 9, 18), 100.0), ("WALCL", D(2019, 9, 25), 200.0)], "v1")], "run1")
     result = land(con, [_payload([("WALCL", D(2019, 9, 18), 101.0), ("WALCL", D(2019, 9, 25), 200.0)], "v2")], "run2")
     assert result.changed == {"WALCL": 1} and result.inserted == {}
@@ -63,8 +63,8 @@ def test_a_revised_value_updates_the_row_and_records_the_run_that_changed_it(tmp
     con.close()
 
 
-def test_landing_stores_units_provenance_and_publication_time(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
+def test_landing_stores_units_provenance_and_publication_time(empty_warehouse: Path):
+    con = connect(empty_warehouse)
     land(con, [_payload([("RRPONTSYD", D(2019, 9, 18), 18.91)])], "run1")
     unit, source, published = con.execute("SELECT unit, source, published_at FROM raw.observations").fetchone()
     assert unit == "usd_bn" and source == "snapshot"
@@ -73,8 +73,10 @@ def test_landing_stores_units_provenance_and_publication_time(tmp_path: Path):
     con.close()
 
 
-def test_each_landed_row_carries_its_own_payloads_provenance_and_the_later_payload_wins_an_overlap(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
+def test_each_landed_row_carries_its_own_payloads_provenance_and_the_later_payload_wins_an_overlap(
+    empty_warehouse: Path,
+):
+    con = connect(empty_warehouse)
     older = _payload([("SOFR", D(2019, 9, 16), 2.43), ("SOFR", D(2019, 9, 17), 5.00)], "older")
     newer = _payload([("SOFR", D(2019, 9, 17), 5.25), ("RRPONTSYD", D(2019, 9, 18), 18.91)], "newer")
     result = land(con, [older, newer], "run1")
@@ -91,8 +93,8 @@ def test_each_landed_row_carries_its_own_payloads_provenance_and_the_later_paylo
     con.close()
 
 
-def test_as_of_returns_only_what_was_published_by_then(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
+def test_as_of_returns_only_what_was_published_by_then(empty_warehouse: Path):
+    con = connect(empty_warehouse)
     land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25), ("WRESBAL", D(2019, 9, 18), 1_394_122.0)])], "run1")
     as_of = dt.datetime(2019, 9, 19, 4, 0, tzinfo=dt.UTC)  # end of 2019-09-18 in New York
     assert observations_as_of(con, as_of)["series_id"].to_list() == ["SOFR"]
@@ -105,8 +107,10 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_failure_inside_the_working_copy_leaves_the_published_file_byte_for_byte(tmp_path: Path):
-    published = tmp_path / "w.duckdb"
+def test_a_failure_inside_the_working_copy_leaves_the_published_file_byte_for_byte(
+    tmp_path: Path, empty_warehouse: Path
+):
+    published = empty_warehouse
     con = connect(published)
     land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25)])], "run1")
     con.close()
@@ -120,9 +124,8 @@ def test_a_failure_inside_the_working_copy_leaves_the_published_file_byte_for_by
     assert list(tmp_path.glob("*.work-*")) == []
 
 
-def test_a_successful_working_copy_replaces_the_published_file(tmp_path: Path):
-    published = tmp_path / "w.duckdb"
-    connect(published).close()
+def test_a_successful_working_copy_replaces_the_published_file(empty_warehouse: Path):
+    published = empty_warehouse
     with working_copy(published) as work:
         con = connect(work)
         land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25)])], "run1")
@@ -145,9 +148,8 @@ def test_the_swap_replaces_the_file_the_link_pointed_to_when_the_copy_was_made(t
     assert link.is_symlink()
 
 
-def test_an_open_connection_to_the_working_copy_is_refused_at_publish(tmp_path: Path):
-    published = tmp_path / "w.duckdb"
-    connect(published).close()
+def test_an_open_connection_to_the_working_copy_is_refused_at_publish(empty_warehouse: Path):
+    published = empty_warehouse
     before = _file_hash(published)
     with (
         pytest.raises(RuntimeError, match="connection to the working file was left open"),
@@ -202,8 +204,8 @@ def test_a_second_writer_in_another_process_is_refused_with_a_clear_message(tmp_
 
 
 @pytest.mark.integration
-def test_readers_in_another_process_keep_reading_while_a_run_replaces_the_file(tmp_path: Path):
-    published = tmp_path / "w.duckdb"
+def test_readers_in_another_process_keep_reading_while_a_run_replaces_the_file(empty_warehouse: Path):
+    published = empty_warehouse
     con = connect(published)
     land(con, [_payload([("SOFR", D(2019, 9, 17), 5.25)])], "run1")
     con.close()
