@@ -11,6 +11,7 @@ import pytest
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.paths import WarehousePaths
 from liquidity_watch.warehouse.store import remove_stale_work_files, working_copy, write_lock
+from tests.conftest import copy_of
 
 
 def publish_one_row(published: Path, value: int) -> None:
@@ -28,8 +29,8 @@ def mode(path: Path) -> int:
 
 
 @pytest.mark.parametrize("bits", [0o600, 0o640, 0o444])
-def test_publish_keeps_the_warehouse_file_mode(tmp_path, bits):
-    published = tmp_path / "w.duckdb"
+def test_publish_keeps_the_warehouse_file_mode(empty_warehouse, bits):
+    published = empty_warehouse
     publish_one_row(published, 1)
     os.chmod(published, bits)
     publish_one_row(published, 2)
@@ -37,10 +38,10 @@ def test_publish_keeps_the_warehouse_file_mode(tmp_path, bits):
     assert oct(mode(published)) == oct(bits)
 
 
-def test_publish_replaces_the_file_a_symlink_points_to_and_keeps_the_link(tmp_path):
+def test_publish_replaces_the_file_a_symlink_points_to_and_keeps_the_link(tmp_path, migrated_template):
     store = tmp_path / "store"
     store.mkdir()
-    target = store / "real.duckdb"
+    target = copy_of(migrated_template, store, "real.duckdb")
     publish_one_row(target, 1)
     os.chmod(target, 0o600)
     link = tmp_path / "w.duckdb"
@@ -53,8 +54,8 @@ def test_publish_replaces_the_file_a_symlink_points_to_and_keeps_the_link(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store", "w.duckdb"]  # no work files beside the link
 
 
-def test_stale_work_files_next_to_a_symlinks_target_are_removed(tmp_path):
-    target = tmp_path / "real.duckdb"
+def test_stale_work_files_next_to_a_symlinks_target_are_removed(tmp_path, migrated_template):
+    target = copy_of(migrated_template, tmp_path, "real.duckdb")
     publish_one_row(target, 1)
     link = tmp_path / "link.duckdb"
     link.symlink_to(target)

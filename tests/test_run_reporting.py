@@ -147,9 +147,8 @@ def test_errors_survive_pickling_as_prefect_stores_them():
     assert again.failures[0].status == 503
 
 
-def test_validators_are_kept_per_url_and_forgotten_after_thirty_days(tmp_path: Path):
-    path = tmp_path / "w.duckdb"
-    with connection(path) as con:
+def test_validators_are_kept_per_url_and_forgotten_after_thirty_days(empty_warehouse: Path):
+    with connection(empty_warehouse) as con:
         store_validators(
             con,
             {"https://b/zip": ("ddp", Validators('"e1"', "Thu, 27 Aug 2026 20:30:00 GMT"))},
@@ -162,16 +161,16 @@ def test_validators_are_kept_per_url_and_forgotten_after_thirty_days(tmp_path: P
         assert stored_validators(con) == {"https://f/csv": Validators('"e2"', None)}
 
 
-def _warehouse(tmp_path: Path, source: str) -> Path:
-    path = tmp_path / "w.duckdb"
+def _warehouse(path: Path, source: str) -> Path:
+    """``path``, a migrated warehouse, with one WALCL value landed from ``source``."""
     rows = [("WALCL", dt.date(2026, 8, 26), 6_730_912.0)]
     with connection(path) as con:
         land(con, [Payload(source, "file:///x", NOW, sha256(b"x"), observations_frame(rows))], "r1")
     return path
 
 
-def test_status_says_plainly_when_the_warehouse_was_built_from_a_snapshot(tmp_path: Path):
-    warehouse = _warehouse(tmp_path, "snapshot")
+def test_status_says_plainly_when_the_warehouse_was_built_from_a_snapshot(empty_warehouse: Path):
+    warehouse = _warehouse(empty_warehouse, "snapshot")
     result = CliRunner().invoke(app, ["status", "--warehouse", str(warehouse)])
     assert result.exit_code == 0
     assert (
@@ -180,16 +179,16 @@ def test_status_says_plainly_when_the_warehouse_was_built_from_a_snapshot(tmp_pa
     )
 
 
-def test_status_says_nothing_of_the_kind_for_live_data(tmp_path: Path):
-    result = CliRunner().invoke(app, ["status", "--warehouse", str(_warehouse(tmp_path, "ddp"))])
+def test_status_says_nothing_of_the_kind_for_live_data(empty_warehouse: Path):
+    result = CliRunner().invoke(app, ["status", "--warehouse", str(_warehouse(empty_warehouse, "ddp"))])
     assert result.exit_code == 0
     assert "snapshot" not in result.stdout
 
 
 def test_status_on_a_snapshot_lists_where_each_series_ends_and_since_when_the_signal_cannot_be_judged(
-    tmp_path: Path,
+    empty_warehouse: Path,
 ):
-    path = tmp_path / "w.duckdb"
+    path = empty_warehouse
     rows = [("WALCL", dt.date(2026, 9, 2), 6_737_204.0), ("TREAST", dt.date(2026, 6, 17), 4_100_000.0)]
     stale = '{"stale": "target range: last value 2026-07-17, 5 business days old"}'
     with connection(path) as con:
@@ -218,9 +217,9 @@ def test_status_on_a_snapshot_lists_where_each_series_ends_and_since_when_the_si
 
 
 def test_status_on_a_warehouse_published_before_latest_state_said_cannot_judge_still_reports_freshness(
-    tmp_path: Path,
+    empty_warehouse: Path,
 ):
-    path = _warehouse(tmp_path, "snapshot")
+    path = _warehouse(empty_warehouse, "snapshot")
     with connection(path) as con:  # the view as migration 004 made it, without the two newer columns
         con.execute("CREATE OR REPLACE VIEW core.latest_state AS SELECT DATE '2026-09-02' AS week_ending")
     result = CliRunner().invoke(app, ["status", "--warehouse", str(path)])
