@@ -20,12 +20,21 @@ from liquidity_watch.expectations.staging import DAY_ON_DAY_PCT
 from liquidity_watch.expectations.suites import AT_MOST_TOTAL_ASSETS, RATES_PCT
 from liquidity_watch.transforms.core_tables import build_core_tables
 from liquidity_watch.warehouse.core import CORE_TABLES
-from liquidity_watch.warehouse.db import migrate, migrations
+from liquidity_watch.warehouse.db import connect, migrate, migrations
 from liquidity_watch.warehouse.spec import comment_statements, comments_current, differences
 
 
 @pytest.fixture(scope="module")
-def migrated():
+def migrated(migrated_template):
+    """The session's migrated template, read-only: for the tests that only read the schema."""
+    con = connect(migrated_template, read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def fresh():
+    """A migrated in-memory warehouse of the test's own, to change: for the tests about migrating."""
     con = duckdb.connect(":memory:")
     migrate(con)
     yield con
@@ -33,16 +42,15 @@ def migrated():
 
 
 @pytest.fixture
-def fresh():
-    """A migrated in-memory warehouse of the test's own, to change."""
-    con = duckdb.connect(":memory:")
-    migrate(con)
+def warehouse(empty_warehouse):
+    """This test's own copy of the migrated template, to change."""
+    con = connect(empty_warehouse)
     yield con
     con.close()
 
 
-def test_a_freshly_migrated_warehouse_is_exactly_what_the_table_specs_declare(migrated):
-    problems = differences(migrated)
+def test_a_freshly_migrated_warehouse_is_exactly_what_the_table_specs_declare(fresh):
+    problems = differences(fresh)
     assert not problems, "the migrated schema and the table specs disagree:\n" + "\n".join(problems)
 
 
@@ -101,9 +109,9 @@ def test_a_column_declared_without_a_migration_that_adds_it_is_reported(migrated
     ]
 
 
-def test_a_column_the_migrations_add_but_no_spec_declares_is_reported(fresh):
-    fresh.execute("ALTER TABLE core.policy_changes ADD COLUMN meeting VARCHAR")
-    assert differences(fresh) == ["core.policy_changes.meeting: in the schema, not in the spec"]
+def test_a_column_the_migrations_add_but_no_spec_declares_is_reported(warehouse):
+    warehouse.execute("ALTER TABLE core.policy_changes ADD COLUMN meeting VARCHAR")
+    assert differences(warehouse) == ["core.policy_changes.meeting: in the schema, not in the spec"]
 
 
 def test_columns_in_another_order_than_the_spec_are_reported(migrated):
@@ -132,25 +140,25 @@ def test_a_comment_nullability_or_key_that_differs_from_the_spec_is_reported(mig
     ]
 
 
-def test_a_table_without_a_spec_and_a_spec_without_a_table_are_reported(fresh):
-    fresh.execute("CREATE TABLE core.extra (day DATE)")
-    fresh.execute("DROP TABLE meta.http_validators")
-    assert differences(fresh) == [
+def test_a_table_without_a_spec_and_a_spec_without_a_table_are_reported(warehouse):
+    warehouse.execute("CREATE TABLE core.extra (day DATE)")
+    warehouse.execute("DROP TABLE meta.http_validators")
+    assert differences(warehouse) == [
         "core.extra: in the schema, but no table spec declares it",
         "meta.http_validators: declared by its spec, but not in the schema",
     ]
 
 
-def test_a_warehouse_written_with_older_comments_gets_the_specs_comments_on_its_next_writable_connect(fresh):
-    fresh.execute("COMMENT ON COLUMN core.daily_rates.sofr_pct IS 'SOFR.'")
-    fresh.execute("COMMENT ON TABLE raw.payloads IS 'Payloads.'")
-    fresh.execute("UPDATE meta.table_specs SET fingerprint = 'an older version'")
-    assert not comments_current(fresh)
-    assert len(differences(fresh)) == 2
+def test_a_warehouse_written_with_older_comments_gets_the_specs_comments_on_its_next_writable_connect(warehouse):
+    warehouse.execute("COMMENT ON COLUMN core.daily_rates.sofr_pct IS 'SOFR.'")
+    warehouse.execute("COMMENT ON TABLE raw.payloads IS 'Payloads.'")
+    warehouse.execute("UPDATE meta.table_specs SET fingerprint = 'an older version'")
+    assert not comments_current(warehouse)
+    assert len(differences(warehouse)) == 2
 
-    assert migrate(fresh) == []
-    assert differences(fresh) == []
-    assert comments_current(fresh)
+    assert migrate(warehouse) == []
+    assert differences(warehouse) == []
+    assert comments_current(warehouse)
 
 
 @pytest.mark.parametrize("released", [7, 14])
@@ -173,10 +181,10 @@ def test_a_warehouse_an_earlier_release_migrated_ends_with_the_specs_schema_and_
     con.close()
 
 
-def test_a_writable_connect_of_a_current_warehouse_leaves_its_comments_alone(fresh):
-    fresh.execute("COMMENT ON COLUMN core.daily_rates.sofr_pct IS 'SOFR.'")
-    migrate(fresh)
-    assert differences(fresh) == [
+def test_a_writable_connect_of_a_current_warehouse_leaves_its_comments_alone(warehouse):
+    warehouse.execute("COMMENT ON COLUMN core.daily_rates.sofr_pct IS 'SOFR.'")
+    migrate(warehouse)
+    assert differences(warehouse) == [
         "core.daily_rates.sofr_pct: comment is 'SOFR.' in the schema,"
         " 'SOFR (from 2018-04-02; null before and on SIFMA holidays such as Good Friday).' in the spec"
     ]
@@ -213,7 +221,7 @@ def test_every_status_and_severity_a_view_compares_with_is_one_the_signals_write
     assert sorted((column, value) for column, value in compared if value not in known[column]) == []
 
 
-def test_episodes_published_with_the_specs_column_list_land_column_for_column(fresh):
+def test_episodes_published_with_the_specs_column_list_land_column_for_column(warehouse):
     from liquidity_watch.warehouse.signals import replace_signals
 
     day = dt.date(2019, 9, 17)
@@ -225,8 +233,8 @@ def test_episodes_published_with_the_specs_column_list_land_column_for_column(fr
         {"is_open": [False], "start": [day], "end": [day], "days": [1], "peak_severity": ["alert"],
          "peak_date": [day], "escalated_on": [day], "triggers": ["stress"]}
     )  # fmt: skip
-    replace_signals(fresh, signals, episodes, "run-1")
-    assert fresh.execute("SELECT * FROM core.signal_episodes").fetchall() == [
+    replace_signals(warehouse, signals, episodes, "run-1")
+    assert warehouse.execute("SELECT * FROM core.signal_episodes").fetchall() == [
         (day, day, 1, "alert", day, day, "stress", False)
     ]
 
