@@ -6,6 +6,8 @@ which a test holds equal to the migrated schema; a view by the COMMENTs its migr
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 from liquidity_watch.domain.tables import SCHEMAS, TABLES, Table
@@ -99,8 +101,13 @@ def _table(spec: Table) -> list[str]:
     return parts
 
 
+@functools.cache
 def render_fresh() -> str:
-    """Render from an empty warehouse built by the migrations (no data needed)."""
+    """Render from an empty warehouse built by the migrations (no data needed).
+
+    The migrations and specs are files of the installed package, fixed while a process runs, so a
+    process that renders more than once (commands invoked in-process, as the tests do) migrates once.
+    """
 
     con = duckdb.connect(":memory:")
     try:
