@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from liquidity_watch.reporting.warehouse_docs import render_fresh
-from liquidity_watch.warehouse.db import connection
+from liquidity_watch.warehouse.db import connect, connection
 from liquidity_watch.warehouse.store import working_copy, write_lock
 from tests.browser import needs_chromium, probe
 
@@ -88,14 +88,10 @@ def test_docs_warehouse_md_matches_the_live_schema():
     )
 
 
-def test_every_table_view_and_column_of_core_raw_and_meta_has_a_comment():
-    import duckdb
-
+def test_every_table_view_and_column_of_core_raw_and_meta_has_a_comment(migrated_template):
     from liquidity_watch.reporting.warehouse_docs import SCHEMAS
-    from liquidity_watch.warehouse.db import migrate
 
-    con = duckdb.connect(":memory:")
-    migrate(con)
+    con = connect(migrated_template, read_only=True)
     objects = con.execute(
         "SELECT schema_name, table_name, comment FROM duckdb_tables() UNION ALL"
         " SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal"

@@ -225,14 +225,13 @@ def test_a_value_with_rich_markup_comes_back_verbatim_in_the_one_line_error(tmp_
     assert "MarkupError" not in result.stderr
 
 
-def test_table_output_prints_values_with_rich_markup_as_text(tmp_path):
+def test_table_output_prints_values_with_rich_markup_as_text(empty_warehouse):
     from typer.testing import CliRunner
 
     from liquidity_watch.cli import app
 
-    connect(tmp_path / "w.duckdb").close()
     result = CliRunner().invoke(
-        app, ["query", "select '[/bold red]x[link=y]' as v", "--warehouse", str(tmp_path / "w.duckdb")]
+        app, ["query", "select '[/bold red]x[link=y]' as v", "--warehouse", str(empty_warehouse)]
     )
     assert result.exit_code == 0, result.output
     assert "[/bold red]x[link=y]" in result.stdout

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from liquidity_watch.cli import app
 from liquidity_watch.reporting.export import DUCKDB_STORAGE_VERSION, export_warehouse
 from liquidity_watch.warehouse.db import connection
+from tests.conftest import copy_of
 
 CORE = [
     "core.daily_rates",
@@ -30,9 +31,9 @@ CORE = [
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
+def warehouse(tmp_path_factory, migrated_template) -> Path:
     """A small published warehouse: two weeks, three days of rates, one completed run (read, never changed)."""
-    path = tmp_path_factory.mktemp("export") / "w.duckdb"
+    path = copy_of(migrated_template, tmp_path_factory.mktemp("export"), "w.duckdb")
     with connection(path) as con:
         con.execute(
             "INSERT INTO core.weekly_liquidity (week_ending, total_assets_usd_mn, reserves_usd_mn, tga_usd_mn, rrp_usd_mn,"

@@ -19,8 +19,8 @@ from liquidity_watch.warehouse.raw import land
 from liquidity_watch.warehouse.store import WarehouseNotWritable, working_copy, write_lock
 
 
-def _published(tmp_path: Path) -> Path:
-    path = tmp_path / "w.duckdb"
+def _published(path: Path) -> Path:
+    """``path``, a migrated warehouse, with one SOFR value landed."""
     rows = [("SOFR", dt.date(2019, 9, 17), 5.25)]
     payload = Payload(
         "snapshot", "file:///x", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), sha256(b"x"), observations_frame(rows)
@@ -44,8 +44,8 @@ def test_a_warehouse_folder_that_cannot_be_created_gives_a_clear_error(tmp_path)
         pass
 
 
-def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path, monkeypatch):
-    published = _published(tmp_path)
+def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path, empty_warehouse, monkeypatch):
+    published = _published(empty_warehouse)
     before = _digest(published)
 
     def full(*args, **kwargs):
@@ -64,8 +64,8 @@ def test_disk_full_while_copying_leaves_the_published_file_and_says_so(tmp_path,
     assert list(tmp_path.glob("*.work-*")) == []
 
 
-def test_disk_full_at_the_swap_leaves_the_published_file(tmp_path, monkeypatch):
-    published = _published(tmp_path)
+def test_disk_full_at_the_swap_leaves_the_published_file(tmp_path, empty_warehouse, monkeypatch):
+    published = _published(empty_warehouse)
     before = _digest(published)
     import liquidity_watch.warehouse.store as store
 

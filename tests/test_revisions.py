@@ -20,6 +20,7 @@ from liquidity_watch.expectations.staging import with_revision_guard
 from liquidity_watch.warehouse.db import connect, migrate, migrations, transaction
 from liquidity_watch.warehouse.raw import land, last_dates, observations_as_of, stored_values
 from liquidity_watch.warehouse.revisions import record_acceptances, revision_report
+from tests.conftest import copy_of
 
 D = dt.date
 JAN = dt.datetime(2026, 1, 10, 15, tzinfo=dt.UTC)
@@ -31,9 +32,9 @@ def _payload(rows: list[tuple[str, dt.date, float]], tag: str, when: dt.datetime
 
 
 @pytest.fixture(scope="module")
-def revised_template(tmp_path_factory) -> Path:
+def revised_template(tmp_path_factory, migrated_template: Path) -> Path:
     """WALCL 2019-09-18 landed as 100 in January, revised to 101 by a FRED fetch in February."""
-    path = tmp_path_factory.mktemp("revised") / "template.duckdb"
+    path = copy_of(migrated_template, tmp_path_factory.mktemp("revised"), "template.duckdb")
     con = connect(path)
     land(con, [_payload([("WALCL", D(2019, 9, 18), 100.0), ("WALCL", D(2019, 9, 25), 200.0)], "v1", JAN)], "run1")
     land(

@@ -22,6 +22,7 @@ from liquidity_watch.signals.legacy import legacy_severity
 from liquidity_watch.signals.rules import evaluate, signals_long
 from liquidity_watch.signals.thresholds import KEY_TABLE, defaults, load_thresholds
 from liquidity_watch.transforms.core_tables import build_core_tables
+from tests.conftest import copy_of
 
 D = dt.date
 END = D(2026, 9, 4)  # the day after the bundled snapshot's last fixing (2026-09-03)
@@ -603,12 +604,12 @@ def test_an_older_file_without_the_new_keys_gets_the_documented_defaults_and_say
 
 
 @pytest.fixture(scope="module")
-def published(tables, tmp_path_factory) -> Path:
+def published(tables, tmp_path_factory, migrated_template) -> Path:
     """A warehouse with the snapshot's core tables, published without a flow run."""
     from liquidity_watch.warehouse.core import replace_core
     from liquidity_watch.warehouse.db import connection
 
-    path = tmp_path_factory.mktemp("published") / "w.duckdb"
+    path = copy_of(migrated_template, tmp_path_factory.mktemp("published"), "w.duckdb")
     with connection(path) as con:
         replace_core(con, tables)
     return path
