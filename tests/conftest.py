@@ -9,6 +9,7 @@ import hashlib
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from liquidity_watch.settings import Settings
 from liquidity_watch.sources.snapshot import read_snapshot
 from liquidity_watch.stages.summary import RunSummary
 from tests import prefect_server as shared_prefect_server
+from tests.loopback import LoopbackServer
 
 # Before anything imports Prefect or GX (none of the imports above does): no telemetry,
 # a patient server start on 2 cores, and quiet Prefect logs.
@@ -247,21 +249,45 @@ def empty_warehouse(migrated_template: Path, tmp_path: Path) -> Path:
     return copy_of(migrated_template, tmp_path, "w.duckdb")
 
 
+@pytest.fixture(scope="session")
+def make_httpserver(httpserver_listen_address):
+    """pytest-httpserver's session server (behind its ``httpserver`` fixture), made as the plugin makes it but
+    as a ``LoopbackServer``."""
+    host, port = httpserver_listen_address
+    server = LoopbackServer(host=host or LoopbackServer.DEFAULT_LISTEN_HOST, port=port or 0)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture
 def threaded_slack():
     """A loopback Slack on a threaded server of its own: reachable from subprocesses, and able to
     answer a history lookup while a post hangs."""
-    from pytest_httpserver import HTTPServer
-
     from tests.fake_slack import FakeSlack
 
-    server = HTTPServer(threaded=True)
+    server = LoopbackServer(threaded=True)
     server.start()
+    fake = FakeSlack(server)
     try:
-        yield FakeSlack(server)
+        yield fake
     finally:
+        fake.release()
         server.clear()
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_without_prefect(request: pytest.FixtureRequest):
+    """A test outside the integration tier must not import Prefect: the import costs each worker about a
+    second, and half a second more at exit. (Checked only while nothing has imported it yet, so in the
+    fast tier on its own.)"""
+    watching = "prefect" not in sys.modules and request.node.get_closest_marker("integration") is None
+    yield
+    if watching and "prefect" in sys.modules:
+        pytest.fail("this test imports Prefect: mark it @pytest.mark.integration, or keep Prefect out of its path")
 
 
 def copy_of(warehouse: Path, folder: Path, name: str = "copy.duckdb") -> Path:

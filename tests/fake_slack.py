@@ -42,6 +42,7 @@ class FakeSlack:
         self.channel_hang: dict[str, float] = {}  # channel -> seconds to sleep before answering, without accepting
         self.keep_when_hanging = False  # True: the message is accepted before the hang (timeout after acceptance)
         self.history_error: str | None = None  # e.g. "missing_scope"
+        self._released = threading.Event()  # set by release(): a hanging answer comes at once
         self._lock = threading.Lock()
         self._last_ts = 0.0
         server.expect_request("/api/chat.postMessage").respond_with_handler(self._post_message)
@@ -50,6 +51,11 @@ class FakeSlack:
         server.expect_request("/upload/v1/abc").respond_with_handler(self._upload)
         server.expect_request("/api/files.completeUploadExternal").respond_with_handler(self._complete)
         server.expect_request(HOOK_PATH).respond_with_handler(self._hook)
+
+    def release(self) -> None:
+        """End every hang now and from now on: a test's client has long given up, and its server can stop
+        without waiting out the sleep."""
+        self._released.set()
 
     @property
     def api_base_url(self) -> str:
@@ -106,14 +112,14 @@ class FakeSlack:
             return failure
         channel = body.get("channel")
         if channel in self.channel_hang:
-            time.sleep(self.channel_hang[channel])
+            self._released.wait(self.channel_hang[channel])
             return Response("gateway timeout", status=504)
         if channel in self.channel_errors:
             status, error = self.channel_errors[channel]
             return Response(json.dumps({"ok": False, "error": error}), status=status, content_type="application/json")
         if self.hang_s:
             message = self._accept(channel, body) if self.keep_when_hanging else None
-            time.sleep(self.hang_s)
+            self._released.wait(self.hang_s)
             if message is None:
                 return Response("gateway timeout", status=504)
         else:
@@ -179,7 +185,7 @@ class FakeSlack:
         if self.hang_s:
             if self.keep_when_hanging:
                 self._accept(None, body)
-            time.sleep(self.hang_s)
+            self._released.wait(self.hang_s)
             if not self.keep_when_hanging:
                 return Response("gateway timeout", status=504)
         else:

@@ -6,11 +6,12 @@ installed away from the clone by tests/test_wheel.py.
 
 from __future__ import annotations
 
-import inspect
 import re
 from pathlib import Path
 
 import yaml
+
+from tests.flow import flow_parameters
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRYPOINT = "liquidity_watch.flows.pipeline.pipeline"
@@ -55,8 +56,6 @@ def test_the_image_checks_the_deployments_entrypoint_imports_and_keeps_telemetry
 
 
 def test_prefect_yaml_shows_a_container_deployment_of_the_same_flow_commented_out():
-    from liquidity_watch.flows.pipeline import pipeline
-
     text = (REPO / "prefect.yaml").read_text()
     block = text[text.index("  # - name: nightly-container") :]
     uncommented = "\n".join(line.replace("  # ", "  ", 1) for line in block.splitlines())
@@ -64,6 +63,6 @@ def test_prefect_yaml_shows_a_container_deployment_of_the_same_flow_commented_ou
     doc = yaml.safe_load(anchors + "deployments:\n" + uncommented)
     [deployment] = doc["deployments"]
     assert deployment["entrypoint"] == ENTRYPOINT
-    assert set(deployment["parameters"]) == set(inspect.signature(pipeline.fn).parameters)
+    assert set(deployment["parameters"]) == set(flow_parameters())
     assert deployment["work_pool"]["job_variables"]["env"]["LW_WAREHOUSE"].startswith("/data/")
     assert deployment["concurrency_limit"] == 1

@@ -76,12 +76,17 @@ def slow_slack(threaded_slack: FakeSlack) -> FakeSlack:
     return threaded_slack
 
 
+#: the client's timeout in a run whose post hangs: that post's answer never comes within it (the fake sleeps
+#: 2 s and answers at once when the test ends), and nothing else in that run needs an answer first
+HANG_TIMEOUT = {"slack_timeout_s": 0.3}
+
+
 def settings(slack: FakeSlack, **extra) -> SlackSettings:
     values = {
         "slack_bot_token": TOKEN,
         "slack_channel": "C0SUBS",
         "slack_api_base_url": slack.api_base_url,
-        "slack_timeout_s": 0.75,  # generous for a loaded machine; the hanging fake sleeps well past it
+        "slack_timeout_s": 2.0,  # generous for a loaded machine; a run whose post hangs passes HANG_TIMEOUT
         "slack_retries": 0,
     }
     return SlackSettings(**{**values, **extra})
@@ -142,8 +147,8 @@ def test_the_bot_alert_is_posted_once_over_three_runs_while_the_webhook_is_malfo
 
 def test_a_post_slack_accepted_whose_answer_timed_out_is_found_in_history_and_not_posted_again(slow_slack, tmp_path):
     slow_slack.hang_s, slow_slack.keep_when_hanging = 2.0, True
-    first = run(tmp_path / "w.duckdb", settings(slow_slack), "run1")
-    assert first.failed == [KEY] and "no answer within 0.75 s" in first.errors[0]
+    first = run(tmp_path / "w.duckdb", settings(slow_slack, **HANG_TIMEOUT), "run1")
+    assert first.failed == [KEY] and "no answer within 0.3 s" in first.errors[0]
     assert status(tmp_path / "w.duckdb") == ("failed", 1, True, False)
     slow_slack.hang_s = 0
     second = run(tmp_path / "w.duckdb", settings(slow_slack), "run2")
@@ -155,7 +160,7 @@ def test_a_post_slack_accepted_whose_answer_timed_out_is_found_in_history_and_no
 
 def test_a_post_that_timed_out_before_slack_took_it_is_sent_once_after_the_history_shows_nothing(slow_slack, tmp_path):
     slow_slack.hang_s, slow_slack.keep_when_hanging = 2.0, False
-    run(tmp_path / "w.duckdb", settings(slow_slack), "run1")
+    run(tmp_path / "w.duckdb", settings(slow_slack, **HANG_TIMEOUT), "run1")
     slow_slack.hang_s = 0
     second = run(tmp_path / "w.duckdb", settings(slow_slack), "run2")
     assert second.sent == [KEY]
@@ -264,7 +269,7 @@ def test_the_history_is_read_page_by_page_back_to_the_first_attempt(slack, tmp_p
 def test_a_webhook_is_at_least_once_a_timeout_after_slack_accepted_sends_it_again(slow_slack, tmp_path):
     hook = {"slack_bot_token": None, "slack_channel": None, "slack_webhook_url": slow_slack.webhook_url}
     slow_slack.hang_s, slow_slack.keep_when_hanging = 2.0, True
-    run(tmp_path / "w.duckdb", settings(slow_slack, **hook), "run1")
+    run(tmp_path / "w.duckdb", settings(slow_slack, **hook, **HANG_TIMEOUT), "run1")
     slow_slack.hang_s = 0
     assert run(tmp_path / "w.duckdb", settings(slow_slack, **hook), "run2").sent == [
         "signal:2019-07-31:critical:webhook"

@@ -153,10 +153,10 @@ def test_a_server_that_never_answers_times_out_with_a_clear_error(fast_settings)
     listener.listen(8)  # accepts connections, never answers
     port = listener.getsockname()[1]
     settings = fast_settings.model_copy(
-        update={"fred_base_url": f"http://127.0.0.1:{port}", "http_timeout_s": 0.3, "http_max_attempts": 2}
+        update={"fred_base_url": f"http://127.0.0.1:{port}", "http_timeout_s": 0.1, "http_max_attempts": 2}
     )
     try:
-        with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.3 s each\)"):
+        with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.1 s each\)"):
             FredClient(settings).fetch("IORB")
     finally:
         listener.close()
@@ -170,11 +170,11 @@ def test_a_host_that_never_answers_gets_two_attempts_and_is_not_asked_again_in_t
     listener.listen(8)  # accepts connections, never answers
     host = f"127.0.0.1:{listener.getsockname()[1]}"
     settings = fast_settings.model_copy(
-        update={"fred_base_url": f"http://{host}", "http_timeout_s": 0.3, "http_max_attempts": 5}
+        update={"fred_base_url": f"http://{host}", "http_timeout_s": 0.1, "http_max_attempts": 5}
     )
     client = FredClient(settings)
     try:
-        with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.3 s each\)"):
+        with pytest.raises(FetchError, match=r"fred: timed out after 2 attempts \(0.1 s each\)"):
             client.fetch("IORB")
         with pytest.raises(FetchError) as again:
             client.fetch("SOFR")
@@ -182,7 +182,7 @@ def test_a_host_that_never_answers_gets_two_attempts_and_is_not_asked_again_in_t
         listener.close()
     assert (
         again.value.problem
-        == f"{host} did not answer: timed out after 2 attempts (0.3 s each); not tried again in this run"
+        == f"{host} did not answer: timed out after 2 attempts (0.1 s each); not tried again in this run"
     )
     assert client.http.attempts[host] == 2
 

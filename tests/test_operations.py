@@ -19,6 +19,7 @@ from liquidity_watch.domain.freshness import check, stale_required
 from liquidity_watch.warehouse.db import connection
 from liquidity_watch.warehouse.store import write_lock
 from tests.conftest import copy_of
+from tests.flow import flow_parameters
 
 EXE = str(Path(sys.executable).with_name("liquidity-watch"))
 UTC = dt.UTC
@@ -39,16 +40,11 @@ def next_runs(cron: str, timezone: str, start: dt.datetime, n: int) -> list[dt.d
 
 
 def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parameters():
-    import inspect
-
-    from liquidity_watch.flows.pipeline import pipeline
-
-    flow_parameters = inspect.signature(pipeline.fn).parameters
     found = deployments()
     assert set(found) == {"rates", "h41", "nightly"}
     for deployment in found.values():
         assert deployment["entrypoint"] == "liquidity_watch.flows.pipeline.pipeline"
-        assert set(deployment["parameters"]) == set(flow_parameters)  # every parameter of the flow, no other
+        assert set(deployment["parameters"]) == set(flow_parameters())  # every parameter of the flow, no other
         assert deployment["concurrency_limit"] == 1
         assert deployment["work_pool"]["name"] == "liquidity-watch"
         assert all(s["timezone"] == "America/New_York" for s in deployment["schedules"])
@@ -56,6 +52,7 @@ def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parame
         assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
 
 
+@pytest.mark.integration  # imports Prefect
 def test_h41_runs_at_17_new_york_on_both_sides_of_the_november_dst_change():
     cron = deployments()["h41"]["schedules"][0]["cron"]
     runs = next_runs(cron, "America/New_York", dt.datetime(2026, 10, 27, tzinfo=UTC), 2)
@@ -63,6 +60,7 @@ def test_h41_runs_at_17_new_york_on_both_sides_of_the_november_dst_change():
     assert runs == [dt.datetime(2026, 10, 29, 21, 0, tzinfo=UTC), dt.datetime(2026, 11, 5, 22, 0, tzinfo=UTC)]
 
 
+@pytest.mark.integration  # imports Prefect
 def test_rates_run_at_0930_new_york_across_the_march_dst_change_and_skip_weekends():
     cron = deployments()["rates"]["schedules"][0]["cron"]
     runs = next_runs(cron, "America/New_York", dt.datetime(2027, 3, 12, 0, 0, tzinfo=UTC), 2)
@@ -197,6 +195,7 @@ def test_deployments_set_the_same_offline_environment_as_every_other_entry_point
         assert {"PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK", "GX_ANALYTICS_ENABLED"} <= set(env)
 
 
+@pytest.mark.integration  # imports Prefect
 def test_a_local_run_keeps_a_configured_server_and_its_heartbeats(httpserver):
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
@@ -212,6 +211,7 @@ def test_a_local_run_keeps_a_configured_server_and_its_heartbeats(httpserver):
             assert get_current_settings().flows.heartbeat_frequency == configured
 
 
+@pytest.mark.integration  # imports Prefect
 def test_a_configured_prefect_api_that_never_answers_stops_the_run_in_one_line_within_its_timeout():
     import socket
 

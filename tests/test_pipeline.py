@@ -20,7 +20,8 @@ from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 from tests.conftest import copy_of
 from tests.fakes import FakeFed
-from tests.flow import pipeline
+from tests.flow import flow_parameters, pipeline
+from tests.loopback import LoopbackServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
 D = dt.date
@@ -216,7 +217,7 @@ def test_live_backfill_then_incremental_run_against_fake_upstreams(
 @pytest.fixture(scope="module")
 def primary_live(tmp_path_factory, snapshot_observations, snapshot_archive):
     """A live backfill with every primary answering (small archive) and --strict-sources, for comparisons."""
-    server = HTTPServer()
+    server = LoopbackServer()
     server.start()
     try:
         fake = FakeFed(server, snapshot_observations, snapshot_archive)
@@ -442,3 +443,12 @@ def test_fred_blocked_and_prates_down_leave_iorb_missing_when_the_range_moved_an
     assert query(path, "SELECT status FROM core.signals WHERE date = DATE '2026-09-17' AND rule = 'effr_rising'") == [
         ("no_data",)
     ]
+
+
+def test_the_flow_parameters_the_deployment_tests_read_from_the_source_are_the_flows_own():
+    import inspect
+
+    from liquidity_watch.flows.pipeline import pipeline as flow
+
+    assert flow_parameters() == list(inspect.signature(flow.fn).parameters)
+    assert flow_parameters()[:3] == ["source", "snapshot_dir", "warehouse"]

@@ -38,6 +38,7 @@ def test_the_limit_is_named_after_the_warehouse_file_and_its_resolved_path(tmp_p
     assert limit_name(link) == limit_name(b)  # a symbolic link writes the file it points to: the same limit
 
 
+@pytest.mark.integration  # imports Prefect
 def test_limit_and_holder_names_are_valid_prefect_names(tmp_path: Path):
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, VariableCreate
 
@@ -47,6 +48,7 @@ def test_limit_and_holder_names_are_valid_prefect_names(tmp_path: Path):
     assert VariableCreate(name=holder_variable(name), value="x").name == holder_variable(name)
 
 
+@pytest.mark.integration  # imports Prefect
 def test_without_a_configured_api_or_on_the_run_s_own_temporary_server_no_limit_is_used(tmp_path: Path):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
