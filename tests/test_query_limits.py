@@ -36,17 +36,17 @@ def errors(result) -> list[str]:
 
 
 def test_a_statement_past_the_time_limit_is_stopped_and_the_limit_named(empty_warehouse):
-    result = query(empty_warehouse, ENDLESS, "--time-limit-s", "0.5")
+    result = query(empty_warehouse, ENDLESS, "--time-limit-s", "0.2")
     assert result.exit_code == 1
     assert errors(result) == [
-        "error: query stopped: it ran 0.5 s, the time limit (raise it with --time-limit-s or LW_QUERY_TIME_LIMIT_S)"
+        "error: query stopped: it ran 0.2 s, the time limit (raise it with --time-limit-s or LW_QUERY_TIME_LIMIT_S)"
     ]
 
 
 def test_the_time_limit_comes_from_the_settings_when_no_option_gives_it(empty_warehouse):
-    result = query(empty_warehouse, ENDLESS, env={"LW_QUERY_TIME_LIMIT_S": "0.5"})
+    result = query(empty_warehouse, ENDLESS, env={"LW_QUERY_TIME_LIMIT_S": "0.2"})
     assert errors(result) == [
-        "error: query stopped: it ran 0.5 s, the time limit (raise it with --time-limit-s or LW_QUERY_TIME_LIMIT_S)"
+        "error: query stopped: it ran 0.2 s, the time limit (raise it with --time-limit-s or LW_QUERY_TIME_LIMIT_S)"
     ]
 
 
@@ -54,8 +54,8 @@ def test_the_connection_answers_again_after_a_stopped_statement(empty_warehouse)
     con = sandbox.connect(empty_warehouse)
     try:
         [statement] = sandbox.parse(ENDLESS).statements
-        with pytest.raises(sandbox.QueryStopped, match=r"it ran 0\.3 s, the time limit"):
-            sandbox.run_bounded(con, statement, time_limit_s=0.3)
+        with pytest.raises(sandbox.QueryStopped, match=r"it ran 0\.2 s, the time limit"):
+            sandbox.run_bounded(con, statement, time_limit_s=0.2)
         [again] = sandbox.parse("select 41 + 1 as answer").statements
         assert sandbox.run_bounded(con, again) == (["answer"], [(42,)])
     finally:
