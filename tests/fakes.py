@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -95,12 +96,12 @@ class FakeFed:
 
     def __init__(self, server: HTTPServer, observations: pl.DataFrame, archive: bytes | Path | None = None):
         self.server = server
-        self.by_series: dict[str, dict[dt.date, float]] = defaultdict(dict)
-        for sid, day, value in observations.iter_rows():
-            self.by_series[sid][day] = value
-        _even_out_the_range(self.by_series)
-        self.archive = archive if archive is not None else archive_bytes(observations)
-        self.prates = prates_archive_bytes(observations)
+        served = _served(observations)
+        self.by_series: dict[str, dict[dt.date, float]] = defaultdict(
+            dict, {k: dict(v) for k, v in served.by_series.items()}
+        )
+        self.archive = archive if archive is not None else served.archive
+        self.prates = served.prates
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.headers: list[dict[str, str]] = []
         self.failures: list[tuple[str, Response, bool, dict[str, str]]] = []
@@ -276,6 +277,35 @@ class FakeFed:
         rows = sorted((d, v) for d, v in self.by_series.get(sid, {}).items() if start <= d <= end)
         body = f"observation_date,{sid}\n" + "".join(f"{d.isoformat()},{_fred_number(v)}\n" for d, v in rows)
         return Response(body, content_type="text/csv")
+
+
+@dataclass(frozen=True)
+class _Served:
+    """What a fake serves from one observations frame: its values by series and day, its H.4.1 and PRATES ZIPs."""
+
+    observations: pl.DataFrame
+    by_series: dict[str, dict[dt.date, float]]
+    archive: bytes
+    prates: bytes
+
+
+#: the last few frames served, by identity: most tests serve the session's snapshot frame, and building what it
+#: serves costs ~0.1 s a fake (the entry holds its frame, so an id is never reused while it is kept)
+_SERVED: dict[int, _Served] = {}
+
+
+def _served(observations: pl.DataFrame) -> _Served:
+    found = _SERVED.get(id(observations))
+    if found is None:
+        by_series: dict[str, dict[dt.date, float]] = defaultdict(dict)
+        for sid, day, value in observations.iter_rows():
+            by_series[sid][day] = value
+        _even_out_the_range(by_series)
+        found = _Served(observations, by_series, archive_bytes(observations), prates_archive_bytes(observations))
+        if len(_SERVED) >= 4:
+            del _SERVED[next(iter(_SERVED))]
+        _SERVED[id(observations)] = found
+    return found
 
 
 def _even_out_the_range(by_series: dict[str, dict[dt.date, float]]) -> None:
