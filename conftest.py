@@ -12,4 +12,4 @@ def pytest_ignore_collect(collection_path: Path) -> bool | None:
     name = collection_path.name
     if collection_path.suffix != ".py" or name.startswith("test_") or name == "conftest.py":
         return None
-    return ">>> " not in collection_path.read_text(encoding="utf-8") or None
+    return ">>>" not in collection_path.read_text(encoding="utf-8") or None

@@ -250,11 +250,15 @@ def empty_warehouse(migrated_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def make_httpserver(httpserver_listen_address):
+def make_httpserver(httpserver_listen_address, httpserver_ssl_context):
     """pytest-httpserver's session server (behind its ``httpserver`` fixture), made as the plugin makes it but
     as a ``LoopbackServer``."""
     host, port = httpserver_listen_address
-    server = LoopbackServer(host=host or LoopbackServer.DEFAULT_LISTEN_HOST, port=port or 0)
+    server = LoopbackServer(
+        host=host or LoopbackServer.DEFAULT_LISTEN_HOST,
+        port=port or LoopbackServer.DEFAULT_LISTEN_PORT,
+        ssl_context=httpserver_ssl_context,
+    )
     server.start()
     yield server
     server.clear()
@@ -277,17 +281,6 @@ def threaded_slack():
         fake.release()
         server.clear()
         server.stop()
-
-
-@pytest.fixture(autouse=True)
-def fast_tier_without_prefect(request: pytest.FixtureRequest):
-    """A test outside the integration tier must not import Prefect: the import costs each worker about a
-    second, and half a second more at exit. (Checked only while nothing has imported it yet, so in the
-    fast tier on its own.)"""
-    watching = "prefect" not in sys.modules and request.node.get_closest_marker("integration") is None
-    yield
-    if watching and "prefect" in sys.modules:
-        pytest.fail("this test imports Prefect: mark it @pytest.mark.integration, or keep Prefect out of its path")
 
 
 def copy_of(warehouse: Path, folder: Path, name: str = "copy.duckdb") -> Path:
@@ -339,6 +332,36 @@ def start_rank(item: pytest.Item) -> int:
         if item.nodeid == name or item.nodeid.startswith(name + "[") or module == name:
             return rank
     return len(SLOWEST_FIRST) + (0 if item.get_closest_marker("integration") else 1)
+
+
+#: whether Prefect was imported before a test's setup began (its fixtures included)
+PREFECT_BEFORE = pytest.StashKey[bool]()
+PREFECT_IN_FAST_TIER = (
+    "imports Prefect (about a second of import, and half a second at exit, in each worker of the fast tier):"
+    " mark it @pytest.mark.integration, or keep Prefect out of its path"
+)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Collecting the fast tier (no integration test selected) must not import Prefect."""
+    if "prefect" in sys.modules and not any(item.get_closest_marker("integration") for item in session.items):
+        raise pytest.UsageError(f"collecting the tests {PREFECT_IN_FAST_TIER}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[PREFECT_BEFORE] = "prefect" in sys.modules
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """A test outside the integration tier fails if it, or a fixture set up or torn down for it, imports
+    Prefect (checked while nothing has imported it yet: always in the fast tier on its own)."""
+    result = yield
+    newly = not item.stash.get(PREFECT_BEFORE, True) and "prefect" in sys.modules
+    if newly and item.get_closest_marker("integration") is None:
+        pytest.fail(f"this test {PREFECT_IN_FAST_TIER}")
+    return result
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

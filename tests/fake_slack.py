@@ -43,6 +43,7 @@ class FakeSlack:
         self.keep_when_hanging = False  # True: the message is accepted before the hang (timeout after acceptance)
         self.history_error: str | None = None  # e.g. "missing_scope"
         self._released = threading.Event()  # set by release(): a hanging answer comes at once
+        self.hanging = threading.Event()  # set once a post has begun to hang (after deciding whether to accept it)
         self._lock = threading.Lock()
         self._last_ts = 0.0
         server.expect_request("/api/chat.postMessage").respond_with_handler(self._post_message)
@@ -119,6 +120,7 @@ class FakeSlack:
             return Response(json.dumps({"ok": False, "error": error}), status=status, content_type="application/json")
         if self.hang_s:
             message = self._accept(channel, body) if self.keep_when_hanging else None
+            self.hanging.set()
             self._released.wait(self.hang_s)
             if message is None:
                 return Response("gateway timeout", status=504)
@@ -185,6 +187,7 @@ class FakeSlack:
         if self.hang_s:
             if self.keep_when_hanging:
                 self._accept(None, body)
+            self.hanging.set()
             self._released.wait(self.hang_s)
             if not self.keep_when_hanging:
                 return Response("gateway timeout", status=504)

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -279,14 +279,22 @@ class FakeFed:
         return Response(body, content_type="text/csv")
 
 
-@dataclass(frozen=True)
 class _Served:
-    """What a fake serves from one observations frame: its values by series and day, its H.4.1 and PRATES ZIPs."""
+    """What a fake serves from one observations frame: its values by series and day, its PRATES ZIP, and its
+    H.4.1 ZIP when a fake asks for the default one. The frame is read once: one changed in place later would be
+    served stale (no test changes a frame in place)."""
 
-    observations: pl.DataFrame
-    by_series: dict[str, dict[dt.date, float]]
-    archive: bytes
-    prates: bytes
+    def __init__(self, observations: pl.DataFrame):
+        self.observations = observations
+        self.by_series: dict[str, dict[dt.date, float]] = defaultdict(dict)
+        for sid, day, value in observations.iter_rows():
+            self.by_series[sid][day] = value
+        _even_out_the_range(self.by_series)
+        self.prates = prates_archive_bytes(observations)
+
+    @functools.cached_property
+    def archive(self) -> bytes:
+        return archive_bytes(self.observations)
 
 
 #: the last few frames served, by identity: most tests serve the session's snapshot frame, and building what it
@@ -297,11 +305,7 @@ _SERVED: dict[int, _Served] = {}
 def _served(observations: pl.DataFrame) -> _Served:
     found = _SERVED.get(id(observations))
     if found is None:
-        by_series: dict[str, dict[dt.date, float]] = defaultdict(dict)
-        for sid, day, value in observations.iter_rows():
-            by_series[sid][day] = value
-        _even_out_the_range(by_series)
-        found = _Served(observations, by_series, archive_bytes(observations), prates_archive_bytes(observations))
+        found = _Served(observations)
         if len(_SERVED) >= 4:
             del _SERVED[next(iter(_SERVED))]
         _SERVED[id(observations)] = found

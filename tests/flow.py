@@ -20,15 +20,25 @@ def pipeline(**parameters: Any) -> Any:
     return flow(**parameters)
 
 
+def _is_flow(decorator: ast.expr) -> bool:
+    """``@flow``, ``@flow(...)``, ``@prefect.flow`` or ``@prefect.flow(...)``."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Name) and target.id == "flow") or (
+        isinstance(target, ast.Attribute) and target.attr == "flow"
+    )
+
+
 def flow_parameters() -> list[str]:
     """The names of the flow's parameters, in order, as its ``def`` declares them: what a deployment may pass."""
     tree = ast.parse(FLOW_SOURCE.read_text(encoding="utf-8"))
-    [definition] = [
+    found = [
         node
         for node in tree.body
-        if isinstance(node, ast.FunctionDef)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and node.name == "pipeline"
-        and any(isinstance(d, ast.Call) and getattr(d.func, "id", None) == "flow" for d in node.decorator_list)
+        and any(_is_flow(d) for d in node.decorator_list)
     ]
-    arguments = definition.args
+    assert len(found) == 1, f"{FLOW_SOURCE}: expected one top-level flow named pipeline, found {len(found)}"
+    arguments = found[0].args
+    assert arguments.vararg is None and arguments.kwarg is None, f"{FLOW_SOURCE}: the flow takes *args or **kwargs"
     return [a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]]

@@ -150,6 +150,7 @@ def test_a_post_slack_accepted_whose_answer_timed_out_is_found_in_history_and_no
     first = run(tmp_path / "w.duckdb", settings(slow_slack, **HANG_TIMEOUT), "run1")
     assert first.failed == [KEY] and "no answer within 0.3 s" in first.errors[0]
     assert status(tmp_path / "w.duckdb") == ("failed", 1, True, False)
+    assert slow_slack.hanging.wait(10)  # the fake has taken run 1's post (or not) before it stops hanging
     slow_slack.hang_s = 0
     second = run(tmp_path / "w.duckdb", settings(slow_slack), "run2")
     assert second.found == [KEY] and second.sent == []
@@ -161,6 +162,7 @@ def test_a_post_slack_accepted_whose_answer_timed_out_is_found_in_history_and_no
 def test_a_post_that_timed_out_before_slack_took_it_is_sent_once_after_the_history_shows_nothing(slow_slack, tmp_path):
     slow_slack.hang_s, slow_slack.keep_when_hanging = 2.0, False
     run(tmp_path / "w.duckdb", settings(slow_slack, **HANG_TIMEOUT), "run1")
+    assert slow_slack.hanging.wait(10)  # the fake has taken run 1's post (or not) before it stops hanging
     slow_slack.hang_s = 0
     second = run(tmp_path / "w.duckdb", settings(slow_slack), "run2")
     assert second.sent == [KEY]
@@ -270,6 +272,7 @@ def test_a_webhook_is_at_least_once_a_timeout_after_slack_accepted_sends_it_agai
     hook = {"slack_bot_token": None, "slack_channel": None, "slack_webhook_url": slow_slack.webhook_url}
     slow_slack.hang_s, slow_slack.keep_when_hanging = 2.0, True
     run(tmp_path / "w.duckdb", settings(slow_slack, **hook, **HANG_TIMEOUT), "run1")
+    assert slow_slack.hanging.wait(10)  # the fake has taken run 1's post (or not) before it stops hanging
     slow_slack.hang_s = 0
     assert run(tmp_path / "w.duckdb", settings(slow_slack, **hook), "run2").sent == [
         "signal:2019-07-31:critical:webhook"

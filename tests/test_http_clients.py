@@ -118,12 +118,15 @@ def test_429_with_retry_after_is_waited_out_up_to_the_cap_and_then_succeeds(http
     httpserver.expect_request("/api/rates/secured/sofr/search.json").respond_with_handler(
         lambda r: (record(r), Response(SOFR_JSON, status=200, content_type="application/json"))[1]
     )
-    # the server asks for 1 s; the cap (0.25 s here, 300 s by default) bounds what any one answer can ask
-    client = NyFedClient(_settings(fast_settings, httpserver).model_copy(update={"http_retry_after_cap_s": 0.25}))
+    # the server asks for 1 s; the cap (0.3 s here, 300 s by default) bounds what any one answer can ask
+    settings = _settings(fast_settings, httpserver).model_copy(update={"http_retry_after_cap_s": 0.3})
+    lines: list[str] = []
+    client = NyFedClient(settings, HttpClient(settings, "nyfed", on_retry=lines.append))
     payload = client.fetch_rates("SOFR", dt.date(2024, 6, 1), dt.date(2024, 6, 6))
     assert payload.observations.height == 4 * 6  # 4 days x (rate, 4 percentiles, volume)
     assert len(seen) == 2
-    assert seen[1] - seen[0] >= 0.24  # the server's Retry-After up to the cap, not the 0.01 s backoff
+    assert [line.split(": GET ")[0] for line in lines] == ["nyfed: HTTP 429; attempt 1 of 3, retrying in 0.3 s"]
+    assert seen[1] - seen[0] >= 0.29  # slept the capped Retry-After, not the 0.01 s backoff
 
 
 def test_5xx_again_and_again_gives_up_after_the_bounded_attempts_naming_source_url_and_status(

@@ -53,6 +53,16 @@ def test_every_deployment_runs_the_pipeline_in_new_york_time_with_the_cli_parame
 
 
 @pytest.mark.integration  # imports Prefect
+def test_the_flow_parameters_the_deployment_tests_read_from_the_source_are_the_flows_own():
+    import inspect
+
+    from liquidity_watch.flows.pipeline import pipeline
+
+    assert flow_parameters() == list(inspect.signature(pipeline.fn).parameters)
+    assert flow_parameters()[:3] == ["source", "snapshot_dir", "warehouse"]
+
+
+@pytest.mark.integration  # imports Prefect
 def test_h41_runs_at_17_new_york_on_both_sides_of_the_november_dst_change():
     cron = deployments()["h41"]["schedules"][0]["cron"]
     runs = next_runs(cron, "America/New_York", dt.datetime(2026, 10, 27, tzinfo=UTC), 2)

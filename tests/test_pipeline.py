@@ -20,7 +20,7 @@ from liquidity_watch.warehouse.core import CORE_TABLES, read_core
 from liquidity_watch.warehouse.db import connect
 from tests.conftest import copy_of
 from tests.fakes import FakeFed
-from tests.flow import flow_parameters, pipeline
+from tests.flow import pipeline
 from tests.loopback import LoopbackServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
@@ -443,12 +443,3 @@ def test_fred_blocked_and_prates_down_leave_iorb_missing_when_the_range_moved_an
     assert query(path, "SELECT status FROM core.signals WHERE date = DATE '2026-09-17' AND rule = 'effr_rising'") == [
         ("no_data",)
     ]
-
-
-def test_the_flow_parameters_the_deployment_tests_read_from_the_source_are_the_flows_own():
-    import inspect
-
-    from liquidity_watch.flows.pipeline import pipeline as flow
-
-    assert flow_parameters() == list(inspect.signature(flow.fn).parameters)
-    assert flow_parameters()[:3] == ["source", "snapshot_dir", "warehouse"]

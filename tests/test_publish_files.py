@@ -28,6 +28,13 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def test_a_first_publish_creates_the_warehouse_and_leaves_only_it_and_its_lock(tmp_path):
+    published = tmp_path / "new.duckdb"
+    publish_one_row(published, 1)
+    assert probe(published) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.duckdb", "new.duckdb.lock"]
+
+
 @pytest.mark.parametrize("bits", [0o600, 0o640, 0o444])
 def test_publish_keeps_the_warehouse_file_mode(empty_warehouse, bits):
     published = empty_warehouse

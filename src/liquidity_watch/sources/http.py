@@ -86,6 +86,22 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def retry_delay_s(settings: Settings, attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before retrying after failed attempt number ``attempt``: the server's ``Retry-After``
+    up to ``http_retry_after_cap_s``, else the exponential backoff with a little jitter (never below it).
+
+    >>> s = Settings(http_backoff_initial_s=1.0, http_backoff_max_s=30.0, http_retry_after_cap_s=300.0)
+    >>> retry_delay_s(s, 1, 1.0), retry_delay_s(s, 1, 900.0)
+    (1.0, 300.0)
+    >>> 4.0 <= retry_delay_s(s, 3, None) <= 4.4
+    True
+    """
+    if retry_after is not None:
+        return min(retry_after, settings.http_retry_after_cap_s)
+    base = min(settings.http_backoff_max_s, settings.http_backoff_initial_s * float(2 ** (attempt - 1)))
+    return base * random.uniform(1.0, 1.1)
+
+
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date).
 
@@ -383,18 +399,11 @@ class HttpClient:
                 elif failure.timeout_s is not None:
                     self._unreachable[host] = f"{host} did not answer: {failure.gave_up(attempt)}"
                 raise FetchError(self.source, shown, failure.gave_up(attempt), failure.status) from error
-            wait = self._wait(attempt, failure.retry_after)
+            wait = retry_delay_s(s, attempt, failure.retry_after)
             self.on_retry(
                 f"{self.source}: {failure.text}; attempt {attempt} of {budget}, retrying in {wait:.1f} s: GET {shown}"
             )
             time.sleep(wait)
-
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        s = self.settings
-        if retry_after is not None:
-            return min(retry_after, s.http_retry_after_cap_s)
-        base = min(s.http_backoff_max_s, s.http_backoff_initial_s * float(2 ** (attempt - 1)))
-        return base * random.uniform(1.0, 1.1)  # a little jitter; never below the backoff
 
     def _once(self, url: str, headers: dict[str, str], sink: Sink) -> Reply:
         for hop in range(3):
